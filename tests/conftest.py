@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.synthetic import write_movielens
+
+SHARED_ML_SMALL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ml-latest-small"
+
+
+@pytest.fixture
+def small_data(tmp_path: Path) -> Path:
+    """A generated ml-latest-small-layout dataset folder (40 users, 80 movies)."""
+    return write_movielens(tmp_path / "ml-test")
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated state dir, also set in the environment so nothing touches ~/.local."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("TUI_RECOMMENDER_STATE_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def ml_latest_small() -> Path:
+    """The real MovieLens ml-latest-small from ../shared; skips where it is absent."""
+    if not (SHARED_ML_SMALL / "ratings.csv").is_file():
+        pytest.skip("../shared/datasets/ml-latest-small is not present")
+    return SHARED_ML_SMALL

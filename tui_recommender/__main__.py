@@ -1,0 +1,3 @@
+from tui_recommender.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,330 @@
+"""The durable ratings store: every rating a user enters, changes or removes, in SQLite.
+
+Ratings are appended to an event log (`events`: seq, user_id, movie_id, rating in stars or
+NULL for a removal, timestamp in seconds) in WAL mode with `synchronous=FULL`, one
+transaction per rating, so a rating is on disk once `put` returns. The dataset files are
+never touched: `merge_ratings` lays the latest event per (user, movie) over the dataset's
+ratings. `seq` only grows, so a checkpoint can record "applied up to seq N".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import operator
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, TextIO
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.errors import DataError, RatingError
+from tui_recommender.movielens import RatingScale
+
+SCHEMA_VERSION = 1
+MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
+MAX_RATING = 5.0
+RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+
+_SCHEMA = f"""
+BEGIN;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    movie_id INTEGER NOT NULL,
+    rating REAL,
+    timestamp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_user_movie ON events (user_id, movie_id, seq);
+CREATE TABLE IF NOT EXISTS users (
+    user_id INTEGER PRIMARY KEY,
+    created INTEGER NOT NULL
+);
+PRAGMA user_version = {SCHEMA_VERSION};
+COMMIT;
+"""
+_EVENT_COLUMNS = "seq, user_id, movie_id, rating, timestamp"
+
+
+class RatingsStore:
+    """The event log in one SQLite file. One connection, serialised by a lock, so any
+    method may be called from any thread; every write is one durable transaction."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (creating it and its parent folders if needed) the database at `path`."""
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
+            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as err:
+            raise DataError(f"cannot open the ratings database {path}: {err}") from None
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as err:
+            self._conn.close()
+            raise DataError(f"{path} is not a usable ratings database: {err}") from None
+        if version > SCHEMA_VERSION:
+            self._conn.close()
+            raise DataError(
+                f"the ratings database {path} has schema version {version}; this version"
+                f" of tui-recommender reads up to {SCHEMA_VERSION}"
+            )
+
+    def put(self, user_id: int, movie_id: int, rating: float, timestamp: int | None = None) -> int:
+        """Store `rating` (stars) durably; `timestamp` in seconds, now by default.
+        Returns the event's seq. Raises `RatingError` outside 0.5-5 stars."""
+        user, movie = operator.index(user_id), operator.index(movie_id)
+        return self._append([(user, movie, _check_rating(rating), _stamp(timestamp))])
+
+    def remove(self, user_id: int, movie_id: int) -> int:
+        """Record durably that the user's rating of the movie is gone; returns the seq."""
+        user, movie = operator.index(user_id), operator.index(movie_id)
+        return self._append([(user, movie, None, _stamp(None))])
+
+    def put_many(self, ratings: pd.DataFrame) -> int:
+        """Store every row of `ratings` (columns userId, movieId, rating in stars, timestamp
+        in seconds) in one transaction: all or nothing. Returns the last seq."""
+        if ratings.empty:
+            return self.last_seq()
+        for value in ratings["rating"].unique().tolist():
+            _check_rating(value)
+        rows = zip(
+            ratings["userId"].astype(np.int64).tolist(),
+            ratings["movieId"].astype(np.int64).tolist(),
+            ratings["rating"].astype(float).tolist(),
+            ratings["timestamp"].astype(np.int64).tolist(),
+        )
+        return self._append(rows)
+
+    def add_user(self, user_id: int) -> None:
+        """Register a profile durably, even before it has any rating (no-op if known)."""
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR IGNORE INTO users (user_id, created) VALUES (?, ?)",
+                (operator.index(user_id), _stamp(None)),
+            )
+
+    def users(self) -> set[int]:
+        """Every registered profile and every user with at least one event."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT user_id FROM users UNION SELECT user_id FROM events"
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def events(self, after_seq: int = 0) -> pd.DataFrame:
+        """Events with seq > `after_seq`, in seq order: columns seq, userId, movieId
+        (int64), rating (float32 stars, NaN = removed), timestamp (int64 seconds)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+            ).fetchall()
+        return _event_frame(rows)
+
+    def latest(self) -> pd.DataFrame:
+        """The last event per (user, movie), in seq order; columns as `events`."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN"
+                " (SELECT max(seq) FROM events GROUP BY user_id, movie_id) ORDER BY seq"
+            ).fetchall()
+        return _event_frame(rows)
+
+    def last_seq(self) -> int:
+        """The highest seq written so far, 0 for an empty store."""
+        with self._lock:
+            return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> RatingsStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _append(self, rows: Iterable[tuple[int, int, float | None, int]]) -> int:
+        """Insert event rows in one committed transaction; returns the last seq."""
+        with self._lock, self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            cursor = self._conn.executemany(
+                "INSERT INTO events (user_id, movie_id, rating, timestamp) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            # executemany leaves lastrowid unset; the write lock makes max(seq) ours.
+            return cursor.execute("SELECT max(seq) FROM events").fetchone()[0]
+
+
+def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """`base` (dataset ratings: userId, movieId, rating, timestamp) with stored `events`
+    applied. `events` must be in seq order (as `events()` and `latest()` return them): the
+    last event per (userId, movieId) replaces the base rating, or drops it if NaN. Returns
+    the kept base rows then the stored ratings, with base's dtypes and a fresh index."""
+    columns = list(RATING_COLUMNS)
+    last = events.drop_duplicates(["userId", "movieId"], keep="last")
+    keys = pd.MultiIndex.from_frame(last[["userId", "movieId"]])
+    replaced = pd.MultiIndex.from_frame(base[["userId", "movieId"]]).isin(keys)
+    added = last.loc[last["rating"].notna(), columns].astype(base[columns].dtypes.to_dict())
+    return pd.concat([base.loc[~replaced, columns], added], ignore_index=True)
+
+
+def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"] = "csv") -> int:
+    """Write the store's current ratings (removals left out) to `out` as CSV with a header
+    or as a JSON list of objects; columns userId, movieId, rating, timestamp. Returns the
+    number of ratings written."""
+    latest = store.latest()
+    ratings = latest.loc[latest["rating"].notna(), list(RATING_COLUMNS)]
+    if fmt == "csv":
+        ratings.to_csv(out, index=False, lineterminator="\n")
+    elif fmt == "json":
+        json.dump(ratings.to_dict("records"), out, indent=1)
+        out.write("\n")
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return len(ratings)
+
+
+def read_ratings_file(path: Path, scale: RatingScale, known_movies: set[int]) -> pd.DataFrame:
+    """Read and validate a ratings file written by `export_ratings` (JSON if it starts with
+    `[` or `{`, CSV otherwise; timestamp optional, default now). Returns columns userId,
+    movieId (int64), rating (float32 stars), timestamp (int64 seconds). Any bad row rejects
+    the file with a `DataError` naming it and the row: `line N` (CSV, header = line 1) or
+    `item N` (JSON, first object = item 1)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read {path}: {err}") from None
+    is_json = text.lstrip().startswith(("[", "{"))
+    records = _json_records(path, text) if is_json else _csv_records(path, text)
+    now = _stamp(None)
+    rows = []
+    for where, record in records:
+        try:
+            rows.append(_parse_record(record, scale, known_movies, now))
+        except (DataError, RatingError) as err:
+            raise DataError(f"{path} {where}: {err}") from None
+    user, movie, rating, stamp = zip(*rows) if rows else ((), (), (), ())
+    return pd.DataFrame(
+        {
+            "userId": np.array(user, dtype=np.int64),
+            "movieId": np.array(movie, dtype=np.int64),
+            "rating": np.array(rating, dtype=np.float32),
+            "timestamp": np.array(stamp, dtype=np.int64),
+        }
+    )
+
+
+def import_ratings(store: RatingsStore, ratings: pd.DataFrame) -> int:
+    """Add `ratings` (from `read_ratings_file`) to the store in one transaction, all or
+    nothing; later rows win over earlier ones. Returns the number of ratings added."""
+    store.put_many(ratings)
+    return len(ratings)
+
+
+def _check_rating(rating: float) -> float:
+    """`rating` as a float, or `RatingError` outside 0.5-5 stars; a last line of defence,
+    as the service has already checked the dataset's own scale."""
+    value = float(rating)
+    # NaN fails both comparisons, so it is rejected along with the infinities.
+    if not MIN_RATING <= value <= MAX_RATING:
+        raise RatingError(f"rating {rating!r} is outside {MIN_RATING:g} to {MAX_RATING:g} stars")
+    return value
+
+
+def _stamp(timestamp: int | None) -> int:
+    return int(time.time()) if timestamp is None else operator.index(timestamp)
+
+
+def _event_frame(rows: list[tuple[int, int, int, float | None, int]]) -> pd.DataFrame:
+    seq, user, movie, rating, stamp = zip(*rows) if rows else ((), (), (), (), ())
+    return pd.DataFrame(
+        {
+            "seq": np.array(seq, dtype=np.int64),
+            "userId": np.array(user, dtype=np.int64),
+            "movieId": np.array(movie, dtype=np.int64),
+            "rating": np.array(rating, dtype=np.float32),  # None becomes NaN
+            "timestamp": np.array(stamp, dtype=np.int64),
+        }
+    )
+
+
+def _csv_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]]]:
+    """(`line N`, {column: text}) per non-blank data row; the header names the columns."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    missing = [name for name in RATING_COLUMNS[:3] if name not in header]
+    if missing:
+        raise DataError(f"{path} line 1: the header lacks {', '.join(missing)}")
+    records = []
+    for row in reader:
+        if not row:
+            continue
+        where = f"line {reader.line_num}"
+        if len(row) != len(header):
+            raise DataError(f"{path} {where}: {len(row)} fields, the header has {len(header)}")
+        records.append((where, dict(zip(header, row))))
+    return records
+
+
+def _json_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]]]:
+    """(`item N`, object) per element of the top-level JSON list."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path} line {err.lineno}: not valid JSON ({err.msg})") from None
+    if not isinstance(data, list):
+        raise DataError(f"{path}: expected a JSON list of rating objects")
+    records = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise DataError(
+                f"{path} item {number}: expected an object with userId, movieId, rating"
+            )
+        records.append((f"item {number}", item))
+    return records
+
+
+def _parse_record(
+    record: Mapping[str, object], scale: RatingScale, known_movies: set[int], now: int
+) -> tuple[int, int, float, int]:
+    """(userId, movieId, rating, timestamp) from one row; raises `DataError`/`RatingError`."""
+    for name in RATING_COLUMNS[:3]:
+        if name not in record:
+            raise DataError(f"missing {name}")
+    user = _parse_int(record["userId"], "userId")
+    movie = _parse_int(record["movieId"], "movieId")
+    if movie not in known_movies:
+        raise DataError(f"movie {movie} is not in the dataset")
+    rating = scale.validate(record["rating"])
+    stamp = record.get("timestamp")
+    timestamp = now if stamp is None or stamp == "" else _parse_int(stamp, "timestamp")
+    return user, movie, rating, timestamp
+
+
+def _parse_int(value: object, name: str) -> int:
+    """A non-negative integer from an int or a string of ASCII digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    raise DataError(f"{name} {value!r} is not a non-negative integer")

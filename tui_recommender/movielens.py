@@ -3,12 +3,35 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from tui_recommender.errors import RatingError
+from tui_recommender.errors import DataError, RatingError
+
+ML_LATEST = "ml-latest"
+ML_100K = "ml-100k"
+PREFERRED_DATASET = "ml-latest-small"
+
+# Per layout: the ratings file, the movies file, then any other required file.
+LAYOUT_FILES: dict[str, tuple[str, ...]] = {
+    ML_LATEST: ("ratings.csv", "movies.csv"),
+    ML_100K: ("u.data", "u.item", "u.genre"),
+}
+RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+MOVIES_COLUMNS = ("movieId", "title", "genres")
+ML_100K_ITEM_COLUMNS = ("movieId", "title", "release_date", "video_release_date", "imdb_url")
+NO_GENRES = frozenset({"(no genres listed)", "unknown"})  # ml-latest's and ml-100k's placeholder
+
+# A trailing "(1995)" or "(2006–2007)" (first year kept); the title keeps at least one character.
+_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*\((?P<year>\d{4})(?:[-–]\d{4})?\)$")
+_PARSER_LINE = re.compile(r"line (\d+)")
 
 
 @dataclass(frozen=True)
@@ -64,3 +87,283 @@ class MovieLensData:
     genres: tuple[str, ...]
     scale: RatingScale
     fingerprint: str
+
+
+def load_dataset(path: Path) -> MovieLensData:
+    """Load the dataset in folder `path`, detecting its layout from the files present.
+
+    Raises `DataError` (one line naming the file and its 1-based line) when a file is
+    missing or malformed."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"dataset folder {path} does not exist")
+    layout = _layout(path)
+    if layout is None:
+        raise DataError(
+            f"{path} holds no MovieLens dataset: expected ratings.csv + movies.csv (ml-latest) "
+            "or u.data + u.item + u.genre (ml-100k)"
+        )
+    files = LAYOUT_FILES[layout]
+    missing = [name for name in files if not (path / name).is_file()]
+    if missing:
+        raise DataError(f"{path / missing[0]} is missing")
+    ratings_file, movies_file = files[0], files[1]
+    ratings_bytes = (path / ratings_file).read_bytes()
+    movies_bytes = (path / movies_file).read_bytes()
+    if layout == ML_LATEST:
+        scale = HALF_STARS
+        movies = _ml_latest_movies(movies_bytes)
+        table = _read_table(ratings_bytes, ratings_file, ",", RATINGS_COLUMNS, (), header=True)
+    else:
+        scale = WHOLE_STARS
+        genre_names = _ml_100k_genre_names((path / "u.genre").read_bytes())
+        movies = _ml_100k_movies(movies_bytes, genre_names)
+        table = _read_table(ratings_bytes, ratings_file, "\t", RATINGS_COLUMNS, (), header=False)
+    ratings = _ratings(table, ratings_file, movies_file, scale, movies.index)
+    vocabulary = tuple(sorted(set().union(*movies["genres"])))
+    fingerprint = hashlib.sha256(ratings_bytes)
+    fingerprint.update(movies_bytes)
+    return MovieLensData(
+        name=path.name,
+        layout=layout,
+        path=path,
+        movies=movies,
+        ratings=ratings,
+        genres=vocabulary,
+        scale=scale,
+        fingerprint=fingerprint.hexdigest(),
+    )
+
+
+def find_dataset(root: Path) -> Path | None:
+    """The first complete dataset folder directly under `root`: ml-latest-small if present,
+    else the first by name; None if there is none (or `root` does not exist)."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    found = [
+        folder
+        for folder in root.iterdir()
+        if folder.is_dir() and not folder.name.startswith(".") and is_dataset(folder)
+    ]
+    found.sort(key=lambda folder: (folder.name != PREFERRED_DATASET, folder.name))
+    return found[0] if found else None
+
+
+def split_titles(titles: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Split titles like "American President, The (1995)" into the title without the year
+    (str, stripped) and the year (Int64, <NA> where the title ends in no year)."""
+    stripped = titles.str.strip()
+    parts = stripped.str.extract(_TITLE_YEAR)
+    title = parts["title"].fillna(stripped)
+    year = pd.to_numeric(parts["year"], errors="coerce").astype("Int64")
+    return title, year
+
+
+def is_dataset(folder: Path) -> bool:
+    """Whether `folder` holds every file of one of the layouts."""
+    layout = _layout(folder)
+    return layout is not None and all((folder / name).is_file() for name in LAYOUT_FILES[layout])
+
+
+def _layout(folder: Path) -> str | None:
+    """The layout whose ratings or movies file is in `folder`, or None."""
+    for layout, files in LAYOUT_FILES.items():
+        if any((folder / name).is_file() for name in files[:2]):
+            return layout
+    return None
+
+
+def _read_table(
+    data: bytes,
+    file: str,
+    sep: str,
+    columns: tuple[str, ...],
+    text: tuple[str, ...],
+    header: bool,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read a delimited file into `columns`; the index is each row's 1-based line in the file.
+
+    The header line, if any, must equal `columns`. `text` columns are str ("" where empty);
+    the others are parsed as numbers by the C parser (NaN where empty) and stay str only
+    where some cell is not a number, which the callers then report."""
+    if header:
+        first = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
+        first = first.lstrip("\ufeff").rstrip("\r")
+        if first.split(sep) != list(columns):
+            expected = sep.join(columns)
+            raise DataError(f"{file} line 1: expected header {expected!r}, found {first!r}")
+    positions = {name: k for k, name in enumerate(columns)}
+    try:
+        table = pd.read_csv(
+            io.BytesIO(data),
+            sep=sep,
+            header=None,
+            skiprows=1 if header else 0,
+            dtype={positions[name]: str for name in text},
+            keep_default_na=False,
+            na_values={k: [""] for name, k in positions.items() if name not in text},
+            skip_blank_lines=False,  # keeps row k on file line k + 1 (+ 1 for the header)
+            encoding=encoding,
+            quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{file} holds no data") from None
+    except pd.errors.ParserError as error:
+        raise DataError(_parser_message(file, error, len(columns))) from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{file}: byte {error.start} is not valid {encoding} text") from None
+    first_line = 2 if header else 1
+    if table.shape[1] != len(columns):
+        raise DataError(f"{file} line {first_line}: expected {len(columns)} fields, found {table.shape[1]}")
+    table.columns = list(columns)
+    table.index = pd.RangeIndex(first_line, first_line + len(table))
+    return table
+
+
+def _parser_message(file: str, error: pd.errors.ParserError, n_fields: int) -> str:
+    match = _PARSER_LINE.search(str(error))
+    if match:
+        return f"{file} line {match.group(1)}: expected {n_fields} fields"
+    return f"{file}: cannot be parsed ({str(error).splitlines()[-1]})"
+
+
+def _first(bad: pd.Series) -> int:
+    """The line number (index label) of the first True in `bad`."""
+    return int(bad.idxmax())
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    """`cells` as numbers, NaN where a cell is not one; the slow path runs only on bad files."""
+    return cells if pd.api.types.is_numeric_dtype(cells) else pd.to_numeric(cells, errors="coerce")
+
+
+def _problem(cells: pd.Series, line: int, what: str) -> str:
+    """`what` after the cell on `line` as written, or "is missing" for an empty cell."""
+    value = cells[line]
+    if pd.isna(value):
+        return "is missing"
+    text = f"{value:.15g}" if isinstance(value, float) else str(value)
+    return f"{text!r} {what}"
+
+
+def _whole_numbers(cells: pd.Series, file: str, column: str) -> pd.Series:
+    """Parse non-negative integer ids or timestamps (int64), naming the first bad line."""
+    values = _numbers(cells)
+    bad = values.isna() | (values < 0) | (values % 1 != 0)
+    if bad.any():
+        line = _first(bad)
+        raise DataError(f"{file} line {line}: {column} {_problem(cells, line, 'is not a whole number')}")
+    return values.astype("int64")
+
+
+def _stars(cells: pd.Series, file: str, scale: RatingScale) -> pd.Series:
+    """Parse ratings (float32 stars) on `scale`, naming the first bad line."""
+    values = _numbers(cells)
+    steps = (values - scale.low) / scale.step
+    checks = (
+        (values.isna(), "is not a number"),
+        ((values < scale.low) | (values > scale.high), f"is outside {scale.low:.1f} to {scale.high:.1f}"),
+        ((steps - steps.round()).abs() > 1e-9, f"is off the {scale.step:g}-star step"),
+    )
+    for bad, what in checks:
+        if bad.any():
+            line = _first(bad)
+            raise DataError(f"{file} line {line}: rating {_problem(cells, line, what)}")
+    return values.astype("float32")
+
+
+def _unique_ids(ids: pd.Series, file: str) -> None:
+    repeated = ids.duplicated()
+    if repeated.any():
+        line = _first(repeated)
+        first = int(ids.index[ids == ids[line]][0])
+        raise DataError(f"{file} line {line}: movieId {ids[line]} is listed twice (first on line {first})")
+
+
+def _ratings(
+    table: pd.DataFrame, file: str, movies_file: str, scale: RatingScale, movie_ids: pd.Index
+) -> pd.DataFrame:
+    """Check and type the ratings table; every movieId must be in `movie_ids`."""
+    if table.empty:
+        raise DataError(f"{file} holds no ratings")
+    users = _whole_numbers(table["userId"], file, "userId")
+    movies = _whole_numbers(table["movieId"], file, "movieId")
+    stars = _stars(table["rating"], file, scale)
+    timestamps = _whole_numbers(table["timestamp"], file, "timestamp")
+    unknown = ~movies.isin(movie_ids)
+    if unknown.any():
+        line = _first(unknown)
+        raise DataError(f"{file} line {line}: movieId {movies[line]} is not in {movies_file}")
+    repeated = pd.DataFrame({"u": users, "m": movies}).duplicated()
+    if repeated.any():
+        line = _first(repeated)
+        same = (users == users[line]) & (movies == movies[line])
+        raise DataError(
+            f"{file} line {line}: user {users[line]} rated movie {movies[line]} twice "
+            f"(first on line {_first(same)})"
+        )
+    return pd.DataFrame(
+        {
+            "userId": users.to_numpy(),
+            "movieId": movies.to_numpy(),
+            "rating": stars.to_numpy(),
+            "timestamp": timestamps.to_numpy(),
+        }
+    )
+
+
+def _movies_frame(ids: pd.Series, titles: pd.Series, genres: list[tuple[str, ...]]) -> pd.DataFrame:
+    title, year = split_titles(titles)
+    movies = pd.DataFrame(
+        {
+            "title": title.to_numpy(),
+            "year": year.array,
+            "genres": pd.Series(genres, dtype=object).to_numpy(),  # tuples, never a 2-D array
+        },
+        index=pd.Index(ids.to_numpy(), name="movieId"),
+    )
+    return movies.sort_index()
+
+
+def _ml_latest_movies(data: bytes) -> pd.DataFrame:
+    table = _read_table(data, "movies.csv", ",", MOVIES_COLUMNS, ("title", "genres"), header=True)
+    ids = _whole_numbers(table["movieId"], "movies.csv", "movieId")
+    _unique_ids(ids, "movies.csv")
+    genres = [
+        tuple(name for name in cell.split("|") if name and name not in NO_GENRES)
+        for cell in table["genres"]
+    ]
+    return _movies_frame(ids, table["title"], genres)
+
+
+def _ml_100k_genre_names(data: bytes) -> tuple[str, ...]:
+    """The genre names of `u.genre` ("name|index" lines), in flag-column order."""
+    names: list[str] = []
+    for line, text in enumerate(data.decode("latin-1").splitlines(), start=1):
+        if not text.strip():
+            continue
+        name, _, index = text.rpartition("|")
+        if not name or index.strip() != str(len(names)):
+            raise DataError(f"u.genre line {line}: expected 'name|{len(names)}', found {text!r}")
+        names.append(name)
+    if not names:
+        raise DataError("u.genre is empty")
+    return tuple(names)
+
+
+def _ml_100k_movies(data: bytes, genre_names: tuple[str, ...]) -> pd.DataFrame:
+    columns = (*ML_100K_ITEM_COLUMNS, *genre_names)
+    table = _read_table(data, "u.item", "|", columns, columns[1:], header=False, encoding="latin-1")
+    ids = _whole_numbers(table["movieId"], "u.item", "movieId")
+    _unique_ids(ids, "u.item")
+    flags = table[list(genre_names)]
+    bad = ~flags.isin(["0", "1"]).all(axis=1)
+    if bad.any():
+        line = _first(bad)
+        raise DataError(f"u.item line {line}: the {len(genre_names)} genre flags must each be 0 or 1")
+    names = np.array(genre_names, dtype=object)
+    wanted = (flags.to_numpy() == "1") & ~np.isin(names, list(NO_GENRES))
+    genres = [tuple(names[row]) for row in wanted]
+    return _movies_frame(ids, table["title"], genres)

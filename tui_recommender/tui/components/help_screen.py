@@ -1,0 +1,63 @@
+"""The help screen: every key, by where it works, read from the bindings themselves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from tui_recommender.tui.components.history_screen import HistoryScreen
+from tui_recommender.tui.components.main_screen import MainScreen
+from tui_recommender.tui.components.movie_table import MovieTable
+from tui_recommender.tui.components.search_screen import SearchScreen
+from tui_recommender.tui.components.user_screen import UserScreen
+
+GENRE_KEYS = [Binding("space", "", "Toggle the highlighted genre (none selected = all genres)")]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
+
+    def __init__(self, app_bindings: list[BindingType]) -> None:
+        super().__init__()
+        self.sections: list[tuple[str, list[BindingType]]] = [
+            ("Everywhere", app_bindings),
+            ("Who are you", UserScreen.BINDINGS),
+            ("Recommendations", MainScreen.BINDINGS),
+            ("Genres", GENRE_KEYS),
+            ("Any movie list: recommendations, search, history", MovieTable.BINDINGS),
+            ("Search", SearchScreen.BINDINGS),
+            ("History", HistoryScreen.BINDINGS),
+        ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Label("Keys · escape closes", id="help-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(self._text(), id="help-text")
+
+    def _keys(self, bindings: list[Binding]) -> str:
+        if bindings[0].key_display:
+            return bindings[0].key_display
+        keys = [key for binding in bindings for key in binding.key.split(",")]
+        return ", ".join(self.app.get_key_display(replace(bindings[0], key=key)) for key in keys)
+
+    def _text(self) -> Content:
+        lines: list[Content] = []
+        for title, section in self.sections:
+            lines.append(Content.from_markup("[b]$title[/b]", title=title))
+            # Bindings sharing a description (1..5, q and ctrl+q, ...) make one line.
+            by_description: dict[str, list[Binding]] = {}
+            for binding in section:
+                if isinstance(binding, Binding) and binding.description:
+                    by_description.setdefault(binding.description, []).append(binding)
+            for bindings in by_description.values():
+                text = bindings[0].tooltip or bindings[0].description
+                lines.append(Content(f"  {self._keys(bindings):<12} {text}"))
+            lines.append(Content(""))
+        return Content("\n").join(lines[:-1])

@@ -1,0 +1,142 @@
+"""The user's ratings in a sortable table: change one with the rating keys, remove one with
+delete or backspace."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable, rating_text
+from tui_recommender.tui.components.status_bar import StatusBar
+from tui_recommender.tui.messages import (
+    HistoryLoaded,
+    HistoryRequested,
+    JobFailed,
+    RatingRemovalRequested,
+    RatingRemoved,
+    RatingStored,
+)
+
+if TYPE_CHECKING:
+    from tui_recommender.service import Movie
+
+# Sortable column key -> (name, sort descending first?): newest and best first, titles A-Z.
+SORTS = {"date": ("date", True), RATED_COLUMN: ("rating", True), "title": ("title", False)}
+
+
+def _date(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
+
+
+class HistoryScreen(Screen[None]):
+    AUTO_FOCUS = "#history"
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="history-back", tooltip="Back to the recommendations"),
+        Binding("delete,backspace", "remove", "Remove", id="history-remove", tooltip="Remove the highlighted rating"),
+        Binding("s", "next_sort", "Sort", id="history-sort", tooltip="Sort by date, rating or title"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="history-reverse", tooltip="Reverse the order"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sort = "date"
+        self._reverse = True
+        self._entries: dict[int, tuple[Movie, float, int]] = {}  # movie ID -> (movie, rating, timestamp)
+
+    def compose(self) -> ComposeResult:
+        yield Label("Your ratings: 1-5 changes one, delete removes it, s sorts", id="history-help")
+        yield MovieTable(id="history")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(MovieTable)
+        table.border_title = "Your ratings"
+        table.add_column("Rating", width=6, key=RATED_COLUMN)
+        table.add_column("Title", width=36, key="title")
+        table.add_column("Year", key="year")
+        table.add_column("Rated on", key="date")
+        table.add_column("Genres", key="genres")
+        table.loading = True
+        self.post_message(HistoryRequested(self))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self._entries = {r.movie.movie_id: (r.movie, r.rating, r.timestamp) for r in message.ratings}
+        self.query_one(MovieTable).loading = False
+        self._show()
+
+    def _sort_key(self, entry: tuple[Movie, float, int]) -> object:
+        movie, rating, timestamp = entry
+        if self._sort == RATED_COLUMN:
+            return (rating, timestamp)
+        if self._sort == "title":
+            return movie.title.casefold()
+        return timestamp
+
+    def _show(self) -> None:
+        """Rebuild the rows in the current order, keeping the cursor on the same movie."""
+        table = self.query_one(MovieTable)
+        keep = table.highlighted_movie
+        row = table.cursor_row
+        table.clear_movies()
+        for movie, rating, timestamp in sorted(self._entries.values(), key=self._sort_key, reverse=self._reverse):
+            table.add_movie(
+                movie,
+                rating_text(rating),
+                Text(movie.title, overflow="ellipsis", no_wrap=True),
+                str(movie.year or ""),
+                _date(timestamp),
+                Text(", ".join(movie.genres)),
+            )
+        if keep is not None and table.has_movie(keep.movie_id):
+            row = table.get_row_index(str(keep.movie_id))
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
+        name, _ = SORTS[self._sort]
+        table.border_subtitle = f"{table.row_count} ratings · by {name} {'↓' if self._reverse else '↑'}"
+
+    def sort_by(self, column: str) -> None:
+        """Sort by `column`; sorting by the current column again reverses the order."""
+        if column == self._sort:
+            self._reverse = not self._reverse
+        else:
+            self._sort, self._reverse = column, SORTS[column][1]
+        self._show()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value in SORTS:
+            self.sort_by(str(event.column_key.value))
+
+    def action_next_sort(self) -> None:
+        columns = list(SORTS)
+        self.sort_by(columns[(columns.index(self._sort) + 1) % len(columns)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self._sort)
+
+    def on_rating_stored(self, message: RatingStored) -> None:
+        self._entries[message.movie.movie_id] = (message.movie, message.rating, int(time.time()))
+        self._show()
+
+    def on_rating_removed(self, message: RatingRemoved) -> None:
+        self._entries.pop(message.movie.movie_id, None)
+        self._show()
+
+    def on_job_failed(self, message: JobFailed) -> None:
+        if message.group == "history":
+            self.query_one(MovieTable).loading = False
+
+    def action_remove(self) -> None:
+        movie = self.query_one(MovieTable).highlighted_movie
+        if movie is None:
+            self.notify("No rating is highlighted.", severity="warning")
+            return
+        self.post_message(RatingRemovalRequested(movie))
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,77 @@
+"""A small dialog that takes any rating on the dataset's scale (e.g. 3.5) for one movie."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Input, Label
+
+from tui_recommender.errors import RatingError
+
+if TYPE_CHECKING:
+    from tui_recommender.movielens import RatingScale
+    from tui_recommender.service import Movie
+
+
+class OnScale(Validator):
+    """Accepts what `RatingScale.validate` accepts, with its message otherwise."""
+
+    def __init__(self, scale: RatingScale) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.failure(f"Type a rating, {self.scale.describe()}.")
+        try:
+            self.scale.validate(value)
+        except RatingError as error:
+            return self.failure(f"{str(error)[:1].upper()}{str(error)[1:]}.")
+        return self.success()
+
+
+class RatingModal(ModalScreen["float | None"]):
+    """Dismisses with the typed rating, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="rating-cancel")]
+
+    def __init__(self, movie: Movie, scale: RatingScale) -> None:
+        super().__init__()
+        self.movie = movie
+        self.scale = scale
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="rating-dialog", classes="dialog"):
+            yield Label(Content.from_markup("Rate [b]$title[/b]", title=self.movie.title), id="rating-title")
+            yield Label(f"{self.scale.describe()}; enter to save, escape to cancel", classes="hint")
+            yield Input(
+                placeholder="e.g. 3.5" if self.scale.half_stars else "e.g. 4",
+                validators=[OnScale(self.scale)],
+                validate_on=["changed", "submitted"],
+                id="rating-input",
+            )
+            yield Label("", id="rating-error", classes="error")
+
+    @on(Input.Changed)
+    def show_problem(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        problem = "" if not event.value or result is None or result.is_valid else result.failure_descriptions[0]
+        self.query_one("#rating-error", Label).update(problem)
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self.query_one("#rating-error", Label).update(result.failure_descriptions[0])
+            return
+        self.dismiss(float(event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

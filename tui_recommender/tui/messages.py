@@ -1,0 +1,162 @@
+"""Messages between the screens and the app. Screens ask (`...Requested`, naming themselves
+as `requester`), the app runs the service in workers and answers the requester
+(`...Loaded`) or every screen (`Rating...`, `ModelUpdated`, `JobFailed`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
+    from tui_recommender.service import Movie, Recommendation, UpdateReport, UserRating, UserSummary
+
+
+class ServiceStatus(Message):
+    """A one-line progress text from `RecommenderService.open` (posted from its thread)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class FineTuneProgress(Message):
+    """Progress of the running model update, 0.0 to 1.0 (posted from its thread)."""
+
+    def __init__(self, fraction: float) -> None:
+        super().__init__()
+        self.fraction = fraction
+
+
+class ServiceReady(Message):
+    """The service has finished loading."""
+
+
+class UserIdSubmitted(Message):
+    """The user typed a valid ID and pressed enter."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
+class NewUserRequested(Message):
+    """Start a new profile under the next free ID."""
+
+
+class UserSummaryLoaded(Message):
+    def __init__(self, summary: UserSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+@dataclass(frozen=True)
+class RecommendationQuery:
+    """One page of recommendations; `serial` lets the screen drop stale answers."""
+
+    serial: int
+    genres: tuple[str, ...]
+    offset: int
+    k: int
+
+
+class RecommendationsRequested(Message):
+    def __init__(self, query: RecommendationQuery, requester: MessagePump) -> None:
+        super().__init__()
+        self.query = query
+        self.requester = requester
+
+
+class RecommendationsLoaded(Message):
+    def __init__(self, query: RecommendationQuery, recommendations: list[Recommendation]) -> None:
+        super().__init__()
+        self.query = query
+        self.recommendations = recommendations
+
+
+class SearchRequested(Message):
+    def __init__(self, query: str, requester: MessagePump) -> None:
+        super().__init__()
+        self.query = query
+        self.requester = requester
+
+
+class SearchLoaded(Message):
+    """Movies matching `query`, with the user's current rating of each (if any)."""
+
+    def __init__(self, query: str, movies: list[Movie], ratings: dict[int, float]) -> None:
+        super().__init__()
+        self.query = query
+        self.movies = movies
+        self.ratings = ratings
+
+
+class HistoryRequested(Message):
+    """Load the user's ratings."""
+
+    def __init__(self, requester: MessagePump) -> None:
+        super().__init__()
+        self.requester = requester
+
+
+class HistoryLoaded(Message):
+    def __init__(self, ratings: list[UserRating]) -> None:
+        super().__init__()
+        self.ratings = ratings
+
+
+class RatingRequested(Message):
+    """Rate `movie` with `value` (validated by the service, so it may be refused)."""
+
+    def __init__(self, movie: Movie, value: object) -> None:
+        super().__init__()
+        self.movie = movie
+        self.value = value
+
+
+class RatingPromptRequested(Message):
+    """Ask for a rating of `movie` in a small dialog (any value on the scale)."""
+
+    def __init__(self, movie: Movie) -> None:
+        super().__init__()
+        self.movie = movie
+
+
+class RatingRemovalRequested(Message):
+    def __init__(self, movie: Movie) -> None:
+        super().__init__()
+        self.movie = movie
+
+
+class RatingStored(Message):
+    """A rating was stored durably; the model update follows."""
+
+    def __init__(self, movie: Movie, rating: float) -> None:
+        super().__init__()
+        self.movie = movie
+        self.rating = rating
+
+
+class RatingRemoved(Message):
+    def __init__(self, movie: Movie) -> None:
+        super().__init__()
+        self.movie = movie
+
+
+class ModelUpdated(Message):
+    """Every pending rating is in the model now: lists should be refreshed."""
+
+    def __init__(self, report: UpdateReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class JobFailed(Message):
+    """A worker of `group` failed (the app has told the user): stop waiting for it."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__()
+        self.group = group

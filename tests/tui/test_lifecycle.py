@@ -1,0 +1,99 @@
+"""Help, the command palette, errors that must not crash the app, and saving on exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from textual.command import CommandPalette
+
+from tests.tui.conftest import SIZE, enter_user, settle, wait_for
+from tui_recommender.config import Settings
+from tui_recommender.tui.app import RecommenderApp
+from tui_recommender.tui.components.error_modal import ErrorModal
+from tui_recommender.tui.components.help_screen import HelpScreen
+from tui_recommender.tui.components.main_screen import MainScreen
+from tui_recommender.tui.components.search_screen import SearchScreen
+
+
+async def test_help_screen(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        assert "1-5" in text and "shift+1-5" in text and "q, ^q, ^c" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_command_palette_runs_main_actions(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 1)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"search movies")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+
+
+async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(
+    app: RecommenderApp, monkeypatch
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 1)
+        assert app.service is not None
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(app.service, "recommend", broken)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "boom" in str(app.screen.query_one("#error-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one("#recommendations").loading is False
+        monkeypatch.undo()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert app.screen.query_one("#recommendations").row_count > 0
+
+
+def checkpoints(state_dir: Path) -> list[Path]:
+    return sorted(path for path in state_dir.rglob("*") if path.is_file() and path.suffix in {".pt", ".pth", ".ckpt"})
+
+
+async def test_quit_saves_and_the_next_run_reloads(settings: Settings, state_dir: Path) -> None:
+    app = RecommenderApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 5)
+        await pilot.press("5")  # starts a fine-tune; quitting cancels it, then saves
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    assert app.saved_path is not None and app.saved_path.is_file()
+    assert app.saved_path.is_relative_to(state_dir)
+
+    again = RecommenderApp(settings)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.service is not None
+        assert str(app.saved_path.name) in again.service.checkpoint_source or "fine" in again.service.checkpoint_source
+        await pilot.press("ctrl+q")
+
+
+async def test_sigterm_saves_and_exits(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 6)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    assert app.saved_path is not None and app.saved_path.is_file()

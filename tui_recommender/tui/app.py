@@ -142,7 +142,7 @@ class RecommenderApp(App[None]):
         self.status_text = "Saving the model…"
         # The fine-tune checks should_stop between batches, and save() waits for it.
         self.workers.cancel_group(self, "finetune")
-        self._save()
+        self._save(self.service)
 
     def save_if_needed(self) -> None:
         """Save after the app has stopped without saving (a crash): ratings are stored
@@ -171,46 +171,40 @@ class RecommenderApp(App[None]):
         return RecommenderService.open(self.settings, on_status)
 
     @work(thread=True, exclusive=True, group="inference", exit_on_error=False)
-    def _recommend(self, request: RecommendationsRequested, user_id: int) -> None:
-        assert self.service is not None
+    def _recommend(self, service: RecommenderService, request: RecommendationsRequested, user_id: int) -> None:
         query = request.query
-        recommendations = self.service.recommend(user_id, query.genres, k=query.k, offset=query.offset)
+        recommendations = service.recommend(user_id, query.genres, k=query.k, offset=query.offset)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(RecommendationsLoaded(query, recommendations))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, request: SearchRequested, user_id: int) -> None:
-        assert self.service is not None
-        movies = self.service.search_movies(request.query)
-        ratings = {rating.movie.movie_id: rating.rating for rating in self.service.user_ratings(user_id)}
+    def _search(self, service: RecommenderService, request: SearchRequested, user_id: int) -> None:
+        movies = service.search_movies(request.query)
+        ratings = {rating.movie.movie_id: rating.rating for rating in service.user_ratings(user_id)}
         if not get_current_worker().is_cancelled:
             request.requester.post_message(SearchLoaded(request.query, movies, ratings))
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def _history(self, request: HistoryRequested, user_id: int) -> None:
-        assert self.service is not None
-        ratings = self.service.user_ratings(user_id)
+    def _history(self, service: RecommenderService, request: HistoryRequested, user_id: int) -> None:
+        ratings = service.user_ratings(user_id)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(HistoryLoaded(ratings))
 
     @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
-    def _summarise(self, user_id: int) -> UserSummary:
-        assert self.service is not None
-        return self.service.user_summary(user_id)
+    def _summarise(self, service: RecommenderService, user_id: int) -> UserSummary:
+        return service.user_summary(user_id)
 
     @work(thread=True, exclusive=True, group="finetune", exit_on_error=False)
-    def _fine_tune(self) -> UpdateReport:
-        assert self.service is not None
+    def _fine_tune(self, service: RecommenderService) -> UpdateReport:
         worker = get_current_worker()
-        return self.service.update_model(
+        return service.update_model(
             should_stop=lambda: worker.is_cancelled,
             on_progress=lambda fraction: self.post_message(FineTuneProgress(fraction)),
         )
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def _save(self) -> Path:
-        assert self.service is not None
-        return self.service.save()
+    def _save(self, service: RecommenderService) -> Path:
+        return service.save()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where worker results and failures are handled."""
@@ -282,7 +276,7 @@ class RecommenderApp(App[None]):
             if pending and not doing:
                 parts.append(f"{pending} rating{'s' if pending != 1 else ''} not learnt yet")
             if not doing and self.service.retrain_due():
-                parts.append("a full `train` is due")
+                parts.append("a full retrain is due")
         except Exception as error:
             self._report("Reading the model state", error)
         if doing:
@@ -301,7 +295,7 @@ class RecommenderApp(App[None]):
             return
         self.update_progress = 0.0
         self._refresh_status("learning from your ratings…")
-        self._fine_tune()
+        self._fine_tune(self.service)
 
     def _update_finished(self, report: UpdateReport) -> None:
         self.update_progress = None
@@ -317,14 +311,14 @@ class RecommenderApp(App[None]):
             return
         self._refresh_status()
         self._broadcast(lambda: ModelUpdated(report))
-        if self.user_id is not None:
-            self._summarise(self.user_id)
+        if self.service is not None and self.user_id is not None:
+            self._summarise(self.service, self.user_id)
 
     def action_save_now(self) -> None:
         if self.service is None:
             self.notify("The model is still loading.", severity="warning")
             return
-        self._save()
+        self._save(self.service)
 
     def _saved(self, path: Path) -> None:
         self.saved_path = path
@@ -347,45 +341,44 @@ class RecommenderApp(App[None]):
             self._report("Checking the user ID", error)
             return
         if known:
-            self._enter(user_id)
+            self._enter(self.service, user_id)
             return
 
         def answered(create: bool | None) -> None:
-            if create:
-                self._create_user(user_id)
+            if create and self.service is not None:
+                self._create_user(self.service, user_id)
 
         self.push_screen(NewProfileModal(user_id), answered)
 
     def on_new_user_requested(self, message: NewUserRequested) -> None:
         if self.service is None:
-            self._wait_for_service(lambda: self._create_user(None))
+            self._wait_for_service(lambda: self.on_new_user_requested(message))
             return
-        self._create_user(None)
+        self._create_user(self.service, None)
 
     def _wait_for_service(self, choice: Callable[[], None]) -> None:
         self._waiting_choice = choice
         self.notify("The model is still loading; you will go on as soon as it is ready.", timeout=4)
 
-    def _create_user(self, user_id: int | None) -> None:
-        assert self.service is not None
+    def _create_user(self, service: RecommenderService, user_id: int | None) -> None:
+        """Register `user_id`, or the next free ID when None, and go on as that user."""
         try:
-            created = self.service.create_user(user_id if user_id is not None else self.service.next_user_id())
+            created = service.create_user(user_id if user_id is not None else service.next_user_id())
         except Exception as error:
             self._report("Creating the profile", error)
             return
         self.notify(f"Your user ID is {created}: remember it for next time.", title="New profile", timeout=8)
-        self._enter(created)
+        self._enter(service, created)
 
-    def _enter(self, user_id: int) -> None:
-        assert self.service is not None
+    def _enter(self, service: RecommenderService, user_id: int) -> None:
         try:
-            genre_counts = self.service.genre_counts()
+            genre_counts = service.genre_counts()
         except Exception as error:
             self._report("Reading the genres", error)
             return
         self.user_id = user_id
         self._replace_base_screen(MainScreen(user_id, genre_counts))
-        self._summarise(user_id)
+        self._summarise(service, user_id)
 
     def _replace_base_screen(self, screen: Screen[None]) -> None:
         while len(self.screen_stack) > 2:  # the default screen, then ours
@@ -400,15 +393,15 @@ class RecommenderApp(App[None]):
 
     def on_recommendations_requested(self, message: RecommendationsRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._recommend(message, self.user_id)
+            self._recommend(self.service, message, self.user_id)
 
     def on_search_requested(self, message: SearchRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._search(message, self.user_id)
+            self._search(self.service, message, self.user_id)
 
     def on_history_requested(self, message: HistoryRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._history(message, self.user_id)
+            self._history(self.service, message, self.user_id)
 
     def action_search(self) -> None:
         if self._can_open_user_screen():

@@ -59,7 +59,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one(MovieTable)
         table.border_title = "Your ratings"
         table.add_column("Rating", width=6, key=RATED_COLUMN)
-        table.add_column("Title", width=36, key="title")
+        table.add_column("Title", width=32, key="title")
         table.add_column("Year", key="year")
         table.add_column("Rated on", key="date")
         table.add_column("Genres", key="genres")

@@ -99,15 +99,16 @@ class MainScreen(Screen[None]):
     def table(self) -> MovieTable:
         return self.query_one("#recommendations", MovieTable)
 
-    def request(self, offset: int, k: int) -> None:
-        """Ask for `k` recommendations from `offset`; offset 0 replaces the list."""
+    def request(self, offset: int, k: int, quietly: bool = False) -> None:
+        """Ask for `k` recommendations from `offset`; offset 0 replaces the list. `quietly`
+        keeps the current rows on show instead of a loading indicator."""
         self._serial += 1
         query = RecommendationQuery(self._serial, self.query_one(GenreList).chosen, offset, k)
         self._waiting = query
-        if offset == 0:
+        if offset == 0 and not quietly:
             self.table.loading = True
         else:
-            self.table.border_subtitle = "loading more…"
+            self.table.border_subtitle = "updating…" if offset == 0 else "loading more…"
         self.post_message(RecommendationsRequested(query, self))
 
     def on_recommendations_loaded(self, message: RecommendationsLoaded) -> None:
@@ -178,7 +179,8 @@ class MainScreen(Screen[None]):
             self.table.show_rating(movie_id, None)
 
     def on_model_updated(self, message: ModelUpdated) -> None:
-        self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count))
+        # After each rating: no flashing loading indicator, and as many rows as before.
+        self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
 
     def on_job_failed(self, message: JobFailed) -> None:
         if message.group == "inference":

@@ -1,0 +1,89 @@
+"""SVG snapshots of the main screens at 80x24 (pytest-textual-snapshot).
+
+Deterministic by construction: the service has loaded and every worker has finished
+before the screenshot, toasts are cleared, dates are shown in UTC and the cursor does not
+blink (see conftest). Regenerate with `pytest tests/tui --snapshot-update` and look at
+the report before committing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import enter_user, settle, wait_for
+from tui_recommender.tui.app import RecommenderApp
+from tui_recommender.tui.components.movie_table import MovieTable
+
+TERMINAL = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def quiet(pilot: Pilot) -> None:
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_first_screen_with_a_bad_id(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await quiet(pilot)
+        await pilot.press(*"12x")
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
+
+
+def test_recommendations(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await enter_user(pilot, 1)
+        await pilot.press("down", "down")
+        await quiet(pilot)
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
+
+
+def test_help(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await enter_user(pilot, 1)
+        await pilot.press("question_mark")
+        await quiet(pilot)
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
+
+
+def test_search(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await enter_user(pilot, 1)
+        await pilot.press("slash", *"ghost")
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(MovieTable).row_count > 0)
+        await pilot.press("down")
+        await quiet(pilot)
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
+
+
+def test_history(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await enter_user(pilot, 1)
+        await pilot.press("h")
+        await quiet(pilot)
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
+
+
+def test_rating_dialog(snap_compare, app: RecommenderApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await enter_user(pilot, 1)
+        await pilot.press("r", "6")
+        await quiet(pilot)
+
+    assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)

@@ -1,0 +1,242 @@
+"""The command line: `tui-recommender` opens the app; subcommands train, evaluate,
+recommend, rate, manage stored ratings and fetch data. Errors a user can cause print one
+line on stderr and exit with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tui_recommender.config import Settings
+from tui_recommender.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not usage + message, like every other user error."""
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", metavar="DIR", help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
+    common.add_argument("--state-dir", metavar="DIR", help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
+    common.add_argument("--checkpoint", metavar="PATH", help="a model checkpoint to start from (.npz)")
+
+    parser = _Parser(prog="tui-recommender", parents=[common], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
+    train.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
+    train.add_argument("--out", metavar="PATH", help="checkpoint to write (default: the state dir's, which the app loads)")
+    train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+
+    evaluate = sub.add_parser("evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20")
+    evaluate.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")
+    recommend.add_argument("--user", type=_positive, required=True, metavar="ID")
+    recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable)")
+    recommend.add_argument("-k", type=_positive, default=10, metavar="N", help="how many (default 10)")
+    recommend.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    rate = sub.add_parser("rate", parents=[common], help="rate a movie: stored, then the model is updated and saved")
+    rate.add_argument("--user", type=_positive, required=True, metavar="ID")
+    rate.add_argument("--movie", type=_positive, required=True, metavar="ID")
+    rate.add_argument("--rating", required=True, metavar="R", help="stars on the dataset's scale")
+
+    ratings = sub.add_parser("ratings", parents=[common], help="export or import your stored ratings")
+    ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION", required=True, parser_class=_Parser)
+    export = ratings_sub.add_parser("export", parents=[common], help="write stored ratings to stdout")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    imp = ratings_sub.add_parser("import", parents=[common], help="add ratings from a CSV or JSON file (all or nothing)")
+    imp.add_argument("file", metavar="FILE")
+
+    from tui_recommender.download import DATASET_NAMES
+
+    data = sub.add_parser("data", parents=[common], help="get datasets")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)
+    download = data_sub.add_parser("download", parents=[common], help="download a dataset into data/")
+    download.add_argument("name", choices=DATASET_NAMES)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
+    try:
+        if args.command is None:
+            from tui_recommender.tui.app import run_app
+
+            return run_app(settings)
+        return _COMMANDS[args.command](args, settings)
+    except UserError as error:
+        print(f"tui-recommender: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("tui-recommender: interrupted", file=sys.stderr)
+        return 130
+
+
+def _status(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _data(settings: Settings):
+    from tui_recommender.download import default_dataset
+    from tui_recommender.movielens import load_dataset
+
+    return load_dataset(settings.data or default_dataset(settings.data_root, on_status=_status))
+
+
+def _epoch_bar(max_epochs: int, quiet: bool):
+    from tqdm import tqdm
+
+    bar = tqdm(total=max_epochs, unit="epoch", disable=quiet and not sys.stderr.isatty(), file=sys.stderr)
+
+    def on_epoch(stats) -> None:
+        postfix = {"loss": f"{stats.loss:.4f}", "s/epoch": f"{stats.seconds:.2f}"}
+        if stats.val_recall20 is not None:
+            postfix["val R@20"] = f"{stats.val_recall20:.4f}"
+        bar.set_postfix(postfix)
+        bar.update(1)
+
+    return bar, on_epoch
+
+
+def _config(args):
+    from tui_recommender.training import TrainConfig
+
+    return TrainConfig(max_epochs=args.epochs) if args.epochs else TrainConfig()
+
+
+def _cmd_train(args, settings: Settings) -> int:
+    from tui_recommender.checkpoint import save_checkpoint
+    from tui_recommender.ratings_store import RatingsStore, merge_ratings
+    from tui_recommender.service import CHECKPOINT_NAME, RATINGS_DB_NAME, train_checkpoint
+
+    data = _data(settings)
+    state = settings.dataset_state_dir(data.name)
+    with RatingsStore(state / RATINGS_DB_NAME) as store:
+        ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
+    config = _config(args)
+    bar, on_epoch = _epoch_bar(config.max_epochs, args.json)
+    with bar:
+        checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
+    out = save_checkpoint(checkpoint, Path(args.out) if args.out else state / CHECKPOINT_NAME)
+    summary = {"dataset": data.name, "checkpoint": str(out), "positives": int((ratings["rating"] >= 3.0).sum()), **result.summary(), "hyperparameters": config.to_dict()}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch, kept epoch {summary['best_epoch']}), "
+              f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {out}")
+    return 0
+
+
+def _cmd_evaluate(args, settings: Settings) -> int:
+    from tui_recommender.evaluation import evaluate
+
+    data = _data(settings)
+    config = _config(args)
+    bar, on_epoch = _epoch_bar(config.max_epochs, args.json)
+    with bar:
+        report = evaluate(data, config, on_epoch=on_epoch)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        m = report["metrics"]
+        print(f"{data.name}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s")
+        for k in (10, 20):
+            print(f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}")
+        print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}")
+    return 0
+
+
+def _service(settings: Settings, verbose: bool = False):
+    from tui_recommender.service import RecommenderService
+
+    return RecommenderService.open(settings, on_status=_status if verbose else None)
+
+
+def _cmd_recommend(args, settings: Settings) -> int:
+    service = _service(settings)
+    try:
+        recs = service.recommend(args.user, genres=args.genre, k=args.k)
+    finally:
+        service.close()
+    if args.json:
+        print(json.dumps([
+            {"movieId": r.movie.movie_id, "title": r.movie.title, "year": r.movie.year, "genres": list(r.movie.genres), "score": round(r.score, 6)}
+            for r in recs
+        ]))
+    else:
+        for r in recs:
+            year = f" ({r.movie.year})" if r.movie.year else ""
+            print(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}")
+    return 0
+
+
+def _cmd_rate(args, settings: Settings) -> int:
+    service = _service(settings)
+    try:
+        if not service.user_exists(args.user):
+            service.create_user(args.user)
+        stars = service.rate(args.user, args.movie, args.rating)
+        report = service.update_model()
+        path = service.save()
+    finally:
+        service.close()
+    movie = service.movie(args.movie)
+    print(f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}")
+    return 0
+
+
+def _cmd_ratings(args, settings: Settings) -> int:
+    from tui_recommender.ratings_store import RatingsStore, export_ratings, import_ratings, read_ratings_file
+    from tui_recommender.service import RATINGS_DB_NAME
+
+    data = _data(settings)
+    with RatingsStore(settings.dataset_state_dir(data.name) / RATINGS_DB_NAME) as store:
+        if args.ratings_command == "export":
+            export_ratings(store, sys.stdout, args.format)
+            return 0
+        path = Path(args.file)
+        rows = read_ratings_file(path, data.scale, set(data.movies.index.tolist()))
+        count = import_ratings(store, rows)
+    print(f"imported {count} ratings from {path}; they reach the model at the next start or `train`", file=sys.stderr)
+    return 0
+
+
+def _cmd_data(args, settings: Settings) -> int:
+    from tui_recommender.download import download
+
+    folder = download(args.name, settings.data_root, progress=True)
+    print(f"{args.name} is in {folder}")
+    return 0
+
+
+_COMMANDS = {
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "recommend": _cmd_recommend,
+    "rate": _cmd_rate,
+    "ratings": _cmd_ratings,
+    "data": _cmd_data,
+}

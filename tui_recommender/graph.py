@@ -1,0 +1,92 @@
+"""The user-item interaction graph and its symmetric-normalised adjacency.
+
+Nodes are users `0..n_users-1` followed by items `n_users..n_users+n_items-1`; an edge
+joins a user to every item they rated positively. LightGCN propagates over
+
+    A_hat = D^-1/2 A D^-1/2,   A = [[0, R], [R^T, 0]],
+
+where R is the n_users x n_items 0/1 interaction matrix and D the node degrees (nodes with
+no edge keep a zero row).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+POSITIVE_THRESHOLD = 3.0  # stars: ratings at or above this are edges (positives)
+
+
+@dataclass(frozen=True)
+class InteractionGraph:
+    """Positive user-item edges as parallel index arrays (int64, no duplicates)."""
+
+    n_users: int
+    n_items: int
+    users: np.ndarray
+    items: np.ndarray
+
+    @classmethod
+    def from_pairs(cls, n_users: int, n_items: int, users: np.ndarray, items: np.ndarray) -> "InteractionGraph":
+        """Build from (user, item) index pairs, dropping duplicates; order: by user, then item."""
+        keys = np.unique(np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64))
+        return cls(n_users, n_items, keys // n_items, keys % n_items)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_users + self.n_items
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.users)
+
+    def edge_keys(self) -> np.ndarray:
+        """Sorted `user * n_items + item` keys, for fast membership tests."""
+        return self.users * self.n_items + self.items
+
+    def with_edges(self, users: np.ndarray, items: np.ndarray, n_users: int | None = None, n_items: int | None = None) -> "InteractionGraph":
+        """A new graph with edges added (and optionally more nodes)."""
+        nu, ni = n_users or self.n_users, n_items or self.n_items
+        return InteractionGraph.from_pairs(
+            nu, ni, np.concatenate([self.users, users]), np.concatenate([self.items, items])
+        )
+
+    def without_edges(self, users: np.ndarray, items: np.ndarray) -> "InteractionGraph":
+        """A new graph with the given edges removed (absent ones are ignored)."""
+        drop = np.isin(self.edge_keys(), np.asarray(users, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64))
+        return InteractionGraph(self.n_users, self.n_items, self.users[~drop], self.items[~drop])
+
+    def degrees(self) -> np.ndarray:
+        """Node degrees (float64, length n_nodes)."""
+        return np.concatenate([
+            np.bincount(self.users, minlength=self.n_users),
+            np.bincount(self.items, minlength=self.n_items),
+        ]).astype(np.float64)
+
+    def normalized_adjacency(self) -> torch.Tensor:
+        """A_hat as a float32 sparse CSR tensor with int32 indices (n_nodes x n_nodes).
+
+        int32 indices matter: torch's CPU CSR matmul is ~4x faster with them than with int64.
+        """
+        deg = self.degrees()
+        inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
+        item_nodes = self.items + self.n_users
+        rows = np.concatenate([self.users, item_nodes])
+        cols = np.concatenate([item_nodes, self.users])
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        values = (inv_sqrt[rows] * inv_sqrt[cols]).astype(np.float32)
+        crow = np.zeros(self.n_nodes + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=self.n_nodes), out=crow[1:])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(crow),
+                torch.from_numpy(cols.astype(np.int32)),
+                torch.from_numpy(values),
+                size=(self.n_nodes, self.n_nodes),
+                check_invariants=False,
+            )

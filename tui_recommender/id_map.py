@@ -1,0 +1,50 @@
+"""Raw MovieLens ids <-> dense 0-based indices, both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+
+class IdMap:
+    """An ordered set of raw integer ids; position = index. New ids are only ever appended,
+    so existing indices (and the embedding rows behind them) never move."""
+
+    def __init__(self, raw_ids: Iterable[int] = ()) -> None:
+        ids = raw_ids if isinstance(raw_ids, np.ndarray) else list(raw_ids)
+        self._index = pd.Index(np.asarray(ids, dtype=np.int64))
+        if self._index.has_duplicates:
+            raise ValueError("IdMap ids must be unique")
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, raw_id: object) -> bool:
+        return raw_id in self._index
+
+    @property
+    def raw_ids(self) -> np.ndarray:
+        """All raw ids in index order (int64)."""
+        return self._index.to_numpy()
+
+    def index(self, raw_id: int) -> int:
+        """The index of one raw id; KeyError if unknown."""
+        return int(self._index.get_loc(raw_id))
+
+    def indices(self, raw_ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Indices of many raw ids (int64), -1 where unknown."""
+        return self._index.get_indexer(np.asarray(raw_ids, dtype=np.int64))
+
+    def raw(self, index: int | np.ndarray) -> int | np.ndarray:
+        """The raw id(s) at index position(s)."""
+        values = self._index.to_numpy()[index]
+        return int(values) if np.ndim(values) == 0 else values
+
+    def add(self, raw_id: int) -> int:
+        """Append `raw_id` if new; returns its index either way."""
+        if raw_id in self._index:
+            return self.index(raw_id)
+        self._index = self._index.append(pd.Index([raw_id], dtype=np.int64))
+        return len(self._index) - 1

@@ -1,0 +1,106 @@
+r"""LightGCN (He et al., SIGIR 2020): https://arxiv.org/abs/2002.02126
+
+One embedding table E^(0) holds users then items (rows `0..n_users-1`, then items). Each
+layer propagates linearly over the symmetric-normalised adjacency, with no weights and no
+non-linearity:
+
+    E^(k+1) = A_hat E^(k),        E = 1/(K+1) * sum_{k=0..K} E^(k)
+
+and a user-item score is the dot product of their rows of the propagated E (never of the
+raw layer-0 table). Training minimises BPR with L2 on the layer-0 rows of the batch:
+
+    L = -mean(log sigmoid(e_u.e_i - e_u.e_j)) + reg * (|e0_u|^2 + |e0_i|^2 + |e0_j|^2) / (2 B)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+def _layer_mean(adj: Tensor, x: Tensor, n_layers: int) -> Tensor:
+    """(x + A x + A^2 x + ... + A^K x) / (K + 1), with in-place accumulation."""
+    total = x.clone()
+    buffers = (torch.empty_like(x), torch.empty_like(x))
+    for layer in range(n_layers):
+        out = buffers[layer % 2]
+        # addmm into a buffer with beta=0 skips the zero-fill + copy `adj @ x` does (~25%).
+        torch.addmm(out, adj, x, beta=0, out=out)
+        total.add_(out)
+        x = out
+    return total.div_(n_layers + 1)
+
+
+class _Propagate(torch.autograd.Function):
+    """E = S E0 with S = mean_k A_hat^k; S is symmetric, so dL/dE0 = S dL/dE.
+
+    Hand-written because torch's autograd backward of a CSR matmul is ~15x slower than its
+    forward here, and one fused op also saves the per-layer copies; PyG's LGConv-based
+    `LightGCN` is ~10x slower per epoch (benchmarks/bench_training.py).
+    """
+
+    @staticmethod
+    def forward(ctx, adj: Tensor, x: Tensor, n_layers: int) -> Tensor:  # type: ignore[override]
+        ctx.adj, ctx.n_layers = adj, n_layers
+        return _layer_mean(adj, x, n_layers)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, Tensor, None]:  # type: ignore[override]
+        return None, _layer_mean(ctx.adj, grad.contiguous(), ctx.n_layers), None
+
+
+class LightGCN(nn.Module):
+    """LightGCN over `n_users + n_items` nodes with `dim`-wide embeddings and `n_layers`
+    propagation layers (K)."""
+
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, n_layers: int = 3, init_std: float = 0.1) -> None:
+        super().__init__()
+        self.n_users = n_users
+        self.n_items = n_items
+        self.n_layers = n_layers
+        self.embedding = nn.Embedding(n_users + n_items, dim)
+        nn.init.normal_(self.embedding.weight, std=init_std)
+
+    @property
+    def dim(self) -> int:
+        return self.embedding.embedding_dim
+
+    def propagate(self, adj: Tensor) -> Tensor:
+        """Final embeddings E (n_nodes x dim): the mean of layers 0..K."""
+        return _Propagate.apply(adj, self.embedding.weight, self.n_layers)
+
+    def split(self, final: Tensor) -> tuple[Tensor, Tensor]:
+        """(user rows, item rows) of a node-embedding matrix."""
+        return final[: self.n_users], final[self.n_users :]
+
+    def bpr_loss(self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, reg: float) -> Tensor:
+        """BPR loss of a batch: `users`, `pos` (B,) and `neg` (B,) or (B, n) item indices
+        (0-based within items; n negatives per pair are averaged), plus `reg` * L2 of the
+        layer-0 rows involved, per pair."""
+        batch = len(users)
+        neg = neg.reshape(batch, -1)
+        # One gather for all roles: each gather's backward costs a dense zero-fill.
+        rows = torch.cat([users, pos + self.n_users, neg.flatten() + self.n_users])
+        emb = final[rows]
+        u, i, j = emb[:batch], emb[batch : 2 * batch], emb[2 * batch :].view(batch, -1, self.dim)
+        pos_score = (u * i).sum(-1, keepdim=True)
+        neg_score = torch.einsum("bd,bnd->bn", u, j)
+        bpr = -F.logsigmoid(pos_score - neg_score).mean()
+        ego = self.embedding.weight[rows]
+        l2 = ego[: 2 * batch].square().sum() + ego[2 * batch :].square().sum() / neg.shape[1]
+        return bpr + reg * l2 / (2 * batch)
+
+    def grow(self, n_users: int, n_items: int, user_rows: Tensor | None = None, item_rows: Tensor | None = None) -> None:
+        """Resize the table to `n_users + n_items` rows, keeping every existing row. New rows
+        are `user_rows` / `item_rows` if given, else zeros (a node with no edge)."""
+        old = self.embedding.weight.data
+        new = old.new_zeros(n_users + n_items, self.dim)
+        new[: self.n_users] = old[: self.n_users]
+        new[n_users : n_users + self.n_items] = old[self.n_users :]
+        if user_rows is not None:
+            new[self.n_users : n_users] = user_rows
+        if item_rows is not None:
+            new[n_users + self.n_items :] = item_rows
+        self.embedding = nn.Embedding.from_pretrained(new, freeze=False)
+        self.n_users, self.n_items = n_users, n_items

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tests.synthetic import write_movielens
 from tui_recommender.config import Settings
 from tui_recommender.tui.app import RecommenderApp
 
@@ -24,9 +26,35 @@ def frozen_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """The tiny test graphs train fastest on one thread; on a busy 2-core machine more
+    threads only contend (a fine-tune went from 0.2 s to 6-10 s)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained once per session on the same generated data as `small_data` (same
+    bytes, so the same fingerprint): each test opens it instead of training its own."""
+    from tui_recommender.service import RecommenderService
+
+    root = tmp_path_factory.mktemp("trained")
+    settings = Settings.resolve(data=write_movielens(root / "ml-test"), state_dir=root / "state")
+    service = RecommenderService.open(settings)
+    path = service.save()
+    service.close()
+    return path
+
+
 @pytest.fixture
-def settings(small_data: Path, state_dir: Path) -> Settings:
-    return Settings.resolve(data=small_data, state_dir=state_dir)
+def settings(small_data: Path, state_dir: Path, trained_checkpoint: Path) -> Settings:
+    return Settings.resolve(data=small_data, state_dir=state_dir, checkpoint=trained_checkpoint)
 
 
 @pytest.fixture
@@ -46,6 +74,24 @@ def notifications(app: RecommenderApp) -> list[tuple[str, dict[str, Any]]]:
 
     app.notify = recording  # type: ignore[method-assign]
     return seen
+
+
+@pytest.fixture
+def update_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Model updates wait until this event is set, so a test can look at the app while a
+    fine-tune is under way. Set when the test ends, so no worker thread is left waiting."""
+    from tui_recommender.service import RecommenderService
+
+    gate = threading.Event()
+    update_model = RecommenderService.update_model
+
+    def gated(self: RecommenderService, *args: Any, **kwargs: Any) -> Any:
+        gate.wait(timeout=60)
+        return update_model(self, *args, **kwargs)
+
+    monkeypatch.setattr(RecommenderService, "update_model", gated)
+    yield gate
+    gate.set()
 
 
 async def settle(pilot: Pilot, timeout: float = 30.0) -> None:

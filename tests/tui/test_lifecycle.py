@@ -14,6 +14,7 @@ from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.main_screen import MainScreen
+from tui_recommender.tui.components.movie_table import MovieTable
 from tui_recommender.tui.components.search_screen import SearchScreen
 
 
@@ -67,15 +68,17 @@ async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(
         assert app.screen.query_one("#recommendations").row_count > 0
 
 
-def checkpoints(state_dir: Path) -> list[Path]:
-    return sorted(path for path in state_dir.rglob("*") if path.is_file() and path.suffix in {".pt", ".pth", ".ckpt"})
-
-
 async def test_quit_saves_and_the_next_run_reloads(settings: Settings, state_dir: Path) -> None:
     app = RecommenderApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 5)
-        await pilot.press("5")  # starts a fine-tune; quitting cancels it, then saves
+        table = app.screen.query_one(MovieTable)
+        first = table.highlighted_movie
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("down")
+        second = table.highlighted_movie
+        await pilot.press("4")  # starts a fine-tune: quitting cancels it, then saves
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 0
@@ -84,10 +87,16 @@ async def test_quit_saves_and_the_next_run_reloads(settings: Settings, state_dir
 
     again = RecommenderApp(settings)
     async with again.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot)  # also learns whatever the cancelled update had not
         assert again.service is not None
-        assert str(app.saved_path.name) in again.service.checkpoint_source or "fine" in again.service.checkpoint_source
+        assert again.service.checkpoint_source.startswith("fine-tuned state")
+        assert str(app.saved_path) in again.service.checkpoint_source
+        stored = {r.movie.movie_id: r.rating for r in again.service.user_ratings(5)}
+        assert first is not None and second is not None
+        assert stored[first.movie_id] == 5.0 and stored[second.movie_id] == 4.0
+        assert again.service.pending_updates() == 0
         await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not again.is_running)
 
 
 async def test_sigterm_saves_and_exits(app: RecommenderApp) -> None:

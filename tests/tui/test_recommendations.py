@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual.coordinate import Coordinate
 from textual.widgets import Label
 
@@ -67,22 +69,30 @@ async def test_genre_filter(app: RecommenderApp) -> None:
         assert listed(app) == everything
 
 
-async def test_rating_keys_store_and_refresh(app: RecommenderApp, notifications: list) -> None:
+async def test_rating_keys_store_and_refresh(
+    app: RecommenderApp, notifications: list, update_gate: threading.Event
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
         before = listed(app)
         top = before[0]
         await pilot.press("4")
-        # Marked at once, stored at once, learnt in the background.
+        # Marked and stored at once; the fine-tune waits at the gate meanwhile.
         table = app.screen.query_one(MovieTable)
         assert str(table.get_cell(str(top), "rated")) == "4★"
         assert ratings(app)[top] == 4.0
         assert any(options.get("title") == "Rated" for _, options in notifications)
+        assert app.update_progress == 0.0
+        assert "learning from your ratings" in app.status_text
+        assert app.service is not None and app.service.pending_updates() == 1
+
+        update_gate.set()
         await settle(pilot)
-        assert app.service is not None and app.service.pending_updates() == 0
+        assert app.service.pending_updates() == 0
+        assert app.update_progress is None
+        assert "learning" not in app.status_text
         after = listed(app)
         assert top not in after and after != before
-        assert app.update_progress is None
         assert "16 ratings" in str(app.screen.query_one("#summary", Label).render())
 
 
@@ -99,7 +109,9 @@ async def test_refused_ratings_are_notified(app: RecommenderApp, notifications: 
         assert app.is_running
 
 
-async def test_half_stars_with_shift_and_the_rating_dialog(app: RecommenderApp) -> None:
+async def test_half_stars_with_shift_and_the_rating_dialog(
+    app: RecommenderApp, update_gate: threading.Event
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
         first, second = listed(app)[:2]
@@ -116,18 +128,21 @@ async def test_half_stars_with_shift_and_the_rating_dialog(app: RecommenderApp) 
         await pilot.pause()
         assert not isinstance(app.screen, RatingModal)
         assert ratings(app)[second] == 2.5
+        update_gate.set()
         await settle(pilot)
 
 
-async def test_rapid_ratings_all_land(app: RecommenderApp) -> None:
+async def test_rapid_ratings_all_land(app: RecommenderApp, update_gate: threading.Event) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
         movies = listed(app)[:4]
-        # No waiting between keys: updates coalesce, none is lost.
+        # While the first update waits, more ratings arrive: all stored, then learnt together.
         await pilot.press("5", "down", "4", "down", "1", "down", "3")
-        await settle(pilot)
         assert [ratings(app)[movie] for movie in movies] == [5.0, 4.0, 1.0, 3.0]
-        assert app.service is not None and app.service.pending_updates() == 0
+        assert app.service is not None and app.service.pending_updates() == 4
+        update_gate.set()
+        await settle(pilot)
+        assert app.service.pending_updates() == 0
         assert not set(movies) & set(listed(app))
 
 
@@ -142,3 +157,4 @@ async def test_model_status_and_progress(app: RecommenderApp) -> None:
         await wait_for(pilot, lambda: app.update_progress is None and bool(seen))
         await settle(pilot)
         assert seen[0] == 0.0 and seen[-1] is None
+        assert any(value is not None and 0 < value <= 1 for value in seen)

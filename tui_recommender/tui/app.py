@@ -266,33 +266,46 @@ class RecommenderApp(App[None]):
         if self._waiting_choice is not None:
             choice, self._waiting_choice = self._waiting_choice, None
             choice()
+        # Ratings stored by a run that ended before learning them: learn them now.
+        self._start_update(only_if_pending=True)
 
     def _refresh_status(self, doing: str = "") -> None:
+        """`dataset · what is going on · model: where it came from`."""
         if self.service is None or self._quitting:
             return
-        parts = [self.service.dataset_name, f"model: {self.service.checkpoint_source}"]
-        try:
-            pending = self.service.pending_updates()
-            if pending and not doing:
-                parts.append(f"{pending} rating{'s' if pending != 1 else ''} not learnt yet")
-            if not doing and self.service.retrain_due():
-                parts.append("a full retrain is due")
-        except Exception as error:
-            self._report("Reading the model state", error)
+        parts = [self.service.dataset_name]
         if doing:
             parts.append(doing)
+        else:
+            try:
+                pending = self.service.pending_updates()
+                if pending:
+                    parts.append(f"{pending} rating{'s' if pending != 1 else ''} not learnt yet")
+                if self.service.retrain_due():
+                    parts.append("a full retrain is due")
+            except Exception as error:
+                self._report("Reading the model state", error)
+        # The source may end with the checkpoint's path in parentheses: too long for here.
+        parts.append(f"model: {self.service.checkpoint_source.split(' (', 1)[0]}")
         self.status_text = " · ".join(parts)
 
     def on_fine_tune_progress(self, message: FineTuneProgress) -> None:
         if self.update_progress is not None:
             self.update_progress = message.fraction
 
-    def _start_update(self) -> None:
+    def _start_update(self, only_if_pending: bool = False) -> None:
         """Fine-tune on every pending rating, unless an update runs: it re-runs when done."""
         if self._quitting or self.service is None:
             return
         if any(worker.group == "finetune" and worker.is_running for worker in self.workers):
             return
+        if only_if_pending:
+            try:
+                if not self.service.pending_updates():
+                    return
+            except Exception as error:
+                self._report("Reading the model state", error)
+                return
         self.update_progress = 0.0
         self._refresh_status("learning from your ratings…")
         self._fine_tune(self.service)
@@ -470,4 +483,6 @@ def run_app(settings: Settings) -> int:
         app.run()
     finally:
         app.save_if_needed()
+        if app.service is not None:
+            app.service.close()
     return app.return_code or 0

@@ -40,7 +40,7 @@ class HistoryScreen(Screen[None]):
         Binding("escape", "close", "Back", id="history-back", tooltip="Back to the recommendations"),
         Binding("delete,backspace", "remove", "Remove", id="history-remove", tooltip="Remove the highlighted rating"),
         Binding("s", "next_sort", "Sort", id="history-sort", tooltip="Sort by date, rating or title"),
-        Binding("S", "reverse_sort", "Reverse", show=False, id="history-reverse", tooltip="Reverse the order"),
+        Binding("S,shift+s", "reverse_sort", "Reverse", show=False, id="history-reverse", tooltip="Reverse the order"),
     ]
 
     def __init__(self) -> None:

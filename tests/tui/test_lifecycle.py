@@ -37,7 +37,7 @@ async def test_command_palette_runs_main_actions(app: RecommenderApp) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"search movies")
+        await pilot.press(*"search")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))

@@ -151,9 +151,13 @@ class MainScreen(Screen[None]):
         if recommendation is None:
             return
         movie = recommendation.movie
-        year = f" ({movie.year})" if movie.year else ""
-        why = f" · because you liked {recommendation.because}" if recommendation.because else ""
-        self.query_one("#detail", Label).update(f"{movie.title}{year} · {', '.join(movie.genres)}{why}")
+        # The reason first: the title is on the highlighted row already.
+        parts = [
+            f"because you liked {recommendation.because}" if recommendation.because else "",
+            ", ".join(movie.genres),
+            f"{movie.title} ({movie.year})" if movie.year else movie.title,
+        ]
+        self.query_one("#detail", Label).update(" · ".join(part for part in parts if part))
 
     @on(SelectionList.SelectedChanged, "#genres")
     def genres_changed(self) -> None:

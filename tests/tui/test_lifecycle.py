@@ -106,3 +106,25 @@ async def test_sigterm_saves_and_exits(app: RecommenderApp) -> None:
         await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 0
     assert app.saved_path is not None and app.saved_path.is_file()
+
+
+async def test_closed_terminal_saves_and_leaves_at_once(app: RecommenderApp, monkeypatch) -> None:
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)  # the real one would end pytest too
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 7)
+        await pilot.press("5")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await wait_for(pilot, lambda: bool(exits))
+        assert exits == [0]
+        assert app.service is not None
+        path = app.settings.dataset_state_dir(app.service.dataset_name)
+        again = RecommenderApp(app.settings)
+        app.exit()
+    assert any(path.glob("*.npz"))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.service is not None
+        assert again.service.checkpoint_source.startswith("fine-tuned state")
+        assert again.service.pending_updates() == 0
+        await pilot.press("ctrl+q")

@@ -11,6 +11,7 @@ the opening worker, so this module imports fast and the first screen is usable a
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -61,7 +62,7 @@ from tui_recommender.tui.messages import (
 if TYPE_CHECKING:
     from tui_recommender.service import Movie, RecommenderService, UpdateReport, UserSummary
 
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
 # What each worker group does, for error messages.
 JOBS = {
     "service": "Loading the model",
@@ -120,14 +121,26 @@ class RecommenderApp(App[None]):
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            try:
-                loop.add_signal_handler(signum, self._exit_on_signal)
-            except (NotImplementedError, RuntimeError, ValueError):
-                return  # not the main thread, or no signals on this platform
+        try:
+            loop.add_signal_handler(signal.SIGTERM, self.call_later, self.action_quit)
+            loop.add_signal_handler(signal.SIGHUP, self._terminal_closed)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return  # not the main thread, or no signals on this platform
 
-    def _exit_on_signal(self) -> None:
-        self.call_later(self.action_quit)
+    def _terminal_closed(self) -> None:
+        """Save and leave at once. With its terminal gone, textual 8.2.8 hangs on exit (its
+        output thread dies on the closed terminal, then shutting the driver down waits for
+        it), and every screen update may block too: so no drawing, no clean shutdown."""
+        self._quitting = True
+        self.workers.cancel_group(self, "finetune")
+        code = 0
+        if self.service is not None:
+            try:
+                self.service.save()  # waits for the cancelled fine-tune (it stops within ~1 s)
+                self.service.close()
+            except Exception:
+                code = 1
+        os._exit(code)
 
     async def action_quit(self) -> None:
         """Cancel a running fine-tune, save the model, then exit (see `_saved`)."""

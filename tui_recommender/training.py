@@ -228,9 +228,9 @@ def train_on_pairs(
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    """A bounded update after new ratings: `steps` Adam steps, each on every positive of
-    the focus users plus `replay` random old edges (so the rest of the model keeps its
-    fit), with `negatives` negatives per pair."""
+    """A bounded update after new ratings: `steps` Adam steps; each step's loss is the BPR
+    loss on every positive of the focus users plus, weighted equally, the BPR loss on
+    `replay` random old edges, which keeps the rest of the model from drifting."""
 
     steps: int = 20
     lr: float = 0.002
@@ -249,24 +249,25 @@ def fine_tune(
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[float], None] | None = None,
 ) -> int:
-    """Fine-tune `model` in place towards the focus users' edges; returns steps done."""
+    """Fine-tune `model` in place towards the focus users' edges; returns steps done
+    (fewer than `config.steps` when `should_stop` ended it)."""
     focus = np.isin(graph.users, focus_users)
-    focus_users_e, focus_items_e = graph.users[focus], graph.items[focus]
+    focus_u, focus_i = torch.from_numpy(graph.users[focus]), torch.from_numpy(graph.items[focus])
     sampler = NegativeSampler(graph)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    done = 0
     for step in range(config.steps):
         if should_stop():
-            break
+            return step
         replay = rng.integers(0, graph.n_edges, size=min(config.replay, graph.n_edges))
-        users = np.concatenate([focus_users_e, graph.users[replay]])
-        items = np.concatenate([focus_items_e, graph.items[replay]])
-        neg = torch.from_numpy(sampler.sample(users, rng, config.negatives))
+        replay_u, replay_i = graph.users[replay], graph.items[replay]
         optimizer.zero_grad(set_to_none=True)
-        loss = model.bpr_loss(model.propagate(adj), torch.from_numpy(users), torch.from_numpy(items), neg, config.reg)
+        final = model.propagate(adj)
+        loss = model.bpr_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)), config.reg)
+        if len(focus_u):
+            focus_neg = torch.from_numpy(sampler.sample(graph.users[focus], rng, config.negatives))
+            loss = loss + model.bpr_loss(final, focus_u, focus_i, focus_neg, config.reg)
         loss.backward()
         optimizer.step()
-        done = step + 1
         if on_progress is not None:
-            on_progress(done / config.steps)
-    return done
+            on_progress((step + 1) / config.steps)
+    return config.steps

@@ -1,0 +1,122 @@
+"""Does the app's update path learn from ratings? (issue 4)
+
+Hold out ~10% of the users with >= 10 positives, train without them, then replay 5 of each
+held-out user's positive ratings one at a time through the service's `rate` +
+`update_model` (the app's path), and rank the rest of their positives: Recall@20 normalised
+by min(|rest|, 20). Baselines on the same users and the same 5 items: most-popular, EASE
+fitted on the training users, and a training-free LightGCN fold-in (user = mean of the 5
+items' propagated embeddings).
+
+    .venv/bin/python benchmarks/bench_learning.py [--data DIR] [--users 60] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "ml-latest-small"
+
+
+def normalised_recall(top: np.ndarray, rest: set[int]) -> float:
+    return len(rest.intersection(top.tolist())) / min(len(rest), 20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--users", type=int, default=60, help="held-out users")
+    parser.add_argument("--replay", type=int, default=5, help="ratings replayed per user")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not (args.data / "ratings.csv").is_file() and not (args.data / "u.data").is_file():
+        sys.exit(f"no dataset at {args.data}")
+
+    import torch
+
+    from tui_recommender.config import Settings
+    from tui_recommender.graph import POSITIVE_THRESHOLD
+    from tui_recommender.evaluation import ease_scores
+    from tui_recommender.movielens import load_dataset
+    from tui_recommender.ratings_store import RatingsStore
+    from tui_recommender.service import RATINGS_DB_NAME, RecommenderService, train_checkpoint
+
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(args.seed)
+    data = load_dataset(args.data)
+    ratings = data.ratings
+    pos = ratings[ratings["rating"] >= POSITIVE_THRESHOLD]
+    counts = pos.groupby("userId").size()
+    eligible = counts.index[counts >= 10].to_numpy()
+    held = np.sort(rng.choice(eligible, size=min(args.users, len(eligible)), replace=False))
+    train_ratings = ratings[~ratings["userId"].isin(held)].reset_index(drop=True)
+    train_data = dataclasses.replace(data, ratings=train_ratings, fingerprint=data.fingerprint + "-holdout")
+
+    t0 = time.perf_counter()
+    checkpoint, result = train_checkpoint(train_data, train_ratings)
+    train_seconds = time.perf_counter() - t0
+
+    items = data.movies.index.to_numpy()
+    item_index = {m: i for i, m in enumerate(items)}
+    n_users_ckpt = checkpoint.n_users
+    item_final = checkpoint.final[n_users_ckpt:]
+    train_pos = train_ratings[train_ratings["rating"] >= POSITIVE_THRESHOLD]
+    popularity = np.bincount([item_index[m] for m in train_pos["movieId"]], minlength=len(items)).astype(float)
+    user_rows = {u: i for i, u in enumerate(checkpoint.user_ids)}
+    tu = np.array([user_rows[u] for u in train_pos["userId"]])
+    ti = np.array([item_index[m] for m in train_pos["movieId"]])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.resolve(data=args.data, state_dir=tmp)
+        store = RatingsStore(Path(tmp) / RATINGS_DB_NAME)
+        service = RecommenderService(settings, train_data, store, checkpoint, "holdout")
+        scores = {"most-popular": [], "EASE (5 items)": [], "fold-in (no training)": [], "update path (app)": []}
+        update_seconds = []
+        for user in held:
+            mine = pos[pos["userId"] == user].sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
+            replay, rest = mine.iloc[: args.replay], set(mine["movieId"].iloc[args.replay :].tolist())
+            history = np.array([item_index[m] for m in replay["movieId"]])
+            ids_top = lambda s: items[np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]]  # noqa: E731
+            scores["most-popular"].append(normalised_recall(ids_top(popularity), rest))
+            scores["EASE (5 items)"].append(normalised_recall(ids_top(ease_scores(tu, ti, len(items), history)), rest))
+            scores["fold-in (no training)"].append(normalised_recall(ids_top(item_final @ item_final[history].mean(0)), rest))
+            service.create_user(int(user))
+            for movie, stars in zip(replay["movieId"], replay["rating"]):
+                service.rate(int(user), int(movie), float(stars))
+                started = time.perf_counter()
+                service.update_model()
+                update_seconds.append(time.perf_counter() - started)
+            top = np.array([r.movie.movie_id for r in service.recommend(int(user), k=20)])
+            scores["update path (app)"].append(normalised_recall(top, rest))
+        service.close()
+
+    report = {
+        "users": len(held),
+        "replayed_per_user": args.replay,
+        "recall@20_normalised": {name: round(float(np.mean(v)), 4) for name, v in scores.items()},
+        "train_seconds": round(train_seconds, 1),
+        "update_seconds_p50": round(float(np.percentile(update_seconds, 50)), 3),
+        "update_seconds_p95": round(float(np.percentile(update_seconds, 95)), 3),
+        "training": result.summary(),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{len(held)} held-out users, {args.replay} ratings replayed each; model trained in {train_seconds:.0f} s")
+        for name, value in report["recall@20_normalised"].items():
+            print(f"  {name:<24} Recall@20 (normalised) {value:.4f}")
+        print(f"  update_model: p50 {report['update_seconds_p50']:.3f} s, p95 {report['update_seconds_p95']:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,11 +8,13 @@ the report before committing."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import enter_user, settle, wait_for
+from tui_recommender.config import Settings
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.movie_table import MovieTable
 
@@ -51,7 +53,11 @@ def test_recommendations(snap_compare, app: RecommenderApp) -> None:
     assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
 
 
-def test_help(snap_compare, app: RecommenderApp) -> None:
+def test_help(snap_compare, small_data: Path, state_dir: Path) -> None:
+    # Trains at start-up: the help names the model's source, and a checkpoint's would
+    # include its (temporary) path.
+    app = RecommenderApp(Settings.resolve(data=small_data, state_dir=state_dir))
+
     async def run_before(pilot: Pilot) -> None:
         await enter_user(pilot, 1)
         await pilot.press("question_mark")

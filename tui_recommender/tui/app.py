@@ -53,7 +53,6 @@ from tui_recommender.tui.messages import (
     RecommendationsRequested,
     SearchLoaded,
     SearchRequested,
-    ServiceReady,
     ServiceStatus,
     UserIdSubmitted,
     UserSummaryLoaded,
@@ -275,7 +274,6 @@ class RecommenderApp(App[None]):
     def _service_opened(self, service: RecommenderService) -> None:
         self.service = service
         self._refresh_status()
-        self._broadcast(ServiceReady)
         if self._waiting_choice is not None:
             choice, self._waiting_choice = self._waiting_choice, None
             choice()
@@ -444,8 +442,13 @@ class RecommenderApp(App[None]):
         return not isinstance(self.screen, (SearchScreen, HistoryScreen))
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.BINDINGS))
+        if isinstance(self.screen, HelpScreen):
+            return
+        if self.service is None:
+            about = "The model is still loading."
+        else:
+            about = f"Data: {self.service.dataset_name} · model: {self.service.checkpoint_source}"
+        self.push_screen(HelpScreen(self.BINDINGS, about))
 
     # Ratings ---------------------------------------------------------------------------
 

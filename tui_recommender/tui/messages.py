@@ -31,10 +31,6 @@ class FineTuneProgress(Message):
         self.fraction = fraction
 
 
-class ServiceReady(Message):
-    """The service has finished loading."""
-
-
 class UserIdSubmitted(Message):
     """The user typed a valid ID and pressed enter."""
 

@@ -23,8 +23,10 @@ GENRE_KEYS = [Binding("space", "", "Toggle the highlighted genre (none selected 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
 
-    def __init__(self, app_bindings: list[BindingType]) -> None:
+    def __init__(self, app_bindings: list[BindingType], about: str) -> None:
+        """`about` is one line on the data and the model, shown above the keys."""
         super().__init__()
+        self.about = about
         self.sections: list[tuple[str, list[BindingType]]] = [
             ("Everywhere", app_bindings),
             ("Who are you", UserScreen.BINDINGS),
@@ -38,6 +40,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys · escape closes", id="help-title")
+            yield Label(self.about, classes="hint", markup=False)
             with VerticalScroll(id="help-body"):
                 yield Static(self._text(), id="help-text")
 

@@ -6,6 +6,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 
 from tests.tui.conftest import SIZE, enter_user, settle, wait_for
@@ -128,3 +129,27 @@ async def test_closed_terminal_saves_and_leaves_at_once(app: RecommenderApp, mon
         assert again.service.checkpoint_source.startswith("fine-tuned state")
         assert again.service.pending_updates() == 0
         await pilot.press("ctrl+q")
+
+
+async def test_ctrl_c_quits_even_while_typing(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "ctrl+c")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    assert app.saved_path is not None and app.saved_path.is_file()
+
+
+async def test_a_crash_still_saves(app: RecommenderApp, monkeypatch) -> None:
+    def broken(self: MainScreen) -> None:
+        raise RuntimeError("a bug in a key handler")
+
+    monkeypatch.setattr(MainScreen, "action_more", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        async with app.run_test(size=SIZE) as pilot:
+            await enter_user(pilot, 8)
+            await pilot.press("m")
+            await wait_for(pilot, lambda: not app.is_running)
+    assert app.saved_path is None
+    app.save_if_needed()  # what run_app does once the app has stopped
+    assert app.saved_path is not None and app.saved_path.is_file()

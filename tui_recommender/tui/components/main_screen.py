@@ -116,7 +116,7 @@ class MainScreen(Screen[None]):
             return
         self._waiting = None
         table = self.table
-        keep = table.highlighted_movie
+        keep, row = table.highlighted_movie, table.cursor_row
         if message.query.offset == 0:
             table.clear_movies()
             self._recommendations.clear()
@@ -138,8 +138,11 @@ class MainScreen(Screen[None]):
                 Text(why),
             )
         table.loading = False
-        if message.query.offset == 0 and keep is not None and table.has_movie(keep.movie_id):
-            table.move_cursor(row=table.get_row_index(str(keep.movie_id)))
+        if message.query.offset == 0:
+            # Stay on the same movie, or (when it has gone: just rated) on the same row.
+            if keep is not None and table.has_movie(keep.movie_id):
+                row = table.get_row_index(str(keep.movie_id))
+            table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
         more = "" if len(message.recommendations) < message.query.k else " · m for more"
         table.border_subtitle = f"{table.row_count} shown{more}"
         if table.row_count == 0:

@@ -1,0 +1,268 @@
+"""Checkpoints: round trip, atomic saves, every way a file can be bad, and the service
+falling back past a bad or foreign checkpoint instead of crashing."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.trained_model import DATASET_NAME, open_service, trained_checkpoint_bytes, write_trained_checkpoint
+from tui_recommender import service as service_module
+from tui_recommender.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
+from tui_recommender.errors import CheckpointError
+from tui_recommender.service import CHECKPOINT_NAME
+from tui_recommender.training import TrainConfig
+
+
+def sample_checkpoint(seed: int = 0, n_users: int = 3, n_items: int = 4, dim: int = 5) -> Checkpoint:
+    rng = np.random.default_rng(seed)
+    rows = n_users + n_items
+    return Checkpoint(
+        ego=rng.normal(size=(rows, dim)),  # float64 on purpose: saved as float32
+        final=rng.normal(size=(rows, dim)).astype(np.float32),
+        user_ids=np.array([5, 1, 9])[:n_users],
+        item_ids=np.arange(1, n_items + 1) * 10,
+        hyperparameters={"dim": dim, "n_layers": 3, "lr": 0.01},
+        dataset="ml-test",
+        fingerprint="ab" * 32,
+        metrics={"validation": {"recall@20": 0.25}, "epochs": 7},
+        trained_seq=4,
+        applied_seq=6,
+    )
+
+
+def raw_npz(path: Path, meta: object, **arrays: np.ndarray) -> Path:
+    """An npz written by hand, for files `save_checkpoint` would never write."""
+    base = sample_checkpoint()
+    content = {"ego": base.ego.astype(np.float32), "final": base.final, "user_ids": base.user_ids, "item_ids": base.item_ids}
+    content.update(arrays)
+    with path.open("wb") as out:
+        np.savez(out, meta=np.array(json.dumps(meta)), **content)
+    return path
+
+
+def test_round_trip_keeps_arrays_maps_and_metadata(tmp_path):
+    original = sample_checkpoint()
+    path = save_checkpoint(original, tmp_path / "deep" / "folder" / "model.npz")
+    loaded = load_checkpoint(path)
+    np.testing.assert_array_equal(loaded.ego, original.ego.astype(np.float32))
+    np.testing.assert_array_equal(loaded.final, original.final)
+    assert loaded.ego.dtype == loaded.final.dtype == np.float32
+    np.testing.assert_array_equal(loaded.user_ids, original.user_ids)
+    np.testing.assert_array_equal(loaded.item_ids, original.item_ids)
+    assert loaded.user_ids.dtype == loaded.item_ids.dtype == np.int64
+    assert (loaded.n_users, loaded.n_items) == (3, 4)
+    for name in ("hyperparameters", "dataset", "fingerprint", "metrics", "trained_seq", "applied_seq"):
+        assert getattr(loaded, name) == getattr(original, name), name
+
+
+def test_save_replaces_an_existing_checkpoint(tmp_path):
+    path = tmp_path / "model.npz"
+    save_checkpoint(sample_checkpoint(seed=0), path)
+    save_checkpoint(sample_checkpoint(seed=1), path)
+    np.testing.assert_array_equal(load_checkpoint(path).final, sample_checkpoint(seed=1).final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_failed_rename_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = save_checkpoint(sample_checkpoint(seed=0), tmp_path / "model.npz")
+    before = path.read_bytes()
+
+    def fail(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(sample_checkpoint(seed=1), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_crash_while_writing_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = save_checkpoint(sample_checkpoint(seed=0), tmp_path / "model.npz")
+    before = path.read_bytes()
+
+    def half_written(out, **_arrays):
+        out.write(b"PK\x03\x04 half an archive")
+        raise KeyboardInterrupt  # e.g. Ctrl-C mid-save
+
+    monkeypatch.setattr(np, "savez", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(sample_checkpoint(seed=1), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(load_checkpoint(path).final, sample_checkpoint(seed=0).final)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist") as error:
+        load_checkpoint(tmp_path / "nope.npz")
+    assert "nope.npz" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated-half"),
+        pytest.param(lambda data: data[:-10], id="truncated-tail"),
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(lambda data: bytes(range(256)) * 20, id="garbage"),
+        pytest.param(lambda data: b"not a checkpoint at all\n" * 50, id="text"),
+        pytest.param(lambda data: data[:600] + bytes(200) + data[800:], id="zeroed-middle"),
+    ],
+)
+def test_damaged_files_raise_checkpoint_error_naming_the_file(tmp_path, damage):
+    path = save_checkpoint(sample_checkpoint(n_users=3, n_items=4, dim=16), tmp_path / "model.npz")
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    message = str(error.value)
+    assert str(path) in message and ("corrupt" in message or "truncated" in message)
+    assert "\n" not in message
+
+
+def test_unknown_compression_method_in_the_zip_directory_is_a_checkpoint_error(tmp_path):
+    """A flipped byte in the zip's central directory can name a compression method zipfile
+    does not know: that is corruption too, not a crash."""
+    path = save_checkpoint(sample_checkpoint(), tmp_path / "model.npz")
+    assert path.read_bytes().find(b"PK\x01\x02") > 0  # a central-directory entry to damage
+    path.write_bytes(damaged_copy(path.read_bytes(), "bad-compression"))
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+
+
+def test_wrong_format_version(tmp_path):
+    meta = {**sample_checkpoint()._meta(), "format_version": FORMAT_VERSION + 1}
+    path = raw_npz(tmp_path / "future.npz", meta)
+    with pytest.raises(CheckpointError, match=f"format version {FORMAT_VERSION + 1}") as error:
+        load_checkpoint(path)
+    assert str(path) in str(error.value)
+
+
+def test_metadata_that_is_not_an_object_is_a_checkpoint_error(tmp_path):
+    path = raw_npz(tmp_path / "odd.npz", [FORMAT_VERSION, "ml-test"])
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(path) in str(error.value)
+
+
+def test_missing_metadata_field_and_missing_array(tmp_path):
+    meta = sample_checkpoint()._meta()
+    del meta["fingerprint"]
+    with pytest.raises(CheckpointError, match="metadata"):
+        load_checkpoint(raw_npz(tmp_path / "no-fp.npz", meta))
+    full = sample_checkpoint()
+    with (tmp_path / "no-final.npz").open("wb") as out:
+        np.savez(out, meta=np.array(json.dumps(full._meta())), ego=full.ego, user_ids=full.user_ids, item_ids=full.item_ids)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(tmp_path / "no-final.npz")
+
+
+def test_inconsistent_shapes(tmp_path):
+    meta = sample_checkpoint()._meta()
+    with pytest.raises(CheckpointError, match="inconsistent"):
+        load_checkpoint(raw_npz(tmp_path / "rows.npz", meta, ego=np.zeros((6, 5), np.float32), final=np.zeros((6, 5), np.float32)))
+    with pytest.raises(CheckpointError, match="inconsistent"):
+        load_checkpoint(raw_npz(tmp_path / "final.npz", meta, final=np.zeros((7, 4), np.float32)))
+
+
+# ---- the service falling back ----------------------------------------------------------
+
+
+@pytest.fixture
+def quick_startup_training(monkeypatch):
+    """Training at start-up with a tiny config (a second, not the default's minutes)."""
+    trained_checkpoint_bytes()  # the shared checkpoint is trained before the patch counts calls
+    real = service_module.train_checkpoint
+    calls = []
+
+    def train_small(data, ratings, config=None, **kwargs):
+        calls.append(data.name)
+        return real(data, ratings, TrainConfig(dim=8, max_epochs=2), **kwargs)
+
+    monkeypatch.setattr(service_module, "train_checkpoint", train_small)
+    return calls
+
+
+def state_checkpoint(state_dir: Path) -> Path:
+    return state_dir / DATASET_NAME / CHECKPOINT_NAME
+
+
+def damaged_copy(good: bytes, damage: str) -> bytes:
+    """`good` checkpoint bytes damaged one way."""
+    if damage == "garbage":
+        return os.urandom(4000)
+    if damage == "truncated":
+        return good[: len(good) // 2]
+    data = bytearray(good)
+    central = data.find(b"PK\x01\x02")
+    data[central + 10 : central + 12] = struct.pack("<H", 0xFF)  # unknown compression method
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad-compression", "meta-list"])
+def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, state_dir, tmp_path, quick_startup_training, damage):
+    bad = state_checkpoint(state_dir)
+    bad.parent.mkdir(parents=True)
+    if damage == "meta-list":
+        raw_npz(bad, [1, 2, 3])
+    else:
+        bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), damage))
+    messages = []
+    service = open_service(small_data, state_dir, on_status=messages.append)
+    try:
+        assert service.checkpoint_source.startswith("checkpoint (")
+        assert any("Skipping fine-tuned state" in m and str(bad) in m for m in messages), messages
+        assert quick_startup_training == []
+        assert len(service.recommend(1, k=5)) == 5
+    finally:
+        service.close()
+
+
+def test_bad_state_checkpoint_without_other_candidate_trains_instead(small_data, state_dir, tmp_path, quick_startup_training):
+    bad = state_checkpoint(state_dir)
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), "truncated"))
+    messages = []
+    service = open_service(small_data, state_dir, checkpoint=tmp_path / "absent.npz", on_status=messages.append)
+    try:
+        assert service.checkpoint_source == "trained at start-up"
+        assert quick_startup_training == [DATASET_NAME]
+        assert any("Skipping fine-tuned state" in m for m in messages), messages
+        assert any("Skipping checkpoint" in m and "absent.npz" in m for m in messages), messages
+        assert len(service.recommend(1, k=5)) == 5
+    finally:
+        service.close()
+    # The freshly trained model replaced the bad file.
+    assert load_checkpoint(bad).fingerprint == service.data.fingerprint
+
+
+def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_path, quick_startup_training):
+    foreign = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
+    save_checkpoint(replace(foreign, fingerprint="0" * 64), state_checkpoint(state_dir))
+    messages = []
+    service = open_service(small_data, state_dir, on_status=messages.append)
+    try:
+        assert service.checkpoint_source.startswith("checkpoint (")
+        assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
+    finally:
+        service.close()
+
+
+def test_checkpoint_with_other_movies_is_skipped(small_data, state_dir, tmp_path, quick_startup_training):
+    ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
+    save_checkpoint(replace(ours, item_ids=ours.item_ids + 1), state_checkpoint(state_dir))
+    messages = []
+    service = open_service(small_data, state_dir, on_status=messages.append)
+    try:
+        assert service.checkpoint_source.startswith("checkpoint (")
+        assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
+    finally:
+        service.close()

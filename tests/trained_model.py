@@ -1,0 +1,54 @@
+"""One small LightGCN checkpoint trained on the generated `small_data` dataset, shared by
+the service, checkpoint and CLI tests so that each of them opens a service in milliseconds
+instead of training at start-up."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+from tests.synthetic import write_movielens
+
+DATASET_NAME = "ml-test"  # the folder name `small_data` uses, hence the dataset's name
+
+
+def small_train_config():
+    """Hyperparameters that fit `small_data` in a few seconds."""
+    from tui_recommender.training import TrainConfig
+
+    return TrainConfig(dim=32, max_epochs=20, eval_every=5, patience=2, batch_size=1024, lr=0.02)
+
+
+@functools.cache
+def trained_checkpoint_bytes() -> bytes:
+    """The `.npz` bytes of a checkpoint trained on `small_data` (trained once per session).
+
+    `write_movielens` is deterministic, so the fingerprint matches every `small_data`."""
+    from tui_recommender.checkpoint import save_checkpoint
+    from tui_recommender.movielens import load_dataset
+    from tui_recommender.service import train_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = load_dataset(write_movielens(Path(tmp) / DATASET_NAME))
+        checkpoint, _ = train_checkpoint(data, data.ratings, small_train_config())
+        return save_checkpoint(checkpoint, Path(tmp) / "model.npz").read_bytes()
+
+
+def write_trained_checkpoint(path: Path) -> Path:
+    """Write the shared checkpoint to `path`; returns `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(trained_checkpoint_bytes())
+    return path
+
+
+def open_service(data: Path, state_dir: Path, checkpoint: Path | None = None, on_status=None):
+    """A `RecommenderService` on `data` with state in `state_dir`, starting from
+    `checkpoint` (default: the shared trained one, written next to the state dir)."""
+    from tui_recommender.config import Settings
+    from tui_recommender.service import RecommenderService
+
+    if checkpoint is None:
+        checkpoint = write_trained_checkpoint(state_dir.parent / "start.npz")
+    settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
+    return RecommenderService.open(settings, on_status=on_status)

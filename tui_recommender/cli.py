@@ -33,13 +33,19 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", metavar="DIR", help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
-    common.add_argument("--state-dir", metavar="DIR", help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
-    common.add_argument("--checkpoint", metavar="PATH", help="a model checkpoint to start from (.npz)")
+def _common_options(default: object) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--data", metavar="DIR", default=default, help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
+    options.add_argument("--state-dir", metavar="DIR", default=default, help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
+    options.add_argument("--checkpoint", metavar="PATH", default=default, help="a model checkpoint to start from (.npz)")
+    return options
 
-    parser = _Parser(prog="tui-recommender", parents=[common], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
+
+def build_parser() -> argparse.ArgumentParser:
+    # Subcommands repeat the options with no default, so one given before the
+    # subcommand is not reset to None by the subcommand's parser.
+    common = _common_options(argparse.SUPPRESS)
+    parser = _Parser(prog="tui-recommender", parents=[_common_options(None)], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
@@ -169,10 +175,10 @@ def _cmd_evaluate(args, settings: Settings) -> int:
     return 0
 
 
-def _service(settings: Settings, verbose: bool = False):
+def _service(settings: Settings):
     from tui_recommender.service import RecommenderService
 
-    return RecommenderService.open(settings, on_status=_status if verbose else None)
+    return RecommenderService.open(settings, on_warning=_status)
 
 
 def _cmd_recommend(args, settings: Settings) -> int:
@@ -196,8 +202,6 @@ def _cmd_recommend(args, settings: Settings) -> int:
 def _cmd_rate(args, settings: Settings) -> int:
     service = _service(settings)
     try:
-        if not service.user_exists(args.user):
-            service.create_user(args.user)
         stars = service.rate(args.user, args.movie, args.rating)
         report = service.update_model()
         path = service.save()

@@ -14,8 +14,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch loads only when a model is trained or updated
+    import torch
 
 POSITIVE_THRESHOLD = 3.0  # stars: ratings at or above this are edges (positives)
 
@@ -66,11 +70,13 @@ class InteractionGraph:
             np.bincount(self.items, minlength=self.n_items),
         ]).astype(np.float64)
 
-    def normalized_adjacency(self) -> torch.Tensor:
+    def normalized_adjacency(self) -> "torch.Tensor":
         """A_hat as a float32 sparse CSR tensor with int32 indices (n_nodes x n_nodes).
 
         int32 indices matter: torch's CPU CSR matmul is ~4x faster with them than with int64.
         """
+        import torch
+
         deg = self.degrees()
         inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
         item_nodes = self.items + self.n_users

@@ -132,22 +132,30 @@ class RecommenderService:
     # ---- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, on_status: Callable[[str], None] | None = None) -> "RecommenderService":
+    def open(
+        cls,
+        settings: Settings,
+        on_status: Callable[[str], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> "RecommenderService":
         """Load the dataset (picking the default if `settings.data` is None), the ratings
         store and a checkpoint (fine-tuned state > `settings.checkpoint` > shipped weights >
-        train now), and merge stored ratings in. `on_status` gets one-line progress texts."""
+        train now), and merge stored ratings in. `on_status` gets one-line progress texts,
+        `on_warning` (default: `on_status`) the ones a user should see even when quiet: a
+        checkpoint skipped, a model trained from scratch."""
         report = on_status or (lambda _text: None)
+        warn = on_warning or report
         folder = settings.data
         if folder is None:
             from tui_recommender.download import default_dataset
 
-            folder = default_dataset(settings.data_root, on_status=report)
+            folder = default_dataset(settings.data_root, on_status=warn)
         report(f"Loading {folder.name}…")
         data = load_dataset(folder)
         store = RatingsStore(settings.dataset_state_dir(data.name) / RATINGS_DB_NAME)
-        checkpoint, source = cls._find_checkpoint(settings, data, report)
+        checkpoint, source = cls._find_checkpoint(settings, data, warn)
         if checkpoint is None:
-            report("No checkpoint for this data: training a model (this happens once)…")
+            warn("No checkpoint for this data: training a model (this happens once)…")
             ratings = merge_ratings(data.ratings, store.events())
             checkpoint, _ = train_checkpoint(data, ratings, trained_seq=store.last_seq())
             source = "trained at start-up"
@@ -231,11 +239,10 @@ class RecommenderService:
         keep = self._genre_mask(genres)
         keep[rated] = False
         candidates = np.flatnonzero(keep)
-        want = min(offset + k, len(candidates))
-        if want == 0:
+        # A full stable sort (ties by movie row), so pages never overlap or skip (~1 ms).
+        top = candidates[np.lexsort((candidates, -scores[candidates]))][offset : offset + k]
+        if len(top) == 0:
             return []
-        top = candidates[np.argpartition(-scores[candidates], want - 1)[:want]]
-        top = top[np.lexsort((top, -scores[top]))][offset:]
         because = self._because(top, liked, snapshot)
         return [
             Recommendation(self._movie(int(i)), offset + rank + 1, float(scores[i]), because[rank])

@@ -28,14 +28,14 @@ class TrainConfig:
     dim: int = 64
     n_layers: int = 3
     init_std: float = 0.1  # of the normal layer-0 initialisation
-    lr: float = 0.01
-    reg: float = 1e-4
+    lr: float = 0.005
+    reg: float = 3e-4
     batch_size: int = 2048
     max_epochs: int = 200
     eval_every: int = 5
     patience: int = 4
     seed: int = 0
-    negatives: int = 1  # negatives per positive pair; cheap, propagation dominates a step
+    negatives: int = 8  # per positive pair; cheap, as the propagation dominates a step
     sampling: str = "user"  # "user": uniform user, then one of their positives; "edge": uniform edge
 
     def to_dict(self) -> dict:
@@ -95,12 +95,18 @@ class NegativeSampler:
         users = np.repeat(users, per_user)
         items = rng.integers(0, self.n_items, size=len(users))
         clash = self.is_positive(users, items)
-        # A user who rated every item cannot have a negative; cap the redraws.
-        for _ in range(100):
+        for _ in range(20):
             if not clash.any():
                 break
             items[clash] = rng.integers(0, self.n_items, size=int(clash.sum()))
             clash[clash] = self.is_positive(users[clash], items[clash])
+        # Users who liked nearly every item: draw from their complement directly.
+        for user in np.unique(users[clash]):
+            rows = np.flatnonzero(clash & (users == user))
+            liked = self._keys[(self._keys >= user * self.n_items) & (self._keys < (user + 1) * self.n_items)] % self.n_items
+            free = np.setdiff1d(np.arange(self.n_items), liked)
+            if len(free):  # a user who liked every item has no negative at all
+                items[rows] = rng.choice(free, size=len(rows))
         return items.reshape(-1, per_user)
 
 
@@ -171,6 +177,9 @@ def train(
     result = TrainResult(model, config, 0, 0, 0.0)
     best_recall, best_state, checks_without_gain = -1.0, None, 0
     for epoch in range(1, config.max_epochs + 1):
+        if should_stop():
+            result.stopped = True
+            break
         t0 = time.perf_counter()
         users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
         loss = bpr_epoch(model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg, config.negatives, should_stop)

@@ -1,13 +1,15 @@
 """SVG snapshots of the main screens at 80x24 (pytest-textual-snapshot).
 
 Deterministic by construction: the service has loaded and every worker has finished
-before the screenshot, toasts are cleared, dates are shown in UTC and the cursor does not
-blink (see conftest). Regenerate with `pytest tests/tui --snapshot-update` and look at
-the report before committing."""
+before the screenshot, toasts are cleared, dates are shown in UTC, the cursor does not
+blink (see conftest), and the ranking is a fixed stand-in, so that these pictures test
+the TUI, not the model (the other tests use the real ranking). Regenerate with
+`pytest tests/tui --snapshot-update` and look at the report before committing."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,27 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> None:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def fixed_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recommend unrated movies of the chosen genres by ID, with made-up scores."""
+    from tui_recommender.service import Recommendation, RecommenderService
+
+    def recommend(
+        self: RecommenderService, user_id: int, genres: Collection[str] = (), k: int = 20, offset: int = 0
+    ) -> list[Recommendation]:
+        rated = self.user_ratings(user_id)
+        seen = {rating.movie.movie_id for rating in rated}
+        because = rated[0].movie.title if rated else None
+        movies = [self.movie(movie_id) for movie_id in range(10, 810, 10)]  # see tests.synthetic
+        movies = [m for m in movies if m.movie_id not in seen and (not genres or set(genres) & set(m.genres))]
+        return [
+            Recommendation(movie, rank, round(1 - rank / 100, 2), because)
+            for rank, movie in enumerate(movies[offset : offset + k], start=offset + 1)
+        ]
+
+    monkeypatch.setattr(RecommenderService, "recommend", recommend)
 
 
 async def quiet(pilot: Pilot) -> None:

@@ -136,9 +136,9 @@ class RecommenderApp(App[None]):
         if self.service is not None:
             try:
                 self.service.save()  # waits for the cancelled fine-tune (it stops within ~1 s)
-                self.service.close()
             except Exception:
                 code = 1
+            self.close_service()
         os._exit(code)
 
     async def action_quit(self) -> None:
@@ -166,6 +166,14 @@ class RecommenderApp(App[None]):
             self.saved_path = self.service.save()
         except Exception as error:
             print(f"tui-recommender: could not save the model: {error}", file=sys.stderr)
+
+    def close_service(self) -> None:
+        if self.service is None:
+            return
+        try:
+            self.service.close()
+        except Exception as error:
+            print(f"tui-recommender: could not close the ratings store: {error}", file=sys.stderr)
 
     # Workers ---------------------------------------------------------------------------
 
@@ -499,6 +507,5 @@ def run_app(settings: Settings) -> int:
         app.run()
     finally:
         app.save_if_needed()
-        if app.service is not None:
-            app.service.close()
+        app.close_service()
     return app.return_code or 0

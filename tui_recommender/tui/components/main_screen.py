@@ -88,7 +88,7 @@ class MainScreen(Screen[None]):
         table.border_title = "Recommendations"
         table.add_column("#", key="rank")
         table.add_column("You", width=4, key=RATED_COLUMN)
-        table.add_column("Title", width=26, key="title")
+        table.add_column("Title", width=24, key="title")
         table.add_column("Year", key="year")
         table.add_column("Score", key="score")
         table.add_column("Genres", key="genres")

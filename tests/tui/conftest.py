@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tests.synthetic import write_movielens
+from tests.trained_model import write_trained_checkpoint
 from tui_recommender.config import Settings
 from tui_recommender.tui.app import RecommenderApp
 
@@ -40,16 +40,8 @@ def one_torch_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained once per session on the same generated data as `small_data` (same
-    bytes, so the same fingerprint): each test opens it instead of training its own."""
-    from tui_recommender.service import RecommenderService
-
-    root = tmp_path_factory.mktemp("trained")
-    settings = Settings.resolve(data=write_movielens(root / "ml-test"), state_dir=root / "state")
-    service = RecommenderService.open(settings)
-    path = service.save()
-    service.close()
-    return path
+    """The shared small model (tests.trained_model): each test opens it instead of training."""
+    return write_trained_checkpoint(tmp_path_factory.mktemp("trained") / "model.npz")
 
 
 @pytest.fixture

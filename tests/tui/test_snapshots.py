@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import enter_user, settle, wait_for
-from tui_recommender.config import Settings
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.movie_table import MovieTable
 
@@ -76,13 +74,11 @@ def test_recommendations(snap_compare, app: RecommenderApp) -> None:
     assert snap_compare(app, terminal_size=TERMINAL, run_before=run_before)
 
 
-def test_help(snap_compare, small_data: Path, state_dir: Path) -> None:
-    # Trains at start-up: the help names the model's source, and a checkpoint's would
-    # include its (temporary) path.
-    app = RecommenderApp(Settings.resolve(data=small_data, state_dir=state_dir))
-
+def test_help(snap_compare, app: RecommenderApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await enter_user(pilot, 1)
+        assert pilot.app.service is not None
+        pilot.app.service.checkpoint_source = "checkpoint (test)"  # the real one names a temporary path
         await pilot.press("question_mark")
         await quiet(pilot)
 

@@ -85,6 +85,8 @@ async def test_rating_keys_store_and_refresh(
         assert app.update_progress == 0.0
         assert "learning from your ratings" in app.status_text
         assert app.service is not None and app.service.pending_updates() == 1
+        summary = app.screen.query_one("#summary", Label)
+        await wait_for(pilot, lambda: "16 ratings" in str(summary.render()))  # before the update
 
         update_gate.set()
         await settle(pilot)
@@ -93,7 +95,6 @@ async def test_rating_keys_store_and_refresh(
         assert "learning" not in app.status_text
         after = listed(app)
         assert top not in after and after != before
-        assert "16 ratings" in str(app.screen.query_one("#summary", Label).render())
 
 
 async def test_refused_ratings_are_notified(app: RecommenderApp, notifications: list) -> None:

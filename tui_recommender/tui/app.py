@@ -343,8 +343,6 @@ class RecommenderApp(App[None]):
             return
         self._refresh_status()
         self._broadcast(lambda: ModelUpdated(report))
-        if self.service is not None and self.user_id is not None:
-            self._summarise(self.service, self.user_id)
 
     def action_save_now(self) -> None:
         if self.service is None:
@@ -484,6 +482,7 @@ class RecommenderApp(App[None]):
             return
         self.notify(f"{movie.title}: {stored:g}★", title="Rated", timeout=3)
         self._broadcast(lambda: RatingStored(movie, stored))
+        self._summarise(self.service, self.user_id)
         self._start_update()
 
     def on_rating_removal_requested(self, message: RatingRemovalRequested) -> None:
@@ -497,6 +496,7 @@ class RecommenderApp(App[None]):
             return
         self.notify(movie.title, title="Rating removed", timeout=3)
         self._broadcast(lambda: RatingRemoved(movie))
+        self._summarise(self.service, self.user_id)
         self._start_update()
 
 

@@ -4,8 +4,9 @@ Screens post requests (see `messages`); the app answers them from thread workers
 UI never waits on the model. Ratings are stored at once with `rate()` (fast, durable);
 one fine-tune worker at a time then applies every pending rating, and runs again if more
 arrived meanwhile. On quit, SIGTERM or SIGHUP the running fine-tune is cancelled and the
-model saved before the app exits. The service module (torch, pandas) is imported inside
-the opening worker, so this module imports fast and the first screen is usable at once.
+model saved before the app exits. The service module (numpy, pandas, later torch) is
+imported inside the opening worker, so this module imports fast and the first screen is
+usable at once.
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ class RecommenderApp(App[None]):
             return  # not the main thread, or no signals on this platform
 
     def _terminal_closed(self) -> None:
-        """Save and leave at once. With its terminal gone, textual 8.2.8 hangs on exit (its
-        output thread dies on the closed terminal, then shutting the driver down waits for
-        it), and every screen update may block too: so no drawing, no clean shutdown."""
+        """Save and leave at once. With its terminal gone, textual 8.2.8 never finishes
+        exiting (seen: the driver's shutdown blocks forever queueing to its full output
+        thread), and drawing may block the same way: so no drawing, no clean shutdown."""
         self._quitting = True
         self.workers.cancel_group(self, "finetune")
         code = 0

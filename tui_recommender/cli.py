@@ -75,12 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp = ratings_sub.add_parser("import", parents=[common], help="add ratings from a CSV or JSON file (all or nothing)")
     imp.add_argument("file", metavar="FILE")
 
-    from tui_recommender.download import DATASET_NAMES
-
     data = sub.add_parser("data", parents=[common], help="get datasets")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)
     download = data_sub.add_parser("download", parents=[common], help="download a dataset into data/")
-    download.add_argument("name", choices=DATASET_NAMES)
+    # Not `choices=DATASET_NAMES`: importing `download` loads pandas before the app starts;
+    # download() itself rejects an unknown name with the list.
+    download.add_argument("name", metavar="NAME", help="ml-latest-small, ml-100k or ml-100k-mirror (built offline from PyPI)")
     return parser
 
 
@@ -112,10 +112,10 @@ def _data(settings: Settings):
     return load_dataset(settings.data or default_dataset(settings.data_root, on_status=_status))
 
 
-def _epoch_bar(max_epochs: int, quiet: bool):
+def _epoch_bar(quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=max_epochs, unit="epoch", disable=quiet and not sys.stderr.isatty(), file=sys.stderr)
+    bar = tqdm(unit="epoch", disable=quiet and not sys.stderr.isatty(), file=sys.stderr)
 
     def on_epoch(stats) -> None:
         postfix = {"loss": f"{stats.loss:.4f}", "s/epoch": f"{stats.seconds:.2f}"}
@@ -143,7 +143,7 @@ def _cmd_train(args, settings: Settings) -> int:
     with RatingsStore(state / RATINGS_DB_NAME) as store:
         ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
     config = _config(args)
-    bar, on_epoch = _epoch_bar(config.max_epochs, args.json)
+    bar, on_epoch = _epoch_bar(args.json)
     with bar:
         checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
     out = save_checkpoint(checkpoint, Path(args.out) if args.out else state / CHECKPOINT_NAME)
@@ -151,7 +151,7 @@ def _cmd_train(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch, kept epoch {summary['best_epoch']}), "
+        print(f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
               f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {out}")
     return 0
 
@@ -161,7 +161,7 @@ def _cmd_evaluate(args, settings: Settings) -> int:
 
     data = _data(settings)
     config = _config(args)
-    bar, on_epoch = _epoch_bar(config.max_epochs, args.json)
+    bar, on_epoch = _epoch_bar(args.json)
     with bar:
         report = evaluate(data, config, on_epoch=on_epoch)
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ class TrainConfig:
     patience: int = 4
     seed: int = 0
     negatives: int = 8  # per positive pair; cheap, as the propagation dominates a step
+    refit: bool = True  # after early stopping, retrain on all pairs for the best epoch count
     sampling: str = "user"  # "user": uniform user, then one of their positives; "edge": uniform edge
 
     def to_dict(self) -> dict:
@@ -54,12 +55,13 @@ class EpochStats:
 class TrainResult:
     model: LightGCN
     config: TrainConfig
-    epochs: int  # epochs run
-    best_epoch: int  # epoch whose weights were kept
+    epochs: int  # epochs the returned model was trained (with refit: `best_epoch`)
+    best_epoch: int  # epoch with the best validation recall (the refit trains this many)
     seconds: float  # wall time of the whole training
     history: list[EpochStats] = field(default_factory=list)
     val_metrics: dict[str, float] = field(default_factory=dict)
     stopped: bool = False  # `should_stop` ended it early
+    validation_epochs: int = 0  # epochs run while early stopping watched the validation split
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -70,6 +72,7 @@ class TrainResult:
         validation metrics of the kept weights."""
         return {
             "epochs": self.epochs,
+            "validation_epochs": self.validation_epochs,
             "best_epoch": self.best_epoch,
             "seconds": round(self.seconds, 3),
             "seconds_per_epoch": round(self.seconds_per_epoch, 4),
@@ -205,6 +208,8 @@ def train(
             on_epoch(stats)
         if validation is not None and checks_without_gain >= config.patience:
             break
+    if validation is not None:
+        result.validation_epochs = result.epochs
     if best_state is not None:
         model.embedding.weight.data.copy_(best_state)
     else:
@@ -224,7 +229,8 @@ def train_on_pairs(
 ) -> TrainResult:
     """Train on positive (userId, movieId) `pairs` (raw ids, rows from the maps): a random
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
-    stopping, the rest is trained on."""
+    stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
+    every pair for the best epoch count, so no data is left out of the final model."""
     from tui_recommender.evaluation import split_per_user
 
     def graph_of(df: pd.DataFrame) -> InteractionGraph:
@@ -232,7 +238,15 @@ def train_on_pairs(
 
     fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1) if validation_fraction > 0 else (pairs, pairs.iloc[:0])
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None
-    return train(graph_of(fit), config, validation, on_epoch, should_stop)
+    result = train(graph_of(fit), config, validation, on_epoch, should_stop)
+    if not config.refit or validation is None or result.stopped:
+        return result
+    full = train(graph_of(pairs), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop)
+    full.history = result.history + full.history
+    full.seconds += result.seconds
+    full.best_epoch, full.val_metrics = result.best_epoch, result.val_metrics
+    full.validation_epochs = result.validation_epochs
+    return full
 
 
 @dataclass(frozen=True)

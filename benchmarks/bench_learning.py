@@ -36,19 +36,21 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=60, help="held-out users")
     parser.add_argument("--replay", type=int, default=5, help="ratings replayed per user")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache", type=Path, help="reuse (or write) the hold-out model checkpoint here")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (args.data / "ratings.csv").is_file() and not (args.data / "u.data").is_file():
         sys.exit(f"no dataset at {args.data}")
 
-    import torch
-
+    from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.config import Settings
     from tui_recommender.graph import POSITIVE_THRESHOLD
     from tui_recommender.evaluation import ease_scores
     from tui_recommender.movielens import load_dataset
     from tui_recommender.ratings_store import RatingsStore
     from tui_recommender.service import RATINGS_DB_NAME, RecommenderService, train_checkpoint
+
+    import torch  # after tui_recommender, which sets OMP_WAIT_POLICY before torch loads
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)
@@ -62,7 +64,12 @@ def main() -> int:
     train_data = dataclasses.replace(data, ratings=train_ratings, fingerprint=data.fingerprint + "-holdout")
 
     t0 = time.perf_counter()
-    checkpoint, result = train_checkpoint(train_data, train_ratings)
+    if args.cache and args.cache.is_file():
+        checkpoint = load_checkpoint(args.cache)
+    else:
+        checkpoint, _ = train_checkpoint(train_data, train_ratings)
+        if args.cache:
+            save_checkpoint(checkpoint, args.cache)
     train_seconds = time.perf_counter() - t0
 
     items = data.movies.index.to_numpy()
@@ -81,7 +88,9 @@ def main() -> int:
         service = RecommenderService(settings, train_data, store, checkpoint, "holdout")
         scores = {"most-popular": [], "EASE (5 items)": [], "fold-in (no training)": [], "update path (app)": []}
         update_seconds = []
-        for user in held:
+        for done, user in enumerate(held):
+            if done % 10 == 0:
+                print(f"  user {done}/{len(held)}", file=sys.stderr, flush=True)
             mine = pos[pos["userId"] == user].sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
             replay, rest = mine.iloc[: args.replay], set(mine["movieId"].iloc[args.replay :].tolist())
             history = np.array([item_index[m] for m in replay["movieId"]])
@@ -106,7 +115,7 @@ def main() -> int:
         "train_seconds": round(train_seconds, 1),
         "update_seconds_p50": round(float(np.percentile(update_seconds, 50)), 3),
         "update_seconds_p95": round(float(np.percentile(update_seconds, 95)), 3),
-        "training": result.summary(),
+        "training": checkpoint.metrics,
     }
     if args.json:
         print(json.dumps(report))

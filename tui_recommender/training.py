@@ -255,11 +255,11 @@ class FineTuneConfig:
     loss on every positive of the focus users plus, weighted equally, the BPR loss on
     `replay` random old edges, which keeps the rest of the model from drifting."""
 
-    steps: int = 20
+    steps: int = 10
     lr: float = 0.002
-    replay: int = 2048
+    replay: int = 1024
     negatives: int = 4
-    reg: float = 1e-3
+    reg: float = 3e-4
 
 
 def fine_tune(

@@ -32,6 +32,8 @@ class Checkpoint:
     - `user_ids`, `item_ids`: raw ids in row order (int64).
     - `trained_seq` / `applied_seq`: the ratings-store sequence number included by the
       last full training / by the last incremental update (0 = none).
+    - `trained_users`: the first this-many users were in the last full training; later
+      rows were folded in by incremental updates (None = all of them).
     """
 
     ego: np.ndarray
@@ -44,6 +46,7 @@ class Checkpoint:
     metrics: dict = field(default_factory=dict)
     trained_seq: int = 0
     applied_seq: int = 0
+    trained_users: int | None = None
 
     @property
     def n_users(self) -> int:
@@ -62,6 +65,7 @@ class Checkpoint:
             "metrics": self.metrics,
             "trained_seq": self.trained_seq,
             "applied_seq": self.applied_seq,
+            "trained_users": self.n_users if self.trained_users is None else self.trained_users,
         }
 
 
@@ -122,6 +126,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
             metrics=dict(meta.get("metrics", {})),
             trained_seq=int(meta.get("trained_seq", 0)),
             applied_seq=int(meta.get("applied_seq", 0)),
+            trained_users=int(meta.get("trained_users", len(arrays["user_ids"]))),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {path} has incomplete metadata ({exc})") from None

@@ -29,7 +29,7 @@ from tui_recommender.ratings_store import RatingsStore, merge_ratings
 
 if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
     from tui_recommender.model import LightGCN
-    from tui_recommender.training import TrainConfig, TrainResult
+    from tui_recommender.training import FineTuneConfig, TrainConfig, TrainResult
 
 CHECKPOINT_NAME = "model.npz"
 RATINGS_DB_NAME = "ratings.sqlite3"
@@ -88,6 +88,8 @@ class RecommenderService:
     """See the module docstring. Build it with `RecommenderService.open` (slow: run it in a
     worker), then call the methods below; errors a user can cause are `UserError`s."""
 
+    fine_tune_config: "FineTuneConfig | None" = None  # None: FineTuneConfig()'s defaults
+
     def __init__(
         self,
         settings: Settings,
@@ -107,6 +109,7 @@ class RecommenderService:
         self._metrics = dict(checkpoint.metrics)
         self._trained_seq = checkpoint.trained_seq
         self._applied_seq = checkpoint.applied_seq
+        self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
         self._state_lock = threading.Lock()  # guards the per-user ratings below (fast)
         self._model_lock = threading.Lock()  # serialises every model change and save
         self._rng = np.random.default_rng(int(self._hyperparameters.get("seed", 0)))
@@ -326,14 +329,19 @@ class RecommenderService:
             graph = graph.with_edges(users[positive], items[positive], n_users=len(inter.users))
             if len(inter.users) > model.n_users:
                 model.grow(len(inter.users), model.n_items)
+            config = self.fine_tune_config or FineTuneConfig()
             with torch.no_grad():
                 weight = model.embedding.weight
-                for user in np.unique(users[positive]):
-                    if not weight[user].any():  # fold-in: a new user starts at the mean of their positives' rows
-                        weight[user] = weight[model.n_users + graph.items[graph.users == user]].mean(0)
+                folded_source = torch.from_numpy(self._snapshot.item_emb) if config.fold_in == "propagated" else weight[model.n_users :]
+                for user in np.unique(users):
+                    # Users the last full training never saw restart from the fold-in of
+                    # all their positives at every update; the fine-tune then refines it.
+                    if user >= self._trained_users:
+                        liked = graph.items[graph.users == user]
+                        weight[user] = folded_source[liked].mean(0) if len(liked) else 0.0
             adj = graph.normalized_adjacency()
-            steps = fine_tune(model, adj, graph, np.unique(users), FineTuneConfig(), self._rng, should_stop, on_progress)
-            cancelled = steps < FineTuneConfig().steps
+            steps = fine_tune(model, adj, graph, np.unique(users), config, self._rng, should_stop, on_progress)
+            cancelled = steps < config.steps
             with torch.no_grad():
                 final = model.propagate(adj).numpy()
             inter.graph = graph
@@ -362,6 +370,7 @@ class RecommenderService:
                 metrics=self._metrics,
                 trained_seq=self._trained_seq,
                 applied_seq=self._applied_seq,
+                trained_users=self._trained_users,
             )
             return save_checkpoint(checkpoint, self.state_dir / CHECKPOINT_NAME)
 

@@ -260,6 +260,7 @@ class FineTuneConfig:
     replay: int = 1024
     negatives: int = 4
     reg: float = 3e-4
+    fold_in: str = "ego"  # a new user's start: mean of their positives' "ego" or "propagated" rows
 
 
 def fine_tune(

@@ -71,6 +71,7 @@ JOBS = {
     "history": "Loading your ratings",
     "summary": "Summarising your ratings",
     "finetune": "Learning from your ratings",
+    "warmup": "Preparing to learn from ratings",
     "save": "Saving the model",
 }
 
@@ -223,6 +224,10 @@ class RecommenderApp(App[None]):
             on_progress=lambda fraction: self.post_message(FineTuneProgress(fraction)),
         )
 
+    @work(thread=True, exclusive=True, group="warmup", exit_on_error=False)
+    def _prepare_updates(self, service: RecommenderService) -> None:
+        service.prepare_updates()
+
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def _save(self, service: RecommenderService) -> Path:
         return service.save()
@@ -288,6 +293,8 @@ class RecommenderApp(App[None]):
             choice()
         # Ratings stored by a run that ended before learning them: learn them now.
         self._start_update(only_if_pending=True)
+        # Meanwhile load torch, so the first rating is learnt as fast as the next ones.
+        self._prepare_updates(service)
 
     def _refresh_status(self, doing: str = "") -> None:
         """`dataset · what is going on · model: where it came from`."""

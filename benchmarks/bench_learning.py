@@ -50,7 +50,7 @@ def main() -> int:
     from tui_recommender.ratings_store import RatingsStore
     from tui_recommender.service import RATINGS_DB_NAME, RecommenderService, train_checkpoint
 
-    import torch  # after tui_recommender, which sets OMP_WAIT_POLICY before torch loads
+    import torch
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)

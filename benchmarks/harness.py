@@ -2,9 +2,9 @@
 dataset check, a model checkpoint to open the service from, timing statistics, the
 machine description and the output (a short table, or one JSON object with `--json`).
 
-The scripts run as `python benchmarks/NAME.py`, so this module is imported as `harness`,
-before torch: importing `tui_recommender` sets the OpenMP environment the app runs with
-(`OMP_WAIT_POLICY`), which only counts if it happens before torch loads.
+The scripts run as `python benchmarks/NAME.py`, so this module is imported as `harness`.
+The OpenMP setting (`OMP_WAIT_POLICY`) in force is recorded with every result: the app
+sets PASSIVE when it opens the service before torch loads; batch training keeps the default.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-import tui_recommender  # noqa: F401  first: it sets OMP_WAIT_POLICY before torch loads
 from tests.synthetic import write_movielens
 
 SHARED_ML_SMALL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ml-latest-small"

@@ -50,7 +50,7 @@ class Movie:
 class Recommendation:
     movie: Movie
     rank: int  # 1-based, over the whole filtered list (offset included)
-    score: float  # dot product of propagated user and item embeddings
+    score: float  # dot product of propagated embeddings; for a user with no liked movie yet, the movie's count of positive ratings
     because: str | None  # title of the rated movie most similar to this one, if any
 
 

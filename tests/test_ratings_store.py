@@ -27,6 +27,7 @@ from tui_recommender.ratings_store import (
     export_ratings,
     import_ratings,
     merge_ratings,
+    ratings_frame,
     read_ratings_file,
 )
 
@@ -40,17 +41,6 @@ def store(tmp_path: Path) -> Iterator[RatingsStore]:
         yield opened
 
 
-def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
-    """A dataset-shaped ratings frame (the dtypes `MovieLensData.ratings` has)."""
-    user, movie, rating, stamp = zip(*rows) if rows else ((), (), (), ())
-    return pd.DataFrame(
-        {
-            "userId": np.array(user, dtype=np.int64),
-            "movieId": np.array(movie, dtype=np.int64),
-            "rating": np.array(rating, dtype=np.float32),
-            "timestamp": np.array(stamp, dtype=np.int64),
-        }
-    )
 
 
 def current(store: RatingsStore) -> dict[tuple[int, int], float]:

@@ -223,6 +223,12 @@ def read_ratings_file(path: Path, scale: RatingScale, known_movies: set[int]) ->
             rows.append(_parse_record(record, scale, known_movies, now))
         except (DataError, RatingError) as err:
             raise DataError(f"{path} {where}: {err}") from None
+    return ratings_frame(rows)
+
+
+def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
+    """(userId, movieId, rating, timestamp) rows as a frame with the dtypes of
+    `MovieLensData.ratings`."""
     user, movie, rating, stamp = zip(*rows) if rows else ((), (), (), ())
     return pd.DataFrame(
         {

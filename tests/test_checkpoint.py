@@ -244,21 +244,16 @@ def test_bad_state_checkpoint_without_other_candidate_trains_instead(small_data,
     assert load_checkpoint(bad).fingerprint == service.data.fingerprint
 
 
-def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_path, quick_startup_training):
-    foreign = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
-    save_checkpoint(replace(foreign, fingerprint="0" * 64), state_checkpoint(state_dir))
-    messages = []
-    service = open_service(small_data, state_dir, on_status=messages.append)
-    try:
-        assert service.checkpoint_source.startswith("checkpoint (")
-        assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
-    finally:
-        service.close()
-
-
-def test_checkpoint_with_other_movies_is_skipped(small_data, state_dir, tmp_path, quick_startup_training):
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda c: replace(c, fingerprint="0" * 64), id="other-fingerprint"),
+        pytest.param(lambda c: replace(c, item_ids=c.item_ids + 1), id="other-movies"),
+    ],
+)
+def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_path, quick_startup_training, tamper):
     ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
-    save_checkpoint(replace(ours, item_ids=ours.item_ids + 1), state_checkpoint(state_dir))
+    save_checkpoint(tamper(ours), state_checkpoint(state_dir))
     messages = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:

@@ -46,8 +46,8 @@ def evaluate(data: "MovieLensData", config: "TrainConfig | None" = None, on_epoc
     metrics, the training wall time and the hyperparameters (JSON-ready)."""
     import torch
 
-    from tui_recommender.graph import InteractionGraph
     from tui_recommender.id_map import IdMap
+    from tui_recommender.interactions import pairs_graph
     from tui_recommender.metrics import ranking_metrics, top_k_unseen
     from tui_recommender.training import TrainConfig, train_on_pairs
 
@@ -56,7 +56,7 @@ def evaluate(data: "MovieLensData", config: "TrainConfig | None" = None, on_epoc
     users = IdMap(np.sort(data.ratings["userId"].unique()))
     items = IdMap(data.movies.index.to_numpy())
     result = train_on_pairs(train_pairs, users, items, config, on_epoch=on_epoch)
-    graph = InteractionGraph.from_pairs(len(users), len(items), users.indices(train_pairs["userId"]), items.indices(train_pairs["movieId"]))
+    graph = pairs_graph(train_pairs, users, items)
     with torch.no_grad():
         user_emb, item_emb = result.model.split(result.model.propagate(graph.normalized_adjacency()))
         top = top_k_unseen(user_emb, item_emb, graph.users, graph.items, 20)

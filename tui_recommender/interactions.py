@@ -29,12 +29,12 @@ class Interactions:
         """Maps and positive graph for `ratings` over every movie in `movie_ids`. Users are
         `user_ids` (e.g. a checkpoint's, keeping its row order) followed by any other user
         in `ratings`, in increasing id order."""
-        users = IdMap(user_ids if user_ids is not None else np.empty(0, dtype=np.int64))
-        extra = np.setdiff1d(ratings["userId"].unique(), users.raw_ids)
-        users = IdMap(np.concatenate([users.raw_ids, extra]))
+        known = np.asarray(user_ids if user_ids is not None else [], dtype=np.int64)
+        users = IdMap(np.concatenate([known, np.setdiff1d(ratings["userId"].unique(), known)]))
         items = IdMap(movie_ids)
-        pos = ratings[ratings["rating"] >= threshold]
-        graph = InteractionGraph.from_pairs(
-            len(users), len(items), users.indices(pos["userId"]), items.indices(pos["movieId"])
-        )
-        return cls(users, items, graph)
+        return cls(users, items, pairs_graph(ratings[ratings["rating"] >= threshold], users, items))
+
+
+def pairs_graph(pairs: pd.DataFrame, users: IdMap, items: IdMap) -> InteractionGraph:
+    """The graph of the (userId, movieId) rows of `pairs` (raw ids, all in the maps)."""
+    return InteractionGraph.from_pairs(len(users), len(items), users.indices(pairs["userId"]), items.indices(pairs["movieId"]))

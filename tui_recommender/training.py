@@ -232,16 +232,14 @@ def train_on_pairs(
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
     every pair for the best epoch count, so no data is left out of the final model."""
     from tui_recommender.evaluation import split_per_user
-
-    def graph_of(df: pd.DataFrame) -> InteractionGraph:
-        return InteractionGraph.from_pairs(len(users), len(items), users.indices(df["userId"]), items.indices(df["movieId"]))
+    from tui_recommender.interactions import pairs_graph
 
     fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1) if validation_fraction > 0 else (pairs, pairs.iloc[:0])
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None
-    result = train(graph_of(fit), config, validation, on_epoch, should_stop)
+    result = train(pairs_graph(fit, users, items), config, validation, on_epoch, should_stop)
     if not config.refit or validation is None or result.stopped:
         return result
-    full = train(graph_of(pairs), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop)
+    full = train(pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop)
     full.history = result.history + full.history
     full.seconds += result.seconds
     full.best_epoch, full.val_metrics = result.best_epoch, result.val_metrics

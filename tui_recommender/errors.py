@@ -32,3 +32,7 @@ class UnknownGenreError(UserError):
 
 class RatingError(UserError):
     """A rating value outside the dataset's scale or not on its step."""
+
+
+class InvalidIdError(UserError):
+    """A user or movie id that is not a whole number in the valid range (see `ids`)."""

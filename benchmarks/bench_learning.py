@@ -45,10 +45,13 @@ def main() -> int:
     from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.config import Settings
     from tui_recommender.graph import POSITIVE_THRESHOLD
-    from tui_recommender.evaluation import ease_scores
     from tui_recommender.movielens import load_dataset
     from tui_recommender.ratings_store import RatingsStore
-    from tui_recommender.service import RATINGS_DB_NAME, RecommenderService, train_checkpoint
+    from tui_recommender.model_source import ModelSource, SourceKind
+    from tui_recommender.service import RecommenderService
+    from tui_recommender.training import train_checkpoint
+
+    from ease import ease_scores  # benchmarks/ease.py, beside this script
 
     import torch
 
@@ -84,8 +87,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.resolve(data=args.data, state_dir=tmp)
-        store = RatingsStore(Path(tmp) / RATINGS_DB_NAME)
-        service = RecommenderService(settings, train_data, store, checkpoint, "holdout")
+        store = RatingsStore(settings.ratings_db(train_data.name))
+        source = ModelSource(SourceKind.TRAINED, args.cache or Path(tmp))
+        service = RecommenderService(settings, train_data, store, checkpoint, source)
         scores = {"most-popular": [], "EASE (5 items)": [], "fold-in (no training)": [], "update path (app)": []}
         update_seconds = []
         for done, user in enumerate(held):

@@ -54,7 +54,7 @@ def main() -> None:
             titles = service.data.movies["title"].to_numpy()
             words = [max(str(t).split(), key=len) for t in rng.choice(titles, size=args.calls)]
             search = time_calls(lambda w=w: service.search_movies(w) for w in words)
-            source = service.checkpoint_source
+            source = str(service.model_source)
         finally:
             service.close()
 

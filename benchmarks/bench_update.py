@@ -59,7 +59,7 @@ def main() -> None:
                     raise SystemExit(f"benchmark: update applied {report.n_ratings} ratings (cancelled: {report.cancelled}), expected 1")
                 for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
                     parts[name].append(seconds)
-            source = service.checkpoint_source
+            source = str(service.model_source)
         finally:
             service.close()
 

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from tests.trained_model import DATASET_NAME, open_service, trained_checkpoint_bytes, write_trained_checkpoint
-from tui_recommender import service as service_module
+from tui_recommender import training as training_module
 from tui_recommender.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
 from tui_recommender.errors import CheckpointError
-from tui_recommender.service import CHECKPOINT_NAME
+from tui_recommender.config import CHECKPOINT_NAME
+from tui_recommender.service import SourceKind
 from tui_recommender.training import TrainConfig
 
 
@@ -180,14 +181,14 @@ def test_inconsistent_shapes(tmp_path):
 def quick_startup_training(monkeypatch):
     """Training at start-up with a tiny config (a second, not the default's minutes)."""
     trained_checkpoint_bytes()  # the shared checkpoint is trained before the patch counts calls
-    real = service_module.train_checkpoint
+    real = training_module.train_checkpoint
     calls = []
 
     def train_small(data, ratings, config=None, **kwargs):
         calls.append(data.name)
         return real(data, ratings, TrainConfig(dim=8, max_epochs=2), **kwargs)
 
-    monkeypatch.setattr(service_module, "train_checkpoint", train_small)
+    monkeypatch.setattr(training_module, "train_checkpoint", train_small)
     return calls
 
 
@@ -218,7 +219,7 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, stat
     messages = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
-        assert service.checkpoint_source.startswith("checkpoint (")
+        assert service.model_source.kind == SourceKind.CHECKPOINT
         assert any("Skipping fine-tuned state" in m and str(bad) in m for m in messages), messages
         assert quick_startup_training == []
         assert len(service.recommend(1, k=5)) == 5
@@ -233,7 +234,8 @@ def test_bad_state_checkpoint_without_other_candidate_trains_instead(small_data,
     messages = []
     service = open_service(small_data, state_dir, checkpoint=tmp_path / "absent.npz", on_status=messages.append)
     try:
-        assert service.checkpoint_source == "trained at start-up"
+        assert service.model_source.kind == SourceKind.TRAINED
+        assert service.model_source.path == bad
         assert quick_startup_training == [DATASET_NAME]
         assert any("Skipping fine-tuned state" in m for m in messages), messages
         assert any("Skipping checkpoint" in m and "absent.npz" in m for m in messages), messages
@@ -257,7 +259,7 @@ def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_
     messages = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
-        assert service.checkpoint_source.startswith("checkpoint (")
+        assert service.model_source.kind == SourceKind.CHECKPOINT
         assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
     finally:
         service.close()

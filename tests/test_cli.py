@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.trained_model import DATASET_NAME, trained_checkpoint_bytes, write_trained_checkpoint
-from tui_recommender import service as service_module
+from tui_recommender import training as training_module
 from tui_recommender.checkpoint import load_checkpoint
 from tui_recommender.cli import main
 from tui_recommender.errors import DownloadError
 from tui_recommender.ratings_store import RatingsStore
-from tui_recommender.service import CHECKPOINT_NAME, RATINGS_DB_NAME
+from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.training import TrainConfig
 
 TINY = TrainConfig(dim=8, max_epochs=2)  # when a test needs training at start-up, not a good model
@@ -259,8 +259,8 @@ def test_epochs_must_be_positive(capsys, small_data, state_dir):
 
 
 def test_corrupt_checkpoint_falls_back_with_a_message(capsys, small_data, state_dir, tmp_path, monkeypatch):
-    real = service_module.train_checkpoint
-    monkeypatch.setattr(service_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
+    real = training_module.train_checkpoint
+    monkeypatch.setattr(training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
     code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(corrupt), "--user", "1", "-k", "3", "--json")

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tui_recommender.evaluation import positives, split_per_user
+from tui_recommender.evaluation import positives
+from tui_recommender.split import split_per_user
 from tui_recommender.movielens import load_dataset
 
 # positives per user -> round(20%) in test; users under 5 keep everything in train.

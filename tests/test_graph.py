@@ -35,8 +35,8 @@ def test_id_map_round_trips_raw_to_index_to_raw():
     ids = IdMap(raw)
     idx = ids.indices(raw)
     assert idx.tolist() == [0, 1, 2, 3]
-    assert ids.raw(idx).tolist() == raw
-    assert [ids.raw(ids.index(r)) for r in raw] == raw
+    assert ids.raw_ids[idx].tolist() == raw
+    assert [int(ids.raw_ids[ids.index(r)]) for r in raw] == raw
     assert len(ids) == 4 and 1000 in ids and 5 not in ids
 
 

@@ -27,7 +27,7 @@ def trained_checkpoint_bytes() -> bytes:
     `write_movielens` is deterministic, so the fingerprint matches every `small_data`."""
     from tui_recommender.checkpoint import save_checkpoint
     from tui_recommender.movielens import load_dataset
-    from tui_recommender.service import train_checkpoint
+    from tui_recommender.training import train_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
         data = load_dataset(write_movielens(Path(tmp) / DATASET_NAME))

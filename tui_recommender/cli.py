@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import NoReturn
 
 from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
+from tui_recommender.ids import id_problem
 
 EXIT_USER_ERROR = 2
 
@@ -21,6 +23,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line, not usage + message, like every other user error."""
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _id(text: str) -> int:
+    """A user or movie id, by the one rule of `ids`."""
+    problem = id_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -58,14 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")
-    recommend.add_argument("--user", type=_positive, required=True, metavar="ID")
+    recommend.add_argument("--user", type=_id, required=True, metavar="ID")
     recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable)")
     recommend.add_argument("-k", type=_positive, default=10, metavar="N", help="how many (default 10)")
     recommend.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     rate = sub.add_parser("rate", parents=[common], help="rate a movie: stored, then the model is updated and saved")
-    rate.add_argument("--user", type=_positive, required=True, metavar="ID")
-    rate.add_argument("--movie", type=_positive, required=True, metavar="ID")
+    rate.add_argument("--user", type=_id, required=True, metavar="ID")
+    rate.add_argument("--movie", type=_id, required=True, metavar="ID")
     rate.add_argument("--rating", required=True, metavar="R", help="stars on the dataset's scale")
 
     ratings = sub.add_parser("ratings", parents=[common], help="export or import your stored ratings")
@@ -89,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
     try:
         if args.command is None:
+            # Interactive use: torch loads later (lazily); its idle OpenMP threads should then
+            # sleep, not spin, or a fine-tune runs 2-10x slower whenever anything else wants a
+            # core. Batch training keeps spinning threads, ~30% faster on an idle machine.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from tui_recommender.tui.app import run_app
 
             return run_app(settings)
@@ -103,13 +117,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _status(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def _data(settings: Settings):
-    from tui_recommender.download import default_dataset
-    from tui_recommender.movielens import load_dataset
-
-    return load_dataset(settings.data or default_dataset(settings.data_root, on_status=_status))
 
 
 def _epoch_bar(quiet: bool):
@@ -127,48 +134,33 @@ def _epoch_bar(quiet: bool):
     return bar, on_epoch
 
 
-def _config(args):
-    from tui_recommender.training import TrainConfig
-
-    return TrainConfig(max_epochs=args.epochs) if args.epochs else TrainConfig()
-
-
 def _cmd_train(args, settings: Settings) -> int:
-    from tui_recommender.checkpoint import save_checkpoint
-    from tui_recommender.ratings_store import RatingsStore, merge_ratings
-    from tui_recommender.service import CHECKPOINT_NAME, RATINGS_DB_NAME, train_checkpoint
+    from tui_recommender.service import train_model
 
-    data = _data(settings)
-    state = settings.dataset_state_dir(data.name)
-    with RatingsStore(state / RATINGS_DB_NAME) as store:
-        ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
-    config = _config(args)
     bar, on_epoch = _epoch_bar(args.json)
     with bar:
-        checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
-    out = save_checkpoint(checkpoint, Path(args.out) if args.out else state / CHECKPOINT_NAME)
-    summary = {"dataset": data.name, "checkpoint": str(out), "positives": int((ratings["rating"] >= 3.0).sum()), **result.summary(), "hyperparameters": config.to_dict()}
+        report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, _status)
+    result = report.result
+    summary = {"dataset": report.dataset, "checkpoint": str(report.checkpoint), "positives": report.positives, **result.summary(), "hyperparameters": result.config.to_dict()}
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
-              f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {out}")
+              f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {report.checkpoint}")
     return 0
 
 
 def _cmd_evaluate(args, settings: Settings) -> int:
-    from tui_recommender.evaluation import evaluate
+    from tui_recommender.service import evaluate_model
 
-    data = _data(settings)
-    config = _config(args)
     bar, on_epoch = _epoch_bar(args.json)
     with bar:
-        report = evaluate(data, config, on_epoch=on_epoch)
+        report = evaluate_model(settings, args.epochs, on_epoch, _status)
     if args.json:
         print(json.dumps(report))
     else:
         m = report["metrics"]
-        print(f"{data.name}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s")
+        print(f"{report['dataset']}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s")
         for k in (10, 20):
             print(f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}")
         print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}")
@@ -213,25 +205,21 @@ def _cmd_rate(args, settings: Settings) -> int:
 
 
 def _cmd_ratings(args, settings: Settings) -> int:
-    from tui_recommender.ratings_store import RatingsStore, export_ratings, import_ratings, read_ratings_file
-    from tui_recommender.service import RATINGS_DB_NAME
+    from tui_recommender.service import export_ratings, import_ratings
 
-    data = _data(settings)
-    with RatingsStore(settings.dataset_state_dir(data.name) / RATINGS_DB_NAME) as store:
-        if args.ratings_command == "export":
-            export_ratings(store, sys.stdout, args.format)
-            return 0
-        path = Path(args.file)
-        rows = read_ratings_file(path, data.scale, set(data.movies.index.tolist()))
-        count = import_ratings(store, rows)
+    if args.ratings_command == "export":
+        export_ratings(settings, sys.stdout, args.format, _status)
+        return 0
+    path = Path(args.file)
+    count = import_ratings(settings, path, _status)
     print(f"imported {count} ratings from {path}; they reach the model at the next start or `train`", file=sys.stderr)
     return 0
 
 
 def _cmd_data(args, settings: Settings) -> int:
-    from tui_recommender.download import download
+    from tui_recommender.service import download_dataset
 
-    folder = download(args.name, settings.data_root, progress=True)
+    folder = download_dataset(settings, args.name)
     print(f"{args.name} is in {folder}")
     return 0
 

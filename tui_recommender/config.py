@@ -1,22 +1,29 @@
 """Configuration, resolved once: CLI flags > environment (`TUI_RECOMMENDER_*`) > defaults.
+Every path the app reads or writes comes from `Settings`; no other module builds one.
 
 Paths:
-- data root: `TUI_RECOMMENDER_DATA_ROOT`, default `<project>/data` (datasets live in sub-folders).
-- weights: `<project>/weights` (shipped checkpoints; never written by the app).
+- data root (datasets live in sub-folders): `TUI_RECOMMENDER_DATA_ROOT` > a source
+  checkout's `data/` folder > the platform's user data folder (platformdirs), never
+  site-packages and never the current directory.
+- weights: the shipped checkpoints, `<name>.npz` per dataset; never written by the app.
 - state dir: `--state-dir` > `TUI_RECOMMENDER_STATE_DIR` > `$XDG_STATE_HOME/tui-recommender`
-  (> `~/.local/state/tui-recommender`). Holds the ratings database and fine-tuned checkpoints,
+  (> `~/.local/state/tui-recommender`). Holds the ratings database and fine-tuned checkpoint,
   one sub-folder per dataset.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
+
+APP_NAME = "tui-recommender"
 ENV_PREFIX = "TUI_RECOMMENDER_"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-WEIGHTS_DIR = PROJECT_ROOT / "weights"
+PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKPOINT_NAME = "model.npz"
+RATINGS_DB_NAME = "ratings.sqlite3"
 
 
 def _env_path(name: str) -> Path | None:
@@ -24,8 +31,16 @@ def _env_path(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def source_checkout() -> Path | None:
+    """The project folder when the package runs from a source checkout (pyproject.toml
+    beside the package), None for an installed package."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 def default_data_root() -> Path:
-    return _env_path("DATA_ROOT") or PROJECT_ROOT / "data"
+    checkout = source_checkout()
+    return _env_path("DATA_ROOT") or (checkout / "data" if checkout else platformdirs.user_data_path(APP_NAME))
 
 
 def default_state_dir() -> Path:
@@ -34,18 +49,23 @@ def default_state_dir() -> Path:
         return env
     xdg = os.environ.get("XDG_STATE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
-    return base / "tui-recommender"
+    return base / APP_NAME
+
+
+def default_weights_dir() -> Path:
+    return PACKAGE_DIR.parent / "weights"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where things are. `data` is one dataset folder, or None to pick the default."""
+    """Where things are. `data` is one dataset folder, or None to pick the default from
+    `data_root`; `checkpoint` a model to start from when there is no fine-tuned state."""
 
     data: Path | None = None
-    data_root: Path = PROJECT_ROOT / "data"
-    state_dir: Path = Path()
+    data_root: Path = field(default_factory=default_data_root)
+    state_dir: Path = field(default_factory=default_state_dir)
     checkpoint: Path | None = None
-    weights_dir: Path = WEIGHTS_DIR
+    weights_dir: Path = field(default_factory=default_weights_dir)
 
     @classmethod
     def resolve(
@@ -53,11 +73,9 @@ class Settings:
         data: str | Path | None = None,
         state_dir: str | Path | None = None,
         checkpoint: str | Path | None = None,
-    ) -> "Settings":
-        env_data = _env_path("DATA")
+    ) -> Settings:
         return cls(
-            data=Path(data).expanduser() if data else env_data,
-            data_root=default_data_root(),
+            data=Path(data).expanduser() if data else _env_path("DATA"),
             state_dir=Path(state_dir).expanduser() if state_dir else default_state_dir(),
             checkpoint=Path(checkpoint).expanduser() if checkpoint else _env_path("CHECKPOINT"),
         )
@@ -65,3 +83,15 @@ class Settings:
     def dataset_state_dir(self, dataset_name: str) -> Path:
         """Per-dataset folder for the ratings store and the fine-tuned checkpoint."""
         return self.state_dir / dataset_name
+
+    def ratings_db(self, dataset_name: str) -> Path:
+        """The SQLite ratings store of one dataset."""
+        return self.dataset_state_dir(dataset_name) / RATINGS_DB_NAME
+
+    def state_checkpoint(self, dataset_name: str) -> Path:
+        """The fine-tuned checkpoint the app saves and loads first."""
+        return self.dataset_state_dir(dataset_name) / CHECKPOINT_NAME
+
+    def shipped_weights(self, dataset_name: str) -> Path:
+        """The checkpoint shipped for one dataset (may not exist)."""
+        return self.weights_dir / f"{dataset_name}.npz"

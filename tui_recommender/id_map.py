@@ -37,11 +37,6 @@ class IdMap:
         """Indices of many raw ids (int64), -1 where unknown."""
         return self._index.get_indexer(np.asarray(raw_ids, dtype=np.int64))
 
-    def raw(self, index: int | np.ndarray) -> int | np.ndarray:
-        """The raw id(s) at index position(s)."""
-        values = self._index.to_numpy()[index]
-        return int(values) if np.ndim(values) == 0 else values
-
     def add(self, raw_id: int) -> int:
         """Append `raw_id` if new; returns its index either way."""
         if raw_id in self._index:

@@ -143,6 +143,11 @@ class RatingsStore:
             ).fetchall()
         return _event_frame(rows)
 
+    def count_after(self, seq: int) -> int:
+        """How many events have a seq above `seq`."""
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM events WHERE seq > ?", (seq,)).fetchone()[0]
+
     def last_seq(self) -> int:
         """The highest seq written so far, 0 for an empty store."""
         with self._lock:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import torch
 
-import pandas as pd
-
-from tui_recommender.graph import InteractionGraph
+from tui_recommender.checkpoint import Checkpoint
+from tui_recommender.graph import POSITIVE_THRESHOLD, InteractionGraph
 from tui_recommender.id_map import IdMap
 from tui_recommender.model import LightGCN
+
+if TYPE_CHECKING:
+    from tui_recommender.movielens import MovieLensData
 
 VALIDATION_FRACTION = 0.1  # of each user's training positives, for early stopping
 
@@ -231,7 +235,7 @@ def train_on_pairs(
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
     every pair for the best epoch count, so no data is left out of the final model."""
-    from tui_recommender.evaluation import split_per_user
+    from tui_recommender.split import split_per_user
     from tui_recommender.interactions import pairs_graph
 
     fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1) if validation_fraction > 0 else (pairs, pairs.iloc[:0])
@@ -258,7 +262,6 @@ class FineTuneConfig:
     replay: int = 1024
     negatives: int = 4
     reg: float = 3e-4
-    fold_in: str = "ego"  # a new user's start: mean of their positives' "ego" or "propagated" rows
 
 
 def fine_tune(
@@ -293,3 +296,36 @@ def fine_tune(
         if on_progress is not None:
             on_progress((step + 1) / config.steps)
     return config.steps
+
+
+def train_checkpoint(
+    data: MovieLensData,
+    ratings: pd.DataFrame,
+    config: TrainConfig | None = None,
+    trained_seq: int = 0,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> tuple[Checkpoint, TrainResult]:
+    """Train on every positive of `ratings` (early stopping on a per-user validation split)
+    and pack the result, propagated over the whole graph, as a checkpoint that has learnt
+    the ratings store up to seq `trained_seq`."""
+    from tui_recommender.interactions import Interactions
+
+    config = config or TrainConfig()
+    inter = Interactions.build(ratings, data.movies.index.to_numpy())
+    pairs = ratings.loc[ratings["rating"] >= POSITIVE_THRESHOLD, ["userId", "movieId"]]
+    result = train_on_pairs(pairs, inter.users, inter.items, config, on_epoch=on_epoch)
+    with torch.no_grad():
+        final = result.model.propagate(inter.graph.normalized_adjacency()).numpy()
+    checkpoint = Checkpoint(
+        ego=result.model.embedding.weight.detach().numpy(),
+        final=final,
+        user_ids=inter.users.raw_ids,
+        item_ids=inter.items.raw_ids,
+        hyperparameters=config.to_dict(),
+        dataset=data.name,
+        fingerprint=data.fingerprint,
+        metrics=result.summary(),
+        trained_seq=trained_seq,
+        applied_seq=trained_seq,
+    )
+    return checkpoint, result

@@ -11,6 +11,7 @@ from textual.command import CommandPalette
 
 from tests.tui.conftest import SIZE, enter_user, settle, wait_for
 from tui_recommender.config import Settings
+from tui_recommender.service import SourceKind
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
@@ -90,8 +91,8 @@ async def test_quit_saves_and_the_next_run_reloads(settings: Settings, state_dir
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)  # also learns whatever the cancelled update had not
         assert again.service is not None
-        assert again.service.checkpoint_source.startswith("fine-tuned state")
-        assert str(app.saved_path) in again.service.checkpoint_source
+        assert again.service.model_source.kind == SourceKind.STATE
+        assert again.service.model_source.path == app.saved_path
         stored = {r.movie.movie_id: r.rating for r in again.service.user_ratings(5)}
         assert first is not None and second is not None
         assert stored[first.movie_id] == 5.0 and stored[second.movie_id] == 4.0
@@ -126,7 +127,7 @@ async def test_closed_terminal_saves_and_leaves_at_once(app: RecommenderApp, mon
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert again.service is not None
-        assert again.service.checkpoint_source.startswith("fine-tuned state")
+        assert again.service.model_source.kind == SourceKind.STATE
         assert again.service.pending_updates() == 0
         await pilot.press("ctrl+q")
 

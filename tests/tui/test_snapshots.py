@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import enter_user, settle, wait_for
+from tui_recommender.service import ModelSource, SourceKind
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.movie_table import MovieTable
 
@@ -78,7 +80,7 @@ def test_help(snap_compare, app: RecommenderApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await enter_user(pilot, 1)
         assert pilot.app.service is not None
-        pilot.app.service.checkpoint_source = "checkpoint (test)"  # the real one names a temporary path
+        pilot.app.service.model_source = ModelSource(SourceKind.CHECKPOINT, Path("test"))  # the real one names a temporary path
         await pilot.press("question_mark")
         await quiet(pilot)
 

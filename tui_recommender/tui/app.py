@@ -312,8 +312,7 @@ class RecommenderApp(App[None]):
                     parts.append("a full retrain is due")
             except Exception as error:
                 self._report("Reading the model state", error)
-        # The source may end with the checkpoint's path in parentheses: too long for here.
-        parts.append(f"model: {self.service.checkpoint_source.split(' (', 1)[0]}")
+        parts.append(f"model: {self.service.model_source.kind}")  # its path is too long for here
         self.status_text = " · ".join(parts)
 
     def on_fine_tune_progress(self, message: FineTuneProgress) -> None:
@@ -401,7 +400,7 @@ class RecommenderApp(App[None]):
     def _create_user(self, service: RecommenderService, user_id: int | None) -> None:
         """Register `user_id`, or the next free ID when None, and go on as that user."""
         try:
-            created = service.create_user(user_id if user_id is not None else service.next_user_id())
+            created = service.create_user(user_id)
         except Exception as error:
             self._report("Creating the profile", error)
             return
@@ -461,7 +460,7 @@ class RecommenderApp(App[None]):
         if self.service is None:
             about = "The model is still loading."
         else:
-            about = f"Data: {self.service.dataset_name} · model: {self.service.checkpoint_source}"
+            about = f"Data: {self.service.dataset_name} · model: {self.service.model_source}"
         self.push_screen(HelpScreen(self.BINDINGS, about))
 
     # Ratings ---------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""The live model: LightGCN as the app serves it and keeps learning it.
+
+Readers take `snapshot`: an immutable `Snapshot` of the propagated embeddings, the graph
+they were propagated over and the popularity counts, published by one attribute assignment
+(atomic), so a reader never mixes two versions. Every change (an update, a save, building
+the trainable model) holds the one `_lock`. An update is five steps: the graph change, the
+new users' start, growing the model, the bounded fine-tune, publishing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.checkpoint import Checkpoint, save_checkpoint
+from tui_recommender.graph import POSITIVE_THRESHOLD, InteractionGraph
+from tui_recommender.id_map import IdMap
+from tui_recommender.interactions import Interactions
+
+if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
+    import torch
+
+    from tui_recommender.model import LightGCN
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    n_ratings: int  # ratings applied to the model by this update
+    seconds: float
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What ranking reads. Never mutated; an update publishes a new one."""
+
+    users: IdMap  # its own copy: the live map grows under the lock
+    user_emb: np.ndarray  # (n_users x dim) float32, propagated
+    item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
+    graph: InteractionGraph  # the positive edges the embeddings were propagated over
+    popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
+
+
+def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray) -> np.ndarray | None:
+    """One score per item (float32) for `user_id`: dot products with the user's propagated
+    embedding or, for a user the model has not learnt yet, with the mean of the `liked`
+    item rows' embeddings; None when there is neither (the caller falls back)."""
+    if user_id in snapshot.users:
+        row = snapshot.users.index(user_id)
+        if row < len(snapshot.user_emb) and snapshot.user_emb[row].any():
+            return snapshot.item_emb @ snapshot.user_emb[row]
+    if len(liked):
+        return snapshot.item_emb @ snapshot.item_emb[liked].mean(axis=0)
+    return None
+
+
+def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """For each item row in `rows`, the row in `liked` (non-empty) most similar to it
+    (cosine of propagated embeddings)."""
+
+    def unit(m: np.ndarray) -> np.ndarray:
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+    return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
+
+
+def start_new_users(model: LightGCN, graph: InteractionGraph, users: np.ndarray, trained_users: int) -> None:
+    """Set the layer-0 row of each of `users` that the last full training never saw
+    (row >= `trained_users`) to the mean of its positives' layer-0 item rows (zero without
+    any). They restart from this fold-in at every update; the fine-tune then refines it."""
+    import torch
+
+    with torch.no_grad():
+        weight = model.embedding.weight
+        items = weight[model.n_users :]
+        for user in users:
+            if user >= trained_users:
+                liked = graph.items[graph.users == user]
+                weight[user] = items[liked].mean(0) if len(liked) else 0.0
+
+
+class LiveModel:
+    """Starts from `checkpoint` over the merged `ratings`; `pending_events(seq)` returns the
+    stored events after `seq` in seq order (`RatingsStore.events`)."""
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        ratings: pd.DataFrame,
+        items: IdMap,
+        pending_events: Callable[[int], pd.DataFrame],
+    ) -> None:
+        self._checkpoint = checkpoint  # metadata to carry into saved checkpoints
+        self._pending_events = pending_events
+        self.trained_seq = checkpoint.trained_seq
+        self.applied_seq = checkpoint.applied_seq  # every event up to this seq is learnt
+        self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
+        self._lock = threading.Lock()
+        self._rng = np.random.default_rng(int(checkpoint.hyperparameters.get("seed", 0)))
+        inter = Interactions.build(ratings, items.raw_ids, checkpoint.user_ids)
+        self._users, self._items = inter.users, inter.items
+        self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)
+        self._model: LightGCN | None = None  # built from self._ego on the first update
+        final = self._extend_rows(checkpoint.final, checkpoint.n_users)
+        n_users = len(self._users)
+        self.snapshot = Snapshot(
+            IdMap(self._users.raw_ids), final[:n_users], final[n_users:], inter.graph, _popularity(inter.graph)
+        )
+
+    def positives_of(self, user_id: int) -> set[int]:
+        """Raw ids of the movies the published model links to `user_id` (its positives)."""
+        snapshot = self.snapshot
+        if user_id not in snapshot.users:
+            return set()
+        graph = snapshot.graph
+        return set(self._items.raw_ids[graph.items[graph.users == snapshot.users.index(user_id)]].tolist())
+
+    def prepare(self) -> None:
+        """Load torch and build the trainable model now, so the first update is not slowed
+        by them (~2 s `import torch`, ~2 s for the first optimizer's imports)."""
+        with self._lock:
+            import torch
+
+            torch.optim.Adam(self._trainable().parameters())
+
+    def update(
+        self,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> UpdateReport:
+        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised."""
+        started = time.perf_counter()
+        with self._lock:
+            events = self._pending_events(self.applied_seq)
+            if events.empty:
+                return UpdateReport(0, 0.0, False)
+            latest = events.drop_duplicates(["userId", "movieId"], keep="last")
+            model = self._trainable()  # built before the user map grows: it has the checkpoint's rows
+            graph, users = self._changed_graph(latest)
+            _grow(model, graph.n_users)
+            start_new_users(model, graph, np.unique(users), self._trained_users)
+            adj = graph.normalized_adjacency()
+            cancelled = self._fine_tune(model, adj, graph, np.unique(users), should_stop, on_progress)
+            self._publish(model, adj, graph)
+            self.applied_seq = int(events["seq"].max())
+        return UpdateReport(len(latest), time.perf_counter() - started, cancelled)
+
+    def save(self, path: Path) -> Path:
+        """Write the current state as a checkpoint, atomically; returns `path`."""
+        with self._lock:
+            snapshot = self.snapshot
+            ego = self._model.embedding.weight.detach().numpy() if self._model is not None else self._ego
+            checkpoint = Checkpoint(
+                ego=ego,
+                final=np.concatenate([snapshot.user_emb, snapshot.item_emb]),
+                user_ids=snapshot.users.raw_ids,
+                item_ids=self._items.raw_ids,
+                hyperparameters=self._checkpoint.hyperparameters,
+                dataset=self._checkpoint.dataset,
+                fingerprint=self._checkpoint.fingerprint,
+                metrics=self._checkpoint.metrics,
+                trained_seq=self.trained_seq,
+                applied_seq=self.applied_seq,
+                trained_users=self._trained_users,
+            )
+            return save_checkpoint(checkpoint, path)
+
+    # ---- the steps of an update (called under the lock) ------------------------------------
+
+    def _changed_graph(self, latest: pd.DataFrame) -> tuple[InteractionGraph, np.ndarray]:
+        """The published graph with the latest ratings applied (>= 3 stars adds the edge,
+        less or a removal drops it), new users appended to the map; and their user rows."""
+        for user in np.setdiff1d(latest["userId"].unique(), self._users.raw_ids):
+            self._users.add(int(user))
+        users = self._users.indices(latest["userId"])
+        items = self._items.indices(latest["movieId"])
+        positive = latest["rating"].to_numpy() >= POSITIVE_THRESHOLD  # NaN (removed) is False
+        graph = self.snapshot.graph.without_edges(users[~positive], items[~positive])
+        return graph.with_edges(users[positive], items[positive], n_users=len(self._users)), users
+
+    def _fine_tune(
+        self,
+        model: LightGCN,
+        adj: torch.Tensor,
+        graph: InteractionGraph,
+        users: np.ndarray,
+        should_stop: Callable[[], bool],
+        on_progress: Callable[[float], None] | None,
+    ) -> bool:
+        """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
+        from tui_recommender.training import FineTuneConfig, fine_tune
+
+        config = FineTuneConfig()
+        return fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress) < config.steps
+
+    def _publish(self, model: LightGCN, adj: torch.Tensor, graph: InteractionGraph) -> None:
+        import torch
+
+        with torch.no_grad():
+            final = model.propagate(adj).numpy()
+        self.snapshot = Snapshot(
+            IdMap(self._users.raw_ids), final[: graph.n_users], final[graph.n_users :], graph, _popularity(graph)
+        )
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _extend_rows(self, table: np.ndarray, n_users: int) -> np.ndarray:
+        """A checkpoint table (users then items) fitted to the current user map: zero rows
+        for users the checkpoint does not have (the next update folds them in)."""
+        extra = len(self._users) - n_users
+        return np.concatenate([table[:n_users], np.zeros((extra, table.shape[1]), table.dtype), table[n_users:]])
+
+    def _trainable(self) -> LightGCN:
+        if self._model is None:
+            import torch
+
+            from tui_recommender.model import LightGCN
+
+            n_layers = int(self._checkpoint.hyperparameters.get("n_layers", 3))
+            model = LightGCN(len(self._users), len(self._items), self._ego.shape[1], n_layers)
+            model.embedding.weight.data.copy_(torch.from_numpy(self._ego))
+            self._model = model
+        return self._model
+
+
+def _grow(model: LightGCN, n_users: int) -> None:
+    """Give the model a (zero) row for every user up to `n_users`."""
+    if n_users > model.n_users:
+        model.grow(n_users, model.n_items)
+
+
+def _popularity(graph: InteractionGraph) -> np.ndarray:
+    return np.bincount(graph.items, minlength=graph.n_items)

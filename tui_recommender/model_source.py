@@ -1,0 +1,80 @@
+"""Where the live model starts from: the fine-tuned state > the `--checkpoint` given >
+the shipped weights > a model trained now. A candidate that is damaged or was trained on
+other data is skipped with a warning."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from tui_recommender.config import Settings
+from tui_recommender.errors import CheckpointError
+from tui_recommender.movielens import MovieLensData
+
+
+class SourceKind(enum.StrEnum):
+    STATE = "fine-tuned state"
+    CHECKPOINT = "checkpoint"
+    SHIPPED = "shipped weights"
+    TRAINED = "trained at start-up"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Which checkpoint the live model started from."""
+
+    kind: SourceKind
+    path: Path
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.path})"
+
+
+def find_checkpoint(
+    settings: Settings, data: MovieLensData, warn: Callable[[str], None]
+) -> tuple[Checkpoint, ModelSource] | None:
+    """The first usable candidate for `data`, or None."""
+    candidates = [
+        (settings.state_checkpoint(data.name), SourceKind.STATE),
+        (settings.checkpoint, SourceKind.CHECKPOINT),
+        (settings.shipped_weights(data.name), SourceKind.SHIPPED),
+    ]
+    for path, kind in candidates:
+        if path is None or (kind != SourceKind.CHECKPOINT and not path.exists()):
+            continue
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as error:
+            warn(f"Skipping {kind}: {error}")
+            continue
+        if checkpoint.fingerprint != data.fingerprint or not np.array_equal(checkpoint.item_ids, data.movies.index.to_numpy()):
+            warn(f"Skipping {kind} {path}: it was trained on other data")
+            continue
+        return checkpoint, ModelSource(kind, path)
+    return None
+
+
+def open_checkpoint(
+    settings: Settings,
+    data: MovieLensData,
+    ratings: Callable[[], tuple[pd.DataFrame, int]],
+    warn: Callable[[str], None],
+) -> tuple[Checkpoint, ModelSource]:
+    """The first usable candidate, or else a model trained on `ratings()` (the merged
+    ratings and the store seq they include) and saved as the fine-tuned state."""
+    found = find_checkpoint(settings, data, warn)
+    if found is not None:
+        return found
+    from tui_recommender.training import train_checkpoint
+
+    warn("No checkpoint for this data: training a model (this happens once)…")
+    merged, last_seq = ratings()
+    checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq)
+    path = save_checkpoint(checkpoint, settings.state_checkpoint(data.name))
+    return checkpoint, ModelSource(SourceKind.TRAINED, path)

@@ -143,7 +143,7 @@ MOVIES = "movies.csv"
         (RATINGS, 1, "user,movie,rating,timestamp", "ratings.csv line 1: expected header 'userId,movieId,rating,timestamp'"),
         (RATINGS, 3, "x,2,3.5,964982704", "ratings.csv line 3: userId 'x' is not a whole number"),
         (RATINGS, 3, "1,2.5,3.5,964982704", "ratings.csv line 3: movieId '2.5' is not a whole number"),
-        (RATINGS, 3, "1,-2,3.5,964982704", "ratings.csv line 3: movieId '-2' is not a whole number"),
+        (RATINGS, 3, "1,-2,3.5,964982704", "ratings.csv line 3: movieId '-2' is out of range (1 to 2147483647)"),
         (RATINGS, 4, "2,1,7,964982705", "ratings.csv line 4: rating '7' is outside 0.5 to 5.0"),
         (RATINGS, 4, "2,1,0,964982705", "ratings.csv line 4: rating '0' is outside 0.5 to 5.0"),
         (RATINGS, 4, "2,1,good,964982705", "ratings.csv line 4: rating 'good' is not a number"),
@@ -265,3 +265,93 @@ def test_real_ml_latest_small(ml_latest_small: Path) -> None:
     assert data.movies["year"].isna().sum() == 12
     assert data.movies.loc[40697, "title"] == "Babylon 5"
     assert seconds < 1.0
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "new", "message"),
+    [
+        (RATINGS, 2, "9223372036854775808,1,4.0,964982703", "ratings.csv line 2: userId '9223372036854775808' is out of range"),
+        (RATINGS, 3, "99999999999999999999,2,3.5,964982704", "ratings.csv line 3: userId '99999999999999999999' is out of range"),
+        (RATINGS, 3, "2147483648,2,3.5,964982704", "ratings.csv line 3: userId '2147483648' is out of range"),
+        (RATINGS, 3, "0,2,3.5,964982704", "ratings.csv line 3: userId '0' is out of range"),
+        (RATINGS, 3, "1," + "9" * 5000 + ",3.5,1", "ratings.csv line 3: movieId '9999999999999999999999999999999999999999…' is"),
+        (RATINGS, 3, "1,2,3.5,9223372036854775808", "ratings.csv line 3: timestamp '9223372036854775808' is not a whole number of seconds"),
+        (RATINGS, 3, "1,2,3.5,1e300", "ratings.csv line 3: timestamp '1e+300' is not a whole number of seconds"),
+        (MOVIES, 3, "9223372036854775808,Jumanji (1995),Comedy", "movies.csv line 3: movieId '9223372036854775808' is out of range"),
+    ],
+)
+def test_huge_ids_and_timestamps_are_refused_with_file_and_line_never_wrapped(
+    tmp_path: Path, file: str, line: int, new: str, message: str
+) -> None:
+    texts = {MOVIES: MOVIES_CSV, RATINGS: RATINGS_CSV}
+    texts[file] = replace_line(texts[file], line, new)
+    folder = write_ml_latest(tmp_path / "bad", movies=texts[MOVIES], ratings=texts[RATINGS])
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
+def test_huge_user_id_in_ml_100k_is_refused(tmp_path: Path) -> None:
+    folder = write_ml_100k(tmp_path / "ml-100k", data=U_DATA.replace("186\t", "18446744073709551616\t"))
+    with pytest.raises(DataError, match=r"^u\.data line 2: userId '18446744073709551616' is out of range"):
+        load_dataset(folder)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda t: t.replace("\n", "\r\n"),  # Windows
+        lambda t: t.replace("\n", "\r\r\n"),  # a CRLF file converted to CRLF once more
+        lambda t: t.replace("\n", "\r"),  # classic Mac
+        lambda t: t.rstrip("\n"),  # no line end on the last line
+        lambda t: (t + "\n\n").replace("\n", "\r\n"),  # blank lines at the end
+    ],
+    ids=["crlf", "cr-crlf", "cr", "no-final-newline", "trailing-blank-lines"],
+)
+def test_line_end_conventions_load_like_unix_files(tmp_path: Path, convert) -> None:
+    expected = load_dataset(write_ml_latest(tmp_path / "unix"))
+    latest = load_dataset(write_ml_latest(tmp_path / "latest", convert(MOVIES_CSV), convert(RATINGS_CSV)))
+    pd.testing.assert_frame_equal(latest.ratings, expected.ratings)
+    pd.testing.assert_frame_equal(latest.movies, expected.movies)
+    expected_100k = load_dataset(write_ml_100k(tmp_path / "unix-100k"))
+    loaded_100k = load_dataset(write_ml_100k(tmp_path / "100k", convert(U_ITEM), convert(U_DATA), convert(U_GENRE)))
+    pd.testing.assert_frame_equal(loaded_100k.ratings, expected_100k.ratings)
+    pd.testing.assert_frame_equal(loaded_100k.movies, expected_100k.movies)
+    assert loaded_100k.genres == expected_100k.genres
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [",extra\r\n", "\r,extra\r\n"],  # typed in an editor / appended after the CR by sed or awk
+    ids=["before-crlf", "after-cr"],
+)
+def test_extra_field_on_line_500_of_a_crlf_file_is_reported_on_line_500(tmp_path: Path, extra: str) -> None:
+    lines = ["userId,movieId,rating,timestamp"] + [f"{user},1,4.0,964982703" for user in range(1, 600)]
+    text = "".join(f"{line},extra\r\n" if number == 500 else f"{line}\r\n" for number, line in enumerate(lines, start=1))
+    text = text.replace(",extra\r\n", extra)
+    folder = write_ml_latest(tmp_path / "extra", ratings=text)
+    with pytest.raises(DataError, match=r"^ratings\.csv line 500: expected 4 fields"):
+        load_dataset(folder)
+
+
+def test_unreadable_file_and_too_long_path_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = write_ml_latest(tmp_path / "locked")
+    real_read_bytes = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self.name == "ratings.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(DataError, match=r"^cannot read .*ratings\.csv: Permission denied$"):
+        load_dataset(folder)
+    monkeypatch.undo()
+    for long_path in (tmp_path / ("x" * 300), tmp_path.joinpath(*["y" * 250] * 20)):
+        with pytest.raises(DataError) as caught:
+            load_dataset(long_path)
+        assert str(caught.value).endswith("File name too long") and "\n" not in str(caught.value)
+        assert len(str(caught.value)) < 300
+        with pytest.raises(DataError, match="File name too long$"):
+            find_dataset(long_path)

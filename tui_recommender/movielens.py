@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.errors import DataError, RatingError
+from tui_recommender.ids import id_problem, valid_id_mask
 
 ML_LATEST = "ml-latest"
 ML_100K = "ml-100k"
@@ -32,6 +33,15 @@ NO_GENRES = frozenset({"(no genres listed)", "unknown"})  # ml-latest's and ml-1
 # A trailing "(1995)" or "(2006–2007)" (first year kept); the title keeps at least one character.
 _TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*\((?P<year>\d{4})(?:[-–]\d{4})?\)$")
 _PARSER_LINE = re.compile(r"line (\d+)")
+# Lines end at "\n"; carriage returns right before it are part of the line end (CRLF files,
+# and "\r\r\n" from a second LF-to-CRLF conversion). A lone "\r" elsewhere is data, so line
+# numbers are the ones `wc -l`, `sed -n Np` and editors show.
+_LINE_END = re.compile(rb"\r+\n")
+TIMESTAMP_LIMIT = 2**63  # seconds; exclusive, as int64 holds them (2.0**63 is exact in float64)
+SHOWN_CHARS = 40  # a cell quoted in an error message is cut to this many characters
+# A rating typed or imported as text: plain decimal digits ("4", "3.5", ".5"), no sign,
+# exponent, underscore or non-ASCII digit (float() would take "0_5" as 5 and "٣" as 3).
+_RATING_TEXT = re.compile(r"\s*(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
 
 
 @dataclass(frozen=True)
@@ -47,14 +57,17 @@ class RatingScale:
         return self.step < 1.0
 
     def validate(self, value: object) -> float:
-        """Parse and check one rating (a number or a string); raise `RatingError` otherwise."""
-        try:
-            rating = float(str(value).strip())
-        except ValueError:
-            raise RatingError(f"rating {value!r} is not a number ({self.describe()})") from None
+        """Parse and check one rating (a number, or text like "4" or "3.5"); raise
+        `RatingError` otherwise."""
+        if isinstance(value, str) and _RATING_TEXT.fullmatch(value):
+            rating = float(value)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            rating = float(value)
+        else:
+            raise RatingError(f"rating {_shown(value)} is not a number ({self.describe()})")
         steps = (rating - self.low) / self.step
         if not (self.low <= rating <= self.high) or abs(steps - round(steps)) > 1e-9:
-            raise RatingError(f"rating {value!r} is not allowed ({self.describe()})")
+            raise RatingError(f"rating {_shown(value)} is not allowed ({self.describe()})")
         return rating
 
     def describe(self) -> str:
@@ -95,7 +108,11 @@ def load_dataset(path: Path) -> MovieLensData:
     Raises `DataError` (one line naming the file and its 1-based line) when a file is
     missing or malformed."""
     path = Path(path)
-    if not path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError as error:  # e.g. a name longer than the OS allows
+        raise DataError(f"dataset folder {_shown_path(path)}: {error.strerror}") from None
+    if not is_folder:
         raise DataError(f"dataset folder {path} does not exist")
     layout = _layout(path)
     if layout is None:
@@ -108,15 +125,15 @@ def load_dataset(path: Path) -> MovieLensData:
     if missing:
         raise DataError(f"{path / missing[0]} is missing")
     ratings_file, movies_file = files[0], files[1]
-    ratings_bytes = (path / ratings_file).read_bytes()
-    movies_bytes = (path / movies_file).read_bytes()
+    ratings_bytes = _read(path / ratings_file)
+    movies_bytes = _read(path / movies_file)
     if layout == ML_LATEST:
         scale = HALF_STARS
         movies = _ml_latest_movies(movies_bytes)
         table = _read_table(ratings_bytes, ratings_file, ",", RATINGS_COLUMNS, (), header=True)
     else:
         scale = WHOLE_STARS
-        genre_names = _ml_100k_genre_names((path / "u.genre").read_bytes())
+        genre_names = _ml_100k_genre_names(_read(path / "u.genre"))
         movies = _ml_100k_movies(movies_bytes, genre_names)
         table = _read_table(ratings_bytes, ratings_file, "\t", RATINGS_COLUMNS, (), header=False)
     ratings = _ratings(table, ratings_file, movies_file, scale, movies.index)
@@ -139,13 +156,16 @@ def find_dataset(root: Path) -> Path | None:
     """The first complete dataset folder directly under `root`: ml-latest-small if present,
     else the first by name; None if there is none (or `root` does not exist)."""
     root = Path(root)
-    if not root.is_dir():
-        return None
-    found = [
-        folder
-        for folder in root.iterdir()
-        if folder.is_dir() and not folder.name.startswith(".") and is_dataset(folder)
-    ]
+    try:
+        if not root.is_dir():
+            return None
+        found = [
+            folder
+            for folder in root.iterdir()
+            if folder.is_dir() and not folder.name.startswith(".") and is_dataset(folder)
+        ]
+    except OSError as error:
+        raise DataError(f"cannot read the data folder {_shown_path(root)}: {error.strerror}") from None
     found.sort(key=lambda folder: (folder.name != PREFERRED_DATASET, folder.name))
     return found[0] if found else None
 
@@ -164,6 +184,34 @@ def is_dataset(folder: Path) -> bool:
     """Whether `folder` holds every file of one of the layouts."""
     layout = _layout(folder)
     return layout is not None and all((folder / name).is_file() for name in LAYOUT_FILES[layout])
+
+
+def _unix_lines(data: bytes) -> bytes:
+    """`data` with "\n" line ends (see `_LINE_END`) and no blank lines at the end."""
+    if b"\r" in data:
+        # No "\n" at all: a classic Mac file, whose lines end with a lone "\r".
+        data = _LINE_END.sub(b"\n", data) if b"\n" in data else data.replace(b"\r", b"\n")
+    return data.rstrip(b"\n")
+
+
+def _shown(value: object) -> str:
+    """`value` as quoted in an error message: its repr, cut to `SHOWN_CHARS` characters."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…"
+
+
+def _read(file: Path) -> bytes:
+    """The bytes of a dataset file; `DataError` (one line) when it cannot be read."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read {_shown_path(file)}: {error.strerror or error}") from None
+
+
+def _shown_path(path: Path) -> str:
+    """`path` for a message: a path longer than the OS allows is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"
 
 
 def _layout(folder: Path) -> str | None:
@@ -187,13 +235,16 @@ def _read_table(
 
     The header line, if any, must equal `columns`. `text` columns are str ("" where empty);
     the others are parsed as numbers by the C parser (NaN where empty) and stay str only
-    where some cell is not a number, which the callers then report."""
+    where some cell is not a number, which the callers then report. Lines end with "\n" or
+    "\r\n"; blank lines at the end of the file are ignored."""
+    data = _unix_lines(data)
     if header:
         first = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
         first = first.lstrip("\ufeff").rstrip("\r")
         if first.split(sep) != list(columns):
             expected = sep.join(columns)
-            raise DataError(f"{file} line 1: expected header {expected!r}, found {first!r}")
+            shown = first if len(first) <= 2 * SHOWN_CHARS else first[: 2 * SHOWN_CHARS] + "…"
+            raise DataError(f"{file} line 1: expected header {expected!r}, found {shown!r}")
     positions = {name: k for k, name in enumerate(columns)}
     try:
         table = pd.read_csv(
@@ -207,6 +258,7 @@ def _read_table(
             skip_blank_lines=False,  # keeps row k on file line k + 1 (+ 1 for the header)
             encoding=encoding,
             quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+            lineterminator="\n",  # a lone "\r" is data, not a line end (see _LINE_END)
         )
     except pd.errors.EmptyDataError:
         raise DataError(f"{file} holds no data") from None
@@ -245,16 +297,36 @@ def _problem(cells: pd.Series, line: int, what: str) -> str:
     if pd.isna(value):
         return "is missing"
     text = f"{value:.15g}" if isinstance(value, float) else str(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS] + "…"
     return f"{text!r} {what}"
 
 
-def _whole_numbers(cells: pd.Series, file: str, column: str) -> pd.Series:
-    """Parse non-negative integer ids or timestamps (int64), naming the first bad line."""
+def _ids(cells: pd.Series, file: str, column: str) -> pd.Series:
+    """Parse user or movie ids (int64) by the rule in `ids`, naming the first bad line."""
     values = _numbers(cells)
-    bad = values.isna() | (values < 0) | (values % 1 != 0)
+    bad = ~valid_id_mask(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    if bad.any():
+        line = _first(pd.Series(bad, index=cells.index))
+        raise DataError(f"{file} line {line}: {column} {_problem(cells, line, _id_problem(values[line]))}")
+    return values.astype("int64")
+
+
+def _id_problem(value: object) -> str:
+    """Why one parsed cell (a number, or text that is not one) is not a valid id."""
+    if isinstance(value, (float, np.floating)):
+        whole = np.isfinite(value) and float(value).is_integer()
+        return id_problem(int(value)) or "" if whole else "is not a whole number"
+    return id_problem(value) or ""
+
+
+def _timestamps(cells: pd.Series, file: str) -> pd.Series:
+    """Parse timestamps (int64 seconds, 0 or more), naming the first bad line."""
+    values = _numbers(cells)
+    bad = values.isna() | (values < 0) | (values % 1 != 0) | (values >= TIMESTAMP_LIMIT)
     if bad.any():
         line = _first(bad)
-        raise DataError(f"{file} line {line}: {column} {_problem(cells, line, 'is not a whole number')}")
+        raise DataError(f"{file} line {line}: timestamp {_problem(cells, line, 'is not a whole number of seconds')}")
     return values.astype("int64")
 
 
@@ -288,10 +360,10 @@ def _ratings(
     """Check and type the ratings table; every movieId must be in `movie_ids`."""
     if table.empty:
         raise DataError(f"{file} holds no ratings")
-    users = _whole_numbers(table["userId"], file, "userId")
-    movies = _whole_numbers(table["movieId"], file, "movieId")
+    users = _ids(table["userId"], file, "userId")
+    movies = _ids(table["movieId"], file, "movieId")
     stars = _stars(table["rating"], file, scale)
-    timestamps = _whole_numbers(table["timestamp"], file, "timestamp")
+    timestamps = _timestamps(table["timestamp"], file)
     unknown = ~movies.isin(movie_ids)
     if unknown.any():
         line = _first(unknown)
@@ -329,7 +401,7 @@ def _movies_frame(ids: pd.Series, titles: pd.Series, genres: list[tuple[str, ...
 
 def _ml_latest_movies(data: bytes) -> pd.DataFrame:
     table = _read_table(data, "movies.csv", ",", MOVIES_COLUMNS, ("title", "genres"), header=True)
-    ids = _whole_numbers(table["movieId"], "movies.csv", "movieId")
+    ids = _ids(table["movieId"], "movies.csv", "movieId")
     _unique_ids(ids, "movies.csv")
     genres = [
         tuple(name for name in cell.split("|") if name and name not in NO_GENRES)
@@ -341,12 +413,13 @@ def _ml_latest_movies(data: bytes) -> pd.DataFrame:
 def _ml_100k_genre_names(data: bytes) -> tuple[str, ...]:
     """The genre names of `u.genre` ("name|index" lines), in flag-column order."""
     names: list[str] = []
-    for line, text in enumerate(data.decode("latin-1").splitlines(), start=1):
+    for line, text in enumerate(_unix_lines(data).decode("latin-1").split("\n"), start=1):
         if not text.strip():
             continue
         name, _, index = text.rpartition("|")
         if not name or index.strip() != str(len(names)):
-            raise DataError(f"u.genre line {line}: expected 'name|{len(names)}', found {text!r}")
+            shown = text if len(text) <= 2 * SHOWN_CHARS else text[: 2 * SHOWN_CHARS] + "…"
+            raise DataError(f"u.genre line {line}: expected 'name|{len(names)}', found {shown!r}")
         names.append(name)
     if not names:
         raise DataError("u.genre is empty")
@@ -356,7 +429,7 @@ def _ml_100k_genre_names(data: bytes) -> tuple[str, ...]:
 def _ml_100k_movies(data: bytes, genre_names: tuple[str, ...]) -> pd.DataFrame:
     columns = (*ML_100K_ITEM_COLUMNS, *genre_names)
     table = _read_table(data, "u.item", "|", columns, columns[1:], header=False, encoding="latin-1")
-    ids = _whole_numbers(table["movieId"], "u.item", "movieId")
+    ids = _ids(table["movieId"], "u.item", "movieId")
     _unique_ids(ids, "u.item")
     flags = table[list(genre_names)]
     bad = ~flags.isin(["0", "1"]).all(axis=1)

@@ -3,6 +3,7 @@ falling back past a bad or foreign checkpoint instead of crashing."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -76,10 +77,10 @@ def test_failed_rename_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatc
     before = path.read_bytes()
 
     def fail(*_args, **_kwargs):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(CheckpointError, match=r"^cannot save the checkpoint .*model\.npz: No space left on device$"):
         save_checkpoint(sample_checkpoint(seed=1), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
@@ -174,6 +175,68 @@ def test_inconsistent_shapes(tmp_path):
         load_checkpoint(raw_npz(tmp_path / "final.npz", meta, final=np.zeros((7, 4), np.float32)))
 
 
+_META = sample_checkpoint()._meta()
+
+
+@pytest.mark.parametrize(
+    ("meta", "arrays", "problem"),
+    [
+        (_META, {"user_ids": np.array([5, 5, 9])}, "user_ids lists an id twice"),
+        (_META, {"item_ids": np.array([10, 10, 30, 40])}, "item_ids lists an id twice"),
+        ({**_META, "hyperparameters": "lr=0.1"}, {}, "its hyperparameters are not an object"),
+        ({**_META, "hyperparameters": {"n_layers": "three"}}, {}, "hyperparameter n_layers is 'three', not a whole number"),
+        ({**_META, "hyperparameters": {"n_layers": 2.0}}, {}, "hyperparameter n_layers is 2.0, not a whole number"),
+        ({**_META, "hyperparameters": {"seed": -5}}, {}, "hyperparameter seed is -5, not a whole number"),
+        ({**_META, "hyperparameters": {"dim": 6}}, {}, "hyperparameter dim is 6 but the embeddings have 5 columns"),
+        ({**_META, "trained_seq": 1e400}, {}, "trained_seq is inf, not a whole number"),
+        ({**_META, "applied_seq": True}, {}, "applied_seq is True, not a whole number"),
+        ({**_META, "trained_users": 4}, {}, "trained_users is 4, not a whole number from 0 to 3"),
+        ({**_META, "metrics": [0.3]}, {}, "its metrics are not an object"),
+        ({**_META, "fingerprint": 5}, {}, "its dataset name or fingerprint is not text"),
+        (_META, {"ego": np.full((7, 5), "a")}, "the ego embeddings are <U1, not floating point"),
+        (_META, {"final": np.ones((7, 5), dtype=np.int64)}, "the final embeddings are int64, not floating point"),
+        (_META, {"ego": np.ones((7, 5, 1), np.float32), "final": np.ones((7, 5, 1), np.float32)}, "inconsistent: (7, 5, 1) embeddings"),
+        (_META, {"final": np.full((7, 5), np.nan, np.float32)}, "its embeddings hold NaN or infinite values"),
+        (_META, {"user_ids": np.array([5.0, 1.0, 9.0])}, "user_ids is float64 of shape (3,), not a list of integer ids"),
+        (_META, {"user_ids": np.array([2**62, 1, 9])}, "user_ids holds ids outside 1 to 2147483647"),
+        (_META, {"item_ids": np.array(["a", "b", "c", "d"])}, "item_ids is <U1 of shape (4,), not a list of integer ids"),
+    ],
+)
+def test_crafted_checkpoint_is_damaged_like_any_other(tmp_path, meta, arrays, problem):
+    path = raw_npz(tmp_path / "model.npz", meta, **arrays)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    message = str(error.value)
+    assert message.startswith(f"checkpoint {path} is damaged: {problem}") and "\n" not in message
+
+
+def test_metadata_nested_too_deep_is_corrupt(tmp_path):
+    path = tmp_path / "model.npz"
+    base = sample_checkpoint()
+    with path.open("wb") as out:
+        np.savez(out, meta=np.array("[" * 100_000 + "]" * 100_000), ego=base.ego, final=base.final, user_ids=base.user_ids, item_ids=base.item_ids)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)
+
+
+def test_folder_or_impossible_path_where_the_checkpoint_should_be(tmp_path):
+    folder = tmp_path / "model.npz"
+    folder.mkdir()
+    with pytest.raises(CheckpointError, match=r"model\.npz is a folder, not a checkpoint file$"):
+        load_checkpoint(folder)
+    with pytest.raises(CheckpointError, match=r"^cannot save the checkpoint .*model\.npz: Is a directory$"):
+        save_checkpoint(sample_checkpoint(), folder)
+    a_file = save_checkpoint(sample_checkpoint(), tmp_path / "file.npz")
+    with pytest.raises(CheckpointError, match=r"a part of the path is a file, not a folder$"):
+        save_checkpoint(sample_checkpoint(), a_file / "model.npz")
+    too_long = tmp_path / ("x" * 300)
+    for attempt in (lambda: load_checkpoint(too_long), lambda: save_checkpoint(sample_checkpoint(), too_long)):
+        with pytest.raises(CheckpointError, match="File name too long$") as error:
+            attempt()
+        assert len(str(error.value)) < 300
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.npz", "model.npz"]
+
+
 # ---- the service falling back ----------------------------------------------------------
 
 
@@ -208,12 +271,19 @@ def damaged_copy(good: bytes, damage: str) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad-compression", "meta-list"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad-compression", "meta-list", "duplicate-ids", "n_layers-text", "folder"])
 def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, state_dir, tmp_path, quick_startup_training, damage):
     bad = state_checkpoint(state_dir)
     bad.parent.mkdir(parents=True)
+    good = load_checkpoint(write_trained_checkpoint(tmp_path / "good.npz"))
     if damage == "meta-list":
         raw_npz(bad, [1, 2, 3])
+    elif damage == "duplicate-ids":
+        save_checkpoint(replace(good, user_ids=np.where(good.user_ids == good.user_ids[1], good.user_ids[0], good.user_ids)), bad)
+    elif damage == "n_layers-text":
+        save_checkpoint(replace(good, hyperparameters={**good.hyperparameters, "n_layers": "three"}), bad)
+    elif damage == "folder":
+        bad.mkdir()
     else:
         bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), damage))
     messages = []

@@ -190,7 +190,7 @@ def test_mirror_converts_the_wheel_into_the_ml_100k_layout(pip: FakePip, tmp_pat
     folder = dl.download(dl.MIRROR_NAME, root, progress=False)
     assert folder == root / "ml-100k-mirror" and leftovers(root) == ["ml-100k-mirror"]
     [command] = pip.commands
-    assert command[:4] == [sys.executable, "-m", "pip", "download"]
+    assert command[:5] == [sys.executable, "-I", "-m", "pip", "download"]
     assert {"recbole==1.2.1", "--no-deps"} <= set(command) and "install" not in command
 
     assert (folder / "u.data").read_text() == INTER.split("\n", 1)[1]
@@ -292,3 +292,59 @@ def test_data_layer_does_not_import_torch_or_textual() -> None:
 def test_recorded_checksums_are_sha256_hex() -> None:
     for digest in (*dl.GROUPLENS_SHA256.values(), dl.MIRROR_WHEEL_SHA256):
         assert len(digest) == 64 and set(digest) <= set("0123456789abcdef")
+
+
+def test_a_pip_package_planted_in_the_current_folder_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Real pip against an index that cannot answer, started from a folder holding a regular
+    `pip` package (with `__init__.py`: without it the real pip would win anyway)."""
+    planted = tmp_path / "cwd" / "pip"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "planted-code-ran"
+    for module in ("__init__.py", "__main__.py"):
+        (planted / module).write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text({module!r})\n")
+    monkeypatch.chdir(planted.parent)
+    monkeypatch.setenv("PYTHONPATH", str(planted.parent))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{closed_port()}/simple")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    with pytest.raises(DownloadError, match=r"^pip download recbole==1\.2\.1 failed: "):
+        dl.download(dl.MIRROR_NAME, tmp_path / "data", progress=True)
+    assert not marker.exists()
+    out, err = capfd.readouterr()
+    assert out == ""  # pip's own lines went to stderr
+    assert "Looking in indexes" in err
+
+
+def test_download_over_the_size_cap_is_refused(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dl, "MAX_DOWNLOAD_BYTES", served.stat().st_size - 1)
+    root = tmp_path / "data"
+    with pytest.raises(DownloadError, match=r"ml-latest-small\.zip is larger than .* refusing it$"):
+        dl.download("ml-latest-small", root, progress=False)
+    assert leftovers(root) == []
+
+
+def test_zip_bomb_is_refused_before_unpacking(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with zipfile.ZipFile(served, "a", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ml-latest-small/bomb.txt", b"0" * 5_000_000)  # ~5 kB packed
+    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
+    monkeypatch.setattr(dl, "MAX_UNPACKED_BYTES", 4_000_000)
+    assert served.stat().st_size < 100_000
+    root = tmp_path / "data"
+    extracted: list[object] = []
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", lambda *args: extracted.append(args))
+    with pytest.raises(DownloadError, match=r"would unpack to 5,0\d\d,\d\d\d bytes, over the 3 MiB limit: refusing it$"):
+        dl.download("ml-latest-small", root, progress=False)
+    assert extracted == [] and leftovers(root) == []
+
+
+def test_mirror_wheel_members_have_a_size_cap(pip: FakePip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wheel = fake_wheel(tmp_path / "bomb.whl", inter=INTER + "1\t2\t3\t4\n" * 400_000)
+    monkeypatch.setattr(pip, "wheel", wheel)
+    monkeypatch.setattr(dl, "MIRROR_WHEEL_SHA256", sha256(wheel))
+    monkeypatch.setattr(dl, "MAX_UNPACKED_BYTES", 1_000_000)
+    root = tmp_path / "data"
+    with pytest.raises(DownloadError, match=r"recbole-1\.2\.1-py3-none-any\.whl would unpack to .* refusing it$"):
+        dl.download(dl.MIRROR_NAME, root, progress=False)
+    assert leftovers(root) == []

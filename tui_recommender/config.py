@@ -5,7 +5,9 @@ Paths:
 - data root (datasets live in sub-folders): `TUI_RECOMMENDER_DATA_ROOT` > a source
   checkout's `data/` folder > the platform's user data folder (platformdirs), never
   site-packages and never the current directory.
-- weights: the shipped checkpoints, `<name>.npz` per dataset; never written by the app.
+- weights: the shipped checkpoints, `<name>.npz` per dataset; never written by the app. An
+  installed wheel carries them as package data (the build maps the top-level `weights/`
+  folder into the package); a source checkout reads its `weights/` folder.
 - state dir: `--state-dir` > `TUI_RECOMMENDER_STATE_DIR` > `$XDG_STATE_HOME/tui-recommender`
   (> `~/.local/state/tui-recommender`). Holds the ratings database and fine-tuned checkpoint,
   one sub-folder per dataset.
@@ -13,6 +15,7 @@ Paths:
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +56,8 @@ def default_state_dir() -> Path:
 
 
 def default_weights_dir() -> Path:
-    return PACKAGE_DIR.parent / "weights"
+    packaged = importlib.resources.files("tui_recommender") / "weights"
+    return packaged if isinstance(packaged, Path) and packaged.is_dir() else PACKAGE_DIR.parent / "weights"
 
 
 @dataclass(frozen=True)

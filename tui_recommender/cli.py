@@ -1,10 +1,12 @@
+# PYTHON_ARGCOMPLETE_OK (argcomplete's global completion looks for this marker)
 """The command line: `tui-recommender` opens the app; subcommands train, evaluate,
-recommend, rate, manage stored ratings and fetch data. Errors a user can cause print one
-line on stderr and exit with code 2."""
+recommend, rate, manage stored ratings, fetch data and print shell completion scripts.
+Errors a user can cause print one line on stderr and exit with code 2."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -12,11 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from tui_recommender import __version__
 from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
 from tui_recommender.ids import id_problem
 
 EXIT_USER_ERROR = 2
+PROG = "tui-recommender"
+SHELLS = ("bash", "zsh", "fish")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommands repeat the options with no default, so one given before the
     # subcommand is not reset to None by the subcommand's parser.
     common = _common_options(argparse.SUPPRESS)
-    parser = _Parser(prog="tui-recommender", parents=[_common_options(None)], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
+    parser = _Parser(prog=PROG, parents=[_common_options(None)], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
@@ -91,11 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     # Not `choices=DATASET_NAMES`: importing `download` loads pandas before the app starts;
     # download() itself rejects an unknown name with the list.
     download.add_argument("name", metavar="NAME", help="ml-latest-small, ml-100k or ml-100k-mirror (built offline from PyPI)")
+
+    completion = sub.add_parser("completion", help="print the shell completion script (see README: Shell completion)")
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions: argcomplete answers and exits
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+    args = parser.parse_args(argv)
     settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
     try:
         if args.command is None:
@@ -119,26 +133,19 @@ def _status(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _epoch_bar(quiet: bool):
-    from tqdm import tqdm
+def _progress(quiet: bool, what: str = "training"):
+    """Training progress on stderr (see `progress`); none for `--json` into a pipe."""
+    from tui_recommender.progress import EpochProgress
 
-    bar = tqdm(unit="epoch", disable=quiet and not sys.stderr.isatty(), file=sys.stderr)
-
-    def on_epoch(stats) -> None:
-        postfix = {"loss": f"{stats.loss:.4f}", "s/epoch": f"{stats.seconds:.2f}"}
-        if stats.val_recall20 is not None:
-            postfix["val R@20"] = f"{stats.val_recall20:.4f}"
-        bar.set_postfix(postfix)
-        bar.update(1)
-
-    return bar, on_epoch
+    if quiet and not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return EpochProgress(what)
 
 
 def _cmd_train(args, settings: Settings) -> int:
     from tui_recommender.service import train_model
 
-    bar, on_epoch = _epoch_bar(args.json)
-    with bar:
+    with _progress(args.json) as on_epoch:
         report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, _status)
     result = report.result
     summary = {"dataset": report.dataset, "checkpoint": str(report.checkpoint), "positives": report.positives, **result.summary(), "hyperparameters": result.config.to_dict()}
@@ -153,8 +160,7 @@ def _cmd_train(args, settings: Settings) -> int:
 def _cmd_evaluate(args, settings: Settings) -> int:
     from tui_recommender.service import evaluate_model
 
-    bar, on_epoch = _epoch_bar(args.json)
-    with bar:
+    with _progress(args.json) as on_epoch:
         report = evaluate_model(settings, args.epochs, on_epoch, _status)
     if args.json:
         print(json.dumps(report))
@@ -170,7 +176,8 @@ def _cmd_evaluate(args, settings: Settings) -> int:
 def _service(settings: Settings):
     from tui_recommender.service import RecommenderService
 
-    return RecommenderService.open(settings, on_warning=_status)
+    with _progress(False, "training a model for this data") as on_epoch:
+        return RecommenderService.open(settings, on_warning=_status, on_epoch=on_epoch)
 
 
 def _cmd_recommend(args, settings: Settings) -> int:
@@ -224,6 +231,13 @@ def _cmd_data(args, settings: Settings) -> int:
     return 0
 
 
+def _cmd_completion(args, settings: Settings) -> int:
+    import argcomplete
+
+    print(argcomplete.shellcode([PROG], shell=args.shell), end="")
+    return 0
+
+
 _COMMANDS = {
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
@@ -231,4 +245,5 @@ _COMMANDS = {
     "rate": _cmd_rate,
     "ratings": _cmd_ratings,
     "data": _cmd_data,
+    "completion": _cmd_completion,
 }

@@ -8,6 +8,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from tui_recommender.checkpoint import Checkpoint, load_checkpoint, save_checkpo
 from tui_recommender.config import Settings
 from tui_recommender.errors import CheckpointError
 from tui_recommender.movielens import MovieLensData
+
+if TYPE_CHECKING:  # torch loads only when a model is trained
+    from tui_recommender.training import EpochStats
 
 
 class SourceKind(enum.StrEnum):
@@ -65,9 +69,11 @@ def open_checkpoint(
     data: MovieLensData,
     ratings: Callable[[], tuple[pd.DataFrame, int]],
     warn: Callable[[str], None],
+    on_epoch: Callable[[EpochStats], None] | None = None,
 ) -> tuple[Checkpoint, ModelSource]:
     """The first usable candidate, or else a model trained on `ratings()` (the merged
-    ratings and the store seq they include) and saved as the fine-tuned state."""
+    ratings and the store seq they include; `on_epoch` gets its epochs) and saved as the
+    fine-tuned state."""
     found = find_checkpoint(settings, data, warn)
     if found is not None:
         return found
@@ -75,6 +81,6 @@ def open_checkpoint(
 
     warn("No checkpoint for this data: training a model (this happens once)…")
     merged, last_seq = ratings()
-    checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq)
+    checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
     path = save_checkpoint(checkpoint, settings.state_checkpoint(data.name))
     return checkpoint, ModelSource(SourceKind.TRAINED, path)

@@ -103,17 +103,19 @@ class RecommenderService:
         settings: Settings,
         on_status: Callable[[str], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
+        on_epoch: Callable[[EpochStats], None] | None = None,
     ) -> RecommenderService:
         """Load the dataset (picking the default if `settings.data` is None), the ratings
         store and a checkpoint (see `model_source`), and merge stored ratings in.
         `on_status` gets one-line progress texts, `on_warning` (default: `on_status`) the
-        ones a user should see even when quiet: a checkpoint skipped, a model trained."""
+        ones a user should see even when quiet: a checkpoint skipped, a model trained;
+        `on_epoch` each epoch of that training."""
         report = on_status or (lambda _text: None)
         warn = on_warning or report
         data = load_data(settings, warn, report)
         store = RatingsStore(settings.ratings_db(data.name))
         checkpoint, source = open_checkpoint(
-            settings, data, lambda: (merge_ratings(data.ratings, store.events()), store.last_seq()), warn
+            settings, data, lambda: (merge_ratings(data.ratings, store.events()), store.last_seq()), warn, on_epoch
         )
         report(f"Model: {source}")
         return cls(settings, data, store, checkpoint, source)

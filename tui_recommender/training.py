@@ -53,6 +53,7 @@ class EpochStats:
     loss: float
     seconds: float
     val_recall20: float | None = None
+    total: int = 0  # epochs this run does at most (early stopping may end it sooner)
 
 
 @dataclass
@@ -190,7 +191,7 @@ def train(
         t0 = time.perf_counter()
         users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
         loss = bpr_epoch(model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg, config.negatives, should_stop)
-        stats = EpochStats(epoch, loss, time.perf_counter() - t0)
+        stats = EpochStats(epoch, loss, time.perf_counter() - t0, total=config.max_epochs)
         result.history.append(stats)
         result.epochs = epoch
         if should_stop():

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
+from tui_recommender.progress import EpochProgress
 from tui_recommender.tui.commands import RecommenderCommands
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
@@ -190,7 +191,9 @@ class RecommenderApp(App[None]):
                 raise OpeningAbandoned
             self.post_message(ServiceStatus(text))
 
-        return RecommenderService.open(self.settings, on_status)
+        # Training at start-up (no checkpoint fits the data) reports its epochs and time left.
+        progress = EpochProgress("training a model (once)", on_line=on_status, interval_s=1.0)
+        return RecommenderService.open(self.settings, on_status, on_epoch=progress)
 
     @work(thread=True, exclusive=True, group="inference", exit_on_error=False)
     def _recommend(self, service: RecommenderService, request: RecommendationsRequested, user_id: int) -> None:

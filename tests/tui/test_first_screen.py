@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Label
 
-from tests.tui.conftest import SIZE, enter_user, settle
+from tests.tui.conftest import SIZE, enter_user, settle, wait_for
 from tui_recommender.config import Settings
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.main_screen import MainScreen
@@ -82,8 +82,7 @@ async def test_unknown_user_is_asked_about_a_new_profile(app: RecommenderApp) ->
         assert not app.service.user_exists(new_id)
 
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, NewProfileModal)
+        await wait_for(pilot, lambda: isinstance(app.screen, NewProfileModal))
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)

@@ -77,9 +77,9 @@ async def test_rating_keys_store_and_refresh(
         before = listed(app)
         top = before[0]
         await pilot.press("4")
-        # Marked and stored at once; the fine-tune waits at the gate meanwhile.
+        # Stored and marked in a moment; the fine-tune waits at the gate meanwhile.
         table = app.screen.query_one(MovieTable)
-        assert str(table.get_cell(str(top), "rated")) == "4★"
+        await wait_for(pilot, lambda: str(table.get_cell(str(top), "rated")) == "4★")
         assert ratings(app)[top] == 4.0
         assert any(options.get("title") == "Rated" for _, options in notifications)
         assert app.update_progress == 0.0
@@ -102,7 +102,7 @@ async def test_refused_ratings_are_notified(app: RecommenderApp, notifications: 
         await enter_user(pilot, 2)
         top = listed(app)[0]
         await pilot.press("0")
-        await pilot.pause()
+        await settle(pilot)
         assert top not in ratings(app)
         message, options = notifications[-1]
         assert options["severity"] == "warning"
@@ -117,7 +117,7 @@ async def test_half_stars_with_shift_and_the_rating_dialog(
         await enter_user(pilot, 2)
         first, second = listed(app)[:2]
         await pilot.press("dollar_sign")  # shift+4 on a US keyboard
-        assert ratings(app)[first] == 3.5
+        await wait_for(pilot, lambda: ratings(app).get(first) == 3.5)
 
         await pilot.press("down", "r")
         await pilot.pause()
@@ -128,7 +128,7 @@ async def test_half_stars_with_shift_and_the_rating_dialog(
         await pilot.press("backspace", "2", ".", "5", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, RatingModal)
-        assert ratings(app)[second] == 2.5
+        await wait_for(pilot, lambda: ratings(app).get(second) == 2.5)
         update_gate.set()
         await settle(pilot)
 
@@ -139,7 +139,7 @@ async def test_rapid_ratings_all_land(app: RecommenderApp, update_gate: threadin
         movies = listed(app)[:4]
         # While the first update waits, more ratings arrive: all stored, then learnt together.
         await pilot.press("5", "down", "4", "down", "1", "down", "3")
-        assert [ratings(app)[movie] for movie in movies] == [5.0, 4.0, 1.0, 3.0]
+        await wait_for(pilot, lambda: [ratings(app).get(movie) for movie in movies] == [5.0, 4.0, 1.0, 3.0])
         assert app.service is not None and app.service.pending_updates() == 4
         update_gate.set()
         await settle(pilot)

@@ -34,7 +34,7 @@ async def test_search_and_rate(app: RecommenderApp) -> None:
         movie = table.highlighted_movie
         assert movie is not None
         await pilot.press("2")
-        assert str(table.get_cell(str(movie.movie_id), "rated")) == "2★"
+        await wait_for(pilot, lambda: str(table.get_cell(str(movie.movie_id), "rated")) == "2★")
         assert ratings(app)[movie.movie_id] == 2.0
         await settle(pilot)
 
@@ -63,11 +63,11 @@ async def test_history_change_sort_and_remove(app: RecommenderApp) -> None:
         movie = table.highlighted_movie
         assert movie is not None
         await pilot.press("1")
+        await wait_for(pilot, lambda: str(table.get_cell(str(movie.movie_id), "rated")) == "1★")
         assert ratings(app)[movie.movie_id] == 1.0
-        assert str(table.get_cell(str(movie.movie_id), "rated")) == "1★"
 
         await pilot.press("delete")
-        await pilot.pause()
+        await wait_for(pilot, lambda: not table.has_movie(movie.movie_id))
         assert movie.movie_id not in ratings(app)
         assert not table.has_movie(movie.movie_id)
         assert table.row_count == 14

@@ -1,12 +1,15 @@
 """The Textual app: the one place that talks to `RecommenderService`.
 
 Screens post requests (see `messages`); the app answers them from thread workers so the
-UI never waits on the model. Ratings are stored at once with `rate()` (fast, durable);
-one fine-tune worker at a time then applies every pending rating, and runs again if more
-arrived meanwhile. On quit, SIGTERM or SIGHUP the running fine-tune is cancelled and the
-model saved before the app exits. The service module (numpy, pandas, later torch) is
-imported inside the opening worker, so this module imports fast and the first screen is
-usable at once.
+UI thread never waits on the model or the disk. Each worker reports success with its own
+typed message; a failure reaches the one `on_worker_state_changed` handler, which tells
+the user (a notification, or a dialog for a bug) and runs the follow-up the worker was
+started with. Writes (ratings, removals, profiles, the save) run one at a time, in the
+order they were asked for, on one writer thread. One fine-tune worker at a time applies
+every pending rating, and runs again if more arrived meanwhile. On quit, SIGTERM or SIGHUP
+the running fine-tune is cancelled and the model saved before the app exits. The service
+module (numpy, pandas, later torch) is imported inside the opening worker, so this module
+imports fast and the first screen is usable at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,40 +45,40 @@ from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.messages import (
     FineTuneProgress,
+    HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
-    JobFailed,
+    ModelSaved,
     ModelUpdated,
     NewUserRequested,
+    ProfileCreated,
     RatingPromptRequested,
     RatingRemovalRequested,
     RatingRemoved,
     RatingRequested,
     RatingStored,
+    RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
+    SearchFailed,
     SearchLoaded,
     SearchRequested,
+    ServiceOpened,
     ServiceStatus,
+    UpdateFinished,
     UserIdSubmitted,
+    UserLookedUp,
     UserSummaryLoaded,
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie, RecommenderService, UpdateReport, UserSummary
+    from tui_recommender.service import Movie, RecommenderService
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
-# What each worker group does, for error messages.
-JOBS = {
-    "service": "Loading the model",
-    "inference": "Recommending",
-    "search": "Searching",
-    "history": "Loading your ratings",
-    "summary": "Summarising your ratings",
-    "finetune": "Learning from your ratings",
-    "warmup": "Preparing to learn from ratings",
-    "save": "Saving the model",
-}
+FINE_TUNE = "finetune"  # the worker group quitting cancels
+OPENING = "service"
+
+FollowUp = Callable[[BaseException | None], None]  # after a failure (the error) or a cancel (None)
 
 
 class OpeningAbandoned(Exception):
@@ -104,6 +108,13 @@ class RecommenderApp(App[None]):
         self._quitting = False
         self._save_attempted = False
         self._waiting_choice: Callable[[], None] | None = None  # chosen before the service was ready
+        # One thread, so writes land in the order they were asked for, never on the UI thread.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tui-recommender-writer")
+        self._follow_ups: dict[Worker, FollowUp] = {}
+        self._fine_tune_worker: Worker | None = None
+        self._update_again = False  # a rating landed while the fine-tune ran
+        self._pending = 0  # ratings stored but not learnt, as of the last update
+        self._retrain_due = False
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -111,7 +122,7 @@ class RecommenderApp(App[None]):
         self._install_signal_handlers()
         self.push_screen(UserScreen())
         self.status_text = "Loading the model… you can type your user ID meanwhile"
-        self._open_service()
+        self._after(self._open_service(), self._opening_failed)
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -134,10 +145,11 @@ class RecommenderApp(App[None]):
         exiting (seen: the driver's shutdown blocks forever queueing to its full output
         thread), and drawing may block the same way: so no drawing, no clean shutdown."""
         self._quitting = True
-        self.workers.cancel_group(self, "finetune")
+        self.workers.cancel_group(self, FINE_TUNE)
         code = 0
         if self.service is not None:
             try:
+                self._writer.shutdown(wait=True)  # the ratings asked for are stored first
                 self.service.save()  # waits for the cancelled fine-tune (it stops within ~1 s)
             except Exception:
                 code = 1
@@ -145,19 +157,19 @@ class RecommenderApp(App[None]):
         os._exit(code)
 
     async def action_quit(self) -> None:
-        """Cancel a running fine-tune, save the model, then exit (see `_saved`)."""
+        """Cancel a running fine-tune, save the model, then exit (see `on_model_saved`)."""
         if self._quitting:
             self.notify("Saving the model, one moment…", timeout=2)
             return
         self._quitting = True
         if self.service is None:
-            self.workers.cancel_group(self, "service")
+            self.workers.cancel_group(self, OPENING)
             self.exit()
             return
         self.status_text = "Saving the model…"
         # The fine-tune checks should_stop between batches, and save() waits for it.
-        self.workers.cancel_group(self, "finetune")
-        self._save(self.service)
+        self.workers.cancel_group(self, FINE_TUNE)
+        self._start_save(self.service)
 
     def save_if_needed(self) -> None:
         """Save after the app has stopped without saving (a crash): ratings are stored
@@ -166,11 +178,13 @@ class RecommenderApp(App[None]):
             return
         self._save_attempted = True
         try:
+            self._writer.shutdown(wait=True)
             self.saved_path = self.service.save()
         except Exception as error:
             print(f"tui-recommender: could not save the model: {error}", file=sys.stderr)
 
     def close_service(self) -> None:
+        self._writer.shutdown(wait=True)
         if self.service is None:
             return
         try:
@@ -178,10 +192,10 @@ class RecommenderApp(App[None]):
         except Exception as error:
             print(f"tui-recommender: could not close the ratings store: {error}", file=sys.stderr)
 
-    # Workers ---------------------------------------------------------------------------
+    # Workers: each posts its result as a typed message --------------------------------
 
-    @work(thread=True, exclusive=True, group="service", exit_on_error=False)
-    def _open_service(self) -> RecommenderService:
+    @work(thread=True, exclusive=True, group=OPENING, exit_on_error=False, description="Loading the model")
+    def _open_service(self) -> None:
         from tui_recommender.service import RecommenderService
 
         worker = get_current_worker()
@@ -193,81 +207,84 @@ class RecommenderApp(App[None]):
 
         # Training at start-up (no checkpoint fits the data) reports its epochs and time left.
         progress = EpochProgress("training a model (once)", on_line=on_status, interval_s=1.0)
-        return RecommenderService.open(self.settings, on_status, on_epoch=progress)
+        service = RecommenderService.open(self.settings, on_status, on_epoch=progress)
+        self.post_message(ServiceOpened(service, service.pending_updates(), service.retrain_due()))
 
-    @work(thread=True, exclusive=True, group="inference", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="inference", exit_on_error=False, description="Recommending")
     def _recommend(self, service: RecommenderService, request: RecommendationsRequested, user_id: int) -> None:
         query = request.query
         recommendations = service.recommend(user_id, query.genres, k=query.k, offset=query.offset)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(RecommendationsLoaded(query, recommendations))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Searching")
     def _search(self, service: RecommenderService, request: SearchRequested, user_id: int) -> None:
         movies = service.search_movies(request.query)
         ratings = {rating.movie.movie_id: rating.rating for rating in service.user_ratings(user_id)}
         if not get_current_worker().is_cancelled:
             request.requester.post_message(SearchLoaded(request.query, movies, ratings))
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading your ratings")
     def _history(self, service: RecommenderService, request: HistoryRequested, user_id: int) -> None:
         ratings = service.user_ratings(user_id)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(HistoryLoaded(ratings))
 
-    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
-    def _summarise(self, service: RecommenderService, user_id: int) -> UserSummary:
-        return service.user_summary(user_id)
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False, description="Summarising your ratings")
+    def _summarise(self, service: RecommenderService, user_id: int) -> None:
+        self.post_message(UserSummaryLoaded(service.user_summary(user_id)))
 
-    @work(thread=True, exclusive=True, group="finetune", exit_on_error=False)
-    def _fine_tune(self, service: RecommenderService) -> UpdateReport:
+    @work(thread=True, exclusive=True, group="user", exit_on_error=False, description="Checking the user ID")
+    def _look_up_user(self, service: RecommenderService, user_id: int) -> None:
+        known = service.user_exists(user_id)
+        self.post_message(UserLookedUp(user_id, known, service.genre_counts() if known else []))
+
+    @work(thread=True, exclusive=True, group=FINE_TUNE, exit_on_error=False, description="Learning from your ratings")
+    def _fine_tune(self, service: RecommenderService) -> None:
         worker = get_current_worker()
-        return service.update_model(
+        report = service.update_model(
             should_stop=lambda: worker.is_cancelled,
             on_progress=lambda fraction: self.post_message(FineTuneProgress(fraction)),
         )
+        self.post_message(UpdateFinished(report, service.pending_updates(), service.retrain_due()))
 
-    @work(thread=True, exclusive=True, group="warmup", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="warmup", exit_on_error=False, description="Preparing to learn from ratings")
     def _prepare_updates(self, service: RecommenderService) -> None:
         service.prepare_updates()
 
-    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def _save(self, service: RecommenderService) -> Path:
-        return service.save()
+    @work(thread=True, group="write", exit_on_error=False, description="Saving the model")
+    def _save(self, written: Future[Path]) -> None:
+        self.post_message(ModelSaved(written.result()))
+
+    @work(thread=True, group="write", exit_on_error=False, description="Rating")
+    def _store_rating(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    @work(thread=True, group="write", exit_on_error=False, description="Removing the rating")
+    def _remove_rating(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    @work(thread=True, group="write", exit_on_error=False, description="Creating the profile")
+    def _create_profile(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    def _after(self, worker: Worker, follow_up: FollowUp) -> None:
+        """Run `follow_up` if `worker` fails or is cancelled (its success is a message)."""
+        self._follow_ups[worker] = follow_up
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place where worker results and failures are handled."""
+        """The one place where worker failures are handled."""
         worker = event.worker
-        if event.state == WorkerState.ERROR:
-            self._worker_failed(worker.group, worker.error)
-        elif event.state == WorkerState.SUCCESS:
-            if worker.group == "service":
-                self._service_opened(worker.result)
-            elif worker.group == "summary":
-                summary = worker.result
-                self._broadcast(lambda: UserSummaryLoaded(summary))
-            elif worker.group == "finetune":
-                self._update_finished(worker.result)
-            elif worker.group == "save":
-                self._saved(worker.result)
-        if worker.group == "finetune" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self.update_progress = None
-
-    def _worker_failed(self, group: str, error: BaseException | None) -> None:
-        what = JOBS.get(group, group)
-        if group == "save":
-            self._save_attempted = True
-            if self._quitting:
-                self.exit(return_code=1, message=f"tui-recommender: could not save the model: {error}")
-                return
-        if group == "service":
-            if isinstance(error, OpeningAbandoned):
-                return
-            self.status_text = f"Could not load the model: {error}. Press ctrl+q to quit."
-        if group == "finetune":
-            self._refresh_status()
-        self._report(what, error or RuntimeError("unknown error"))
-        self._broadcast(lambda: JobFailed(group))
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        follow_up = self._follow_ups.pop(worker, None)
+        if event.state == WorkerState.SUCCESS:
+            return
+        error = worker.error if event.state == WorkerState.ERROR else None
+        if error is not None and not isinstance(error, OpeningAbandoned):
+            self._report(worker.description, error)
+        if follow_up is not None:
+            follow_up(error)
 
     def _report(self, what: str, error: BaseException) -> None:
         """A user's mistake becomes a notification; anything else (a bug) an error dialog."""
@@ -288,16 +305,25 @@ class RecommenderApp(App[None]):
         if self.service is None and not self._quitting:
             self.status_text = f"Loading the model… {message.text}"
 
-    def _service_opened(self, service: RecommenderService) -> None:
-        self.service = service
+    def on_service_opened(self, message: ServiceOpened) -> None:
+        if self._quitting:  # quit while it opened: nothing was changed, nothing to save
+            message.service.close()
+            return
+        service = self.service = message.service
+        self._pending, self._retrain_due = message.pending, message.retrain_due
         self._refresh_status()
         if self._waiting_choice is not None:
             choice, self._waiting_choice = self._waiting_choice, None
             choice()
         # Ratings stored by a run that ended before learning them: learn them now.
-        self._start_update(only_if_pending=True)
+        if self._pending:
+            self._start_update()
         # Meanwhile load torch, so the first rating is learnt as fast as the next ones.
         self._prepare_updates(service)
+
+    def _opening_failed(self, error: BaseException | None) -> None:
+        if error is not None and not isinstance(error, OpeningAbandoned):
+            self.status_text = f"Could not load the model: {error}. Press ctrl+q to quit."
 
     def _refresh_status(self, doing: str = "") -> None:
         """`dataset · what is going on · model: where it came from`."""
@@ -307,14 +333,10 @@ class RecommenderApp(App[None]):
         if doing:
             parts.append(doing)
         else:
-            try:
-                pending = self.service.pending_updates()
-                if pending:
-                    parts.append(f"{pending} rating{'s' if pending != 1 else ''} not learnt yet")
-                if self.service.retrain_due():
-                    parts.append("a full retrain is due")
-            except Exception as error:
-                self._report("Reading the model state", error)
+            if self._pending:
+                parts.append(f"{self._pending} rating{'s' if self._pending != 1 else ''} not learnt yet")
+            if self._retrain_due:
+                parts.append("a full retrain is due")
         parts.append(f"model: {self.service.model_source.kind}")  # its path is too long for here
         self.status_text = " · ".join(parts)
 
@@ -322,51 +344,60 @@ class RecommenderApp(App[None]):
         if self.update_progress is not None:
             self.update_progress = message.fraction
 
-    def _start_update(self, only_if_pending: bool = False) -> None:
-        """Fine-tune on every pending rating, unless an update runs: it re-runs when done."""
+    def _start_update(self) -> None:
+        """Fine-tune on every pending rating; if an update runs, it runs again when done."""
         if self._quitting or self.service is None:
             return
-        if any(worker.group == "finetune" and worker.is_running for worker in self.workers):
+        if self._fine_tune_worker is not None and self._fine_tune_worker.is_running:
+            self._update_again = True
             return
-        if only_if_pending:
-            try:
-                if not self.service.pending_updates():
-                    return
-            except Exception as error:
-                self._report("Reading the model state", error)
-                return
+        self._update_again = False
         self.update_progress = 0.0
         self._refresh_status("learning from your ratings…")
-        self._fine_tune(self.service)
+        worker = self._fine_tune_worker = self._fine_tune(self.service)
+        self._after(worker, lambda _error: self._update_stopped(worker))
 
-    def _update_finished(self, report: UpdateReport) -> None:
+    def _update_stopped(self, worker: Worker) -> None:
+        """The fine-tune failed (the user was told) or was cancelled."""
+        if worker is self._fine_tune_worker:
+            self.update_progress = None
+            self._refresh_status()
+
+    def on_update_finished(self, message: UpdateFinished) -> None:
+        self._pending, self._retrain_due = message.pending, message.retrain_due
         self.update_progress = None
         if self._quitting:
             return
-        try:
-            more = self.service.pending_updates() if self.service is not None else 0
-        except Exception as error:
-            self._report("Reading the model state", error)
-            more = 0
-        if more:
+        if self._pending or self._update_again:
+            # The worker that posted this is done with the model; a new one replaces it.
+            self._fine_tune_worker = None
             self._start_update()
             return
         self._refresh_status()
-        self._broadcast(lambda: ModelUpdated(report))
+        self._broadcast(lambda: ModelUpdated(message.report))
 
     def action_save_now(self) -> None:
         if self.service is None:
             self.notify("The model is still loading.", severity="warning")
             return
-        self._save(self.service)
+        self._start_save(self.service)
 
-    def _saved(self, path: Path) -> None:
-        self.saved_path = path
+    def _start_save(self, service: RecommenderService) -> None:
+        """Save after every write asked for so far."""
+        self._after(self._save(self._writer.submit(service.save)), self._save_failed)
+
+    def _save_failed(self, error: BaseException | None) -> None:
+        self._save_attempted = True
+        if self._quitting:
+            self.exit(return_code=1, message=f"tui-recommender: could not save the model: {error}")
+
+    def on_model_saved(self, message: ModelSaved) -> None:
+        self.saved_path = message.path
         self._save_attempted = True
         if self._quitting:
             self.exit()
         else:
-            self.notify(str(path), title="Model saved")
+            self.notify(str(message.path), title="Model saved")
 
     # Choosing a user -------------------------------------------------------------------
 
@@ -374,19 +405,17 @@ class RecommenderApp(App[None]):
         if self.service is None:
             self._wait_for_service(lambda: self.on_user_id_submitted(message))
             return
+        self._look_up_user(self.service, message.user_id)
+
+    def on_user_looked_up(self, message: UserLookedUp) -> None:
+        if message.known:
+            self._enter(message.user_id, message.genre_counts)
+            return
         user_id = message.user_id
-        try:
-            known = self.service.user_exists(user_id)
-        except Exception as error:
-            self._report("Checking the user ID", error)
-            return
-        if known:
-            self._enter(self.service, user_id)
-            return
 
         def answered(create: bool | None) -> None:
-            if create and self.service is not None:
-                self._create_user(self.service, user_id)
+            if create:
+                self._create_user(user_id)
 
         self.push_screen(NewProfileModal(user_id), answered)
 
@@ -394,31 +423,34 @@ class RecommenderApp(App[None]):
         if self.service is None:
             self._wait_for_service(lambda: self.on_new_user_requested(message))
             return
-        self._create_user(self.service, None)
+        self._create_user(None)
 
     def _wait_for_service(self, choice: Callable[[], None]) -> None:
         self._waiting_choice = choice
         self.notify("The model is still loading; you will go on as soon as it is ready.", timeout=4)
 
-    def _create_user(self, service: RecommenderService, user_id: int | None) -> None:
+    def _create_user(self, user_id: int | None) -> None:
         """Register `user_id`, or the next free ID when None, and go on as that user."""
-        try:
-            created = service.create_user(user_id)
-        except Exception as error:
-            self._report("Creating the profile", error)
+        service = self.service
+        if service is None:
             return
-        self.notify(f"Your user ID is {created}: remember it for next time.", title="New profile", timeout=8)
-        self._enter(service, created)
 
-    def _enter(self, service: RecommenderService, user_id: int) -> None:
-        try:
-            genre_counts = service.genre_counts()
-        except Exception as error:
-            self._report("Reading the genres", error)
+        def create() -> Message:
+            created = service.create_user(user_id)
+            return ProfileCreated(created, service.genre_counts())
+
+        self._create_profile(self._writer.submit(create))
+
+    def on_profile_created(self, message: ProfileCreated) -> None:
+        self.notify(f"Your user ID is {message.user_id}: remember it for next time.", title="New profile", timeout=8)
+        self._enter(message.user_id, message.genre_counts)
+
+    def _enter(self, user_id: int, genre_counts: list[tuple[str, int]]) -> None:
+        if self.service is None:
             return
         self.user_id = user_id
         self._replace_base_screen(MainScreen(user_id, genre_counts))
-        self._summarise(service, user_id)
+        self._summarise(self.service, user_id)
 
     def _replace_base_screen(self, screen: Screen[None]) -> None:
         while len(self.screen_stack) > 2:  # the default screen, then ours
@@ -429,19 +461,26 @@ class RecommenderApp(App[None]):
         self.user_id = None
         self._replace_base_screen(UserScreen())
 
+    def on_user_summary_loaded(self, message: UserSummaryLoaded) -> None:
+        summary = message.summary
+        self._broadcast(lambda: UserSummaryLoaded(summary))
+
     # Screens' requests -----------------------------------------------------------------
 
     def on_recommendations_requested(self, message: RecommendationsRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._recommend(self.service, message, self.user_id)
+            worker = self._recommend(self.service, message, self.user_id)
+            self._after(worker, lambda _error: message.requester.post_message(RecommendationsFailed(message.query)))
 
     def on_search_requested(self, message: SearchRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._search(self.service, message, self.user_id)
+            worker = self._search(self.service, message, self.user_id)
+            self._after(worker, lambda _error: message.requester.post_message(SearchFailed(message.query)))
 
     def on_history_requested(self, message: HistoryRequested) -> None:
         if self.service is not None and self.user_id is not None:
-            self._history(self.service, message, self.user_id)
+            worker = self._history(self.service, message, self.user_id)
+            self._after(worker, lambda _error: message.requester.post_message(HistoryFailed()))
 
     def action_search(self) -> None:
         if self._can_open_user_screen():
@@ -483,30 +522,37 @@ class RecommenderApp(App[None]):
         self.push_screen(RatingModal(movie, self.service.scale), answered)
 
     def _rate(self, movie: Movie, value: object) -> None:
-        if self.service is None or self.user_id is None:
+        service, user_id = self.service, self.user_id
+        if service is None or user_id is None:
             return
-        try:
-            stored = self.service.rate(self.user_id, movie.movie_id, value)
-        except Exception as error:
-            self._report("Rating", error)
-            return
+        self._store_rating(self._writer.submit(lambda: RatingStored(movie, service.rate(user_id, movie.movie_id, value))))
+
+    def on_rating_stored(self, message: RatingStored) -> None:
+        movie, stored = message.movie, message.rating
         self.notify(f"{movie.title}: {stored:g}★", title="Rated", timeout=3)
-        self._broadcast(lambda: RatingStored(movie, stored))
-        self._summarise(self.service, self.user_id)
-        self._start_update()
+        self._rating_changed(lambda: RatingStored(movie, stored))
 
     def on_rating_removal_requested(self, message: RatingRemovalRequested) -> None:
-        if self.service is None or self.user_id is None:
+        service, user_id = self.service, self.user_id
+        if service is None or user_id is None:
             return
         movie = message.movie
-        try:
-            self.service.remove_rating(self.user_id, movie.movie_id)
-        except Exception as error:
-            self._report("Removing the rating", error)
-            return
+
+        def remove() -> Message:
+            service.remove_rating(user_id, movie.movie_id)
+            return RatingRemoved(movie)
+
+        self._remove_rating(self._writer.submit(remove))
+
+    def on_rating_removed(self, message: RatingRemoved) -> None:
+        movie = message.movie
         self.notify(movie.title, title="Rating removed", timeout=3)
-        self._broadcast(lambda: RatingRemoved(movie))
-        self._summarise(self.service, self.user_id)
+        self._rating_changed(lambda: RatingRemoved(movie))
+
+    def _rating_changed(self, make: Callable[[], Message]) -> None:
+        self._broadcast(make)
+        if self.service is not None and self.user_id is not None:
+            self._summarise(self.service, self.user_id)
         self._start_update()
 
 

@@ -1,6 +1,9 @@
-"""Messages between the screens and the app. Screens ask (`...Requested`, naming themselves
-as `requester`), the app runs the service in workers and answers the requester
-(`...Loaded`) or every screen (`Rating...`, `ModelUpdated`, `JobFailed`)."""
+"""Messages between the screens, the app and its workers. Screens ask (`...Requested`,
+naming themselves as `requester`); the app runs the service in workers, and each worker
+reports success with its own message below: to the requester (`...Loaded`), or to the
+app, which tells every screen (`Rating...`, `ModelUpdated`, `UserSummaryLoaded`: these do
+not bubble, so a screen's copy never comes back to the app). A failure goes through the
+app's one `Worker.StateChanged` handler, which tells the requester with `...Failed`."""
 
 from __future__ import annotations
 
@@ -10,9 +13,21 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from textual.message_pump import MessagePump
 
-    from tui_recommender.service import Movie, Recommendation, UpdateReport, UserRating, UserSummary
+    from tui_recommender.service import Movie, Recommendation, RecommenderService, UpdateReport, UserRating, UserSummary
+
+
+class ServiceOpened(Message):
+    """The service is open; `pending` ratings are stored but not learnt yet."""
+
+    def __init__(self, service: RecommenderService, pending: int, retrain_due: bool) -> None:
+        super().__init__()
+        self.service = service
+        self.pending = pending
+        self.retrain_due = retrain_due
 
 
 class ServiceStatus(Message):
@@ -43,7 +58,26 @@ class NewUserRequested(Message):
     """Start a new profile under the next free ID."""
 
 
-class UserSummaryLoaded(Message):
+class UserLookedUp(Message):
+    """Whether a submitted user ID is known; `genre_counts` to show it (empty if unknown)."""
+
+    def __init__(self, user_id: int, known: bool, genre_counts: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.user_id = user_id
+        self.known = known
+        self.genre_counts = genre_counts
+
+
+class ProfileCreated(Message):
+    """A new profile was stored durably."""
+
+    def __init__(self, user_id: int, genre_counts: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.user_id = user_id
+        self.genre_counts = genre_counts
+
+
+class UserSummaryLoaded(Message, bubble=False):
     def __init__(self, summary: UserSummary) -> None:
         super().__init__()
         self.summary = summary
@@ -73,6 +107,14 @@ class RecommendationsLoaded(Message):
         self.recommendations = recommendations
 
 
+class RecommendationsFailed(Message):
+    """The request for `query` failed (the app has told the user): stop waiting for it."""
+
+    def __init__(self, query: RecommendationQuery) -> None:
+        super().__init__()
+        self.query = query
+
+
 class SearchRequested(Message):
     def __init__(self, query: str, requester: MessagePump) -> None:
         super().__init__()
@@ -90,6 +132,14 @@ class SearchLoaded(Message):
         self.ratings = ratings
 
 
+class SearchFailed(Message):
+    """The search for `query` failed (the app has told the user)."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self.query = query
+
+
 class HistoryRequested(Message):
     """Load the user's ratings."""
 
@@ -102,6 +152,10 @@ class HistoryLoaded(Message):
     def __init__(self, ratings: list[UserRating]) -> None:
         super().__init__()
         self.ratings = ratings
+
+
+class HistoryFailed(Message):
+    """Loading the user's ratings failed (the app has told the user)."""
 
 
 class RatingRequested(Message):
@@ -127,7 +181,7 @@ class RatingRemovalRequested(Message):
         self.movie = movie
 
 
-class RatingStored(Message):
+class RatingStored(Message, bubble=False):
     """A rating was stored durably; the model update follows."""
 
     def __init__(self, movie: Movie, rating: float) -> None:
@@ -136,13 +190,23 @@ class RatingStored(Message):
         self.rating = rating
 
 
-class RatingRemoved(Message):
+class RatingRemoved(Message, bubble=False):
     def __init__(self, movie: Movie) -> None:
         super().__init__()
         self.movie = movie
 
 
-class ModelUpdated(Message):
+class UpdateFinished(Message):
+    """A model update is done; `pending` ratings arrived meanwhile and are not learnt yet."""
+
+    def __init__(self, report: UpdateReport, pending: int, retrain_due: bool) -> None:
+        super().__init__()
+        self.report = report
+        self.pending = pending
+        self.retrain_due = retrain_due
+
+
+class ModelUpdated(Message, bubble=False):
     """Every pending rating is in the model now: lists should be refreshed."""
 
     def __init__(self, report: UpdateReport) -> None:
@@ -150,9 +214,7 @@ class ModelUpdated(Message):
         self.report = report
 
 
-class JobFailed(Message):
-    """A worker of `group` failed (the app has told the user): stop waiting for it."""
-
-    def __init__(self, group: str) -> None:
+class ModelSaved(Message):
+    def __init__(self, path: Path) -> None:
         super().__init__()
-        self.group = group
+        self.path = path

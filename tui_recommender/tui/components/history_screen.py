@@ -15,9 +15,9 @@ from textual.widgets import DataTable, Footer, Label
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
+    HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
-    JobFailed,
     RatingRemovalRequested,
     RatingRemoved,
     RatingStored,
@@ -127,9 +127,8 @@ class HistoryScreen(Screen[None]):
         self._entries.pop(message.movie.movie_id, None)
         self._show()
 
-    def on_job_failed(self, message: JobFailed) -> None:
-        if message.group == "history":
-            self.query_one(MovieTable).loading = False
+    def on_history_failed(self, message: HistoryFailed) -> None:
+        self.query_one(MovieTable).loading = False
 
     def action_remove(self) -> None:
         movie = self.query_one(MovieTable).highlighted_movie

@@ -17,11 +17,11 @@ from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
-    JobFailed,
     ModelUpdated,
     RatingRemoved,
     RatingStored,
     RecommendationQuery,
+    RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
     UserSummaryLoaded,
@@ -189,8 +189,8 @@ class MainScreen(Screen[None]):
         # After each rating: no flashing loading indicator, and as many rows as before.
         self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
 
-    def on_job_failed(self, message: JobFailed) -> None:
-        if message.group == "inference":
+    def on_recommendations_failed(self, message: RecommendationsFailed) -> None:
+        if message.query == self._waiting:
             self._waiting = None
             self.table.loading = False
             self.table.border_subtitle = "failed · ctrl+r to retry"

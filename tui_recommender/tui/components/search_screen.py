@@ -13,9 +13,9 @@ from textual.widgets import Footer, Input, Label
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
-    JobFailed,
     RatingRemoved,
     RatingStored,
+    SearchFailed,
     SearchLoaded,
     SearchRequested,
 )
@@ -96,8 +96,8 @@ class SearchScreen(Screen[None]):
     def on_rating_removed(self, message: RatingRemoved) -> None:
         self.query_one(MovieTable).show_rating(message.movie.movie_id, None)
 
-    def on_job_failed(self, message: JobFailed) -> None:
-        if message.group == "search":
+    def on_search_failed(self, message: SearchFailed) -> None:
+        if message.query == self._current:
             self.query_one(MovieTable).border_subtitle = "search failed"
             self._current = None
 

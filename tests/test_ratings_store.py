@@ -22,12 +22,16 @@ import pytest
 from tui_recommender.errors import DataError, RatingError
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS
 from tui_recommender.ratings_store import (
+    MARK_COLUMNS,
+    NOT_INTERESTED,
     SCHEMA_VERSION,
+    WATCHLIST,
     RatingsStore,
     export_ratings,
     import_ratings,
     merge_ratings,
     ratings_frame,
+    read_export,
     read_ratings_file,
 )
 
@@ -280,7 +284,7 @@ def test_export_import_round_trip(tmp_path: Path, store: RatingsStore, fmt: str)
     path = tmp_path / f"ratings.{fmt}"
     path.write_text(out.getvalue())
     if fmt == "csv":
-        assert out.getvalue().splitlines()[0] == "userId,movieId,rating,timestamp"
+        assert out.getvalue().splitlines()[0] == "userId,movieId,rating,timestamp,list"
     else:
         assert json.loads(out.getvalue())[0] == {
             "userId": 1,
@@ -391,6 +395,90 @@ def test_import_is_all_or_nothing(store: RatingsStore) -> None:
 def test_import_later_rows_win(store: RatingsStore) -> None:
     assert import_ratings(store, ratings_frame([(1, 10, 4.0, 5), (1, 10, 2.0, 6)])) == 2
     assert current(store) == {(1, 10): 2.0}
+
+
+# ---- watchlist and "not interested" --------------------------------------------------------
+
+
+def listed(store: RatingsStore) -> set[tuple[int, int, str]]:
+    marks = store.marks()
+    return set(zip(marks["userId"].tolist(), marks["movieId"].tolist(), marks["list"].tolist()))
+
+
+def test_marks_last_event_wins_per_list_and_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.sqlite3"
+    with RatingsStore(path) as store:
+        store.mark(1, 10, WATCHLIST, True)
+        store.mark(1, 20, WATCHLIST, True)
+        store.mark(1, 20, NOT_INTERESTED, True)
+        store.mark(1, 20, WATCHLIST, False)
+        store.mark(2, 10, NOT_INTERESTED, True)
+        store.mark(2, 10, NOT_INTERESTED, False)
+        store.mark(2, 10, NOT_INTERESTED, True)
+    with RatingsStore(path) as store:
+        assert listed(store) == {(1, 10, WATCHLIST), (1, 20, NOT_INTERESTED), (2, 10, NOT_INTERESTED)}
+        assert store.last_seq() == 0  # marks are not ratings: the model's log is untouched
+
+
+def test_an_unknown_list_is_refused(store: RatingsStore) -> None:
+    with pytest.raises(DataError, match="unknown list 'favourites'"):
+        store.mark(1, 10, "favourites", True)
+    assert listed(store) == set()
+
+
+def test_ratings_and_marks_are_stored_in_one_transaction(store: RatingsStore) -> None:
+    marks = pd.DataFrame([(1, 10, WATCHLIST, True, 5), (1, 20, "bogus", True, 5)], columns=list(MARK_COLUMNS))
+    with pytest.raises(DataError):
+        store.put_many(ratings_frame([(1, 30, 4.0, 5)]), marks)
+    assert current(store) == {} and listed(store) == set()
+    store.put_many(ratings_frame([(1, 30, 4.0, 5)]), marks.iloc[:1])
+    assert current(store) == {(1, 30): 4.0} and listed(store) == {(1, 10, WATCHLIST)}
+
+
+def test_a_version_1_database_gains_the_marks_table(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with RatingsStore(path) as store:
+        store.put(1, 10, 4.0, timestamp=5)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE marks")
+        conn.execute("PRAGMA user_version = 1")
+    with RatingsStore(path) as store:
+        store.mark(1, 20, WATCHLIST, True)
+        assert listed(store) == {(1, 20, WATCHLIST)}
+        assert current(store) == {(1, 10): 4.0}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_lists_are_exported_and_imported_with_the_ratings(tmp_path: Path, store: RatingsStore, fmt: str) -> None:
+    store.put(1, 10, 4.5, timestamp=1_000)
+    store.mark(1, 20, WATCHLIST, True)
+    store.mark(1, 30, NOT_INTERESTED, True)
+    store.mark(1, 40, WATCHLIST, True)
+    store.mark(1, 40, WATCHLIST, False)
+    out = io.StringIO()
+    assert export_ratings(store, out, fmt) == 1
+    path = tmp_path / f"mine.{fmt}"
+    path.write_text(out.getvalue())
+    ratings, marks = read_export(path, HALF_STARS, MOVIES)
+    with RatingsStore(tmp_path / "other.sqlite3") as other:
+        other.put_many(ratings, marks)
+        assert current(other) == {(1, 10): 4.5}
+        assert listed(other) == {(1, 20, WATCHLIST), (1, 30, NOT_INTERESTED)}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("userId,movieId,rating,timestamp,list\n1,10,,5,favourites\n", "line 2: list 'favourites' is not one of"),
+        ("userId,movieId,rating,timestamp,list\n1,10,4,5,watchlist\n", "line 2: a watchlist row has no rating"),
+        ("userId,movieId,rating,timestamp,list\n1,99,,5,watchlist\n", "line 2: movie 99 is not in the dataset"),
+    ],
+)
+def test_a_bad_list_row_rejects_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_export(path, HALF_STARS, MOVIES)
 
 
 def test_the_store_imports_neither_torch_nor_textual() -> None:

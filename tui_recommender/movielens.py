@@ -28,6 +28,7 @@ LAYOUT_FILES: dict[str, tuple[str, ...]] = {
 RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 MOVIES_COLUMNS = ("movieId", "title", "genres")
 ML_100K_ITEM_COLUMNS = ("movieId", "title", "release_date", "video_release_date", "imdb_url")
+LINKS_COLUMNS = ("movieId", "imdbId", "tmdbId")
 NO_GENRES = frozenset({"(no genres listed)", "unknown"})  # ml-latest's and ml-100k's placeholder
 
 # A trailing "(1995)" or "(2006–2007)" (first year kept); the title keeps at least one character.
@@ -168,6 +169,23 @@ def find_dataset(root: Path) -> Path | None:
         raise DataError(f"cannot read the data folder {_shown_path(root)}: {error.strerror}") from None
     found.sort(key=lambda folder: (folder.name != PREFERRED_DATASET, folder.name))
     return found[0] if found else None
+
+
+def load_links(path: Path) -> pd.DataFrame | None:
+    """The `links.csv` of an ml-latest folder, or None where the folder has none: index
+    `movieId` (int64); `imdbId` (str, IMDb's digits without "tt", "" where unknown) and
+    `tmdbId` (Int64, <NA> where unknown). Raises `DataError` naming a bad line."""
+    file = Path(path) / "links.csv"
+    if not file.is_file():
+        return None
+    table = _read_table(file.read_bytes(), file.name, ",", LINKS_COLUMNS, text=("imdbId",), header=True)
+    movies = _whole_numbers(table["movieId"], file.name, "movieId")
+    tmdb = _numbers(table["tmdbId"])
+    tmdb = tmdb.where((tmdb >= 0) & (tmdb % 1 == 0)).astype("Int64")  # a bad link is no link
+    return pd.DataFrame(
+        {"imdbId": table["imdbId"].str.strip().to_numpy(), "tmdbId": tmdb.array},
+        index=pd.Index(movies.to_numpy(), name="movieId"),
+    )
 
 
 def split_titles(titles: pd.Series) -> tuple[pd.Series, pd.Series]:

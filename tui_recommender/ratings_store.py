@@ -5,6 +5,10 @@ NULL for a removal, timestamp in seconds) in WAL mode with `synchronous=FULL`, o
 transaction per rating, so a rating is on disk once `put` returns. The dataset files are
 never touched: `merge_ratings` lays the latest event per (user, movie) over the dataset's
 ratings. `seq` only grows, so a checkpoint can record "applied up to seq N".
+
+The watchlist and "not interested" are a second event log (`marks`: seq, user_id, movie_id,
+list, added 1 or 0, timestamp); the last event per (user, movie, list) says whether the
+movie is on it. `put_many` writes ratings and marks in one transaction.
 """
 
 from __future__ import annotations
@@ -27,10 +31,14 @@ import pandas as pd
 from tui_recommender.errors import DataError, RatingError
 from tui_recommender.movielens import RatingScale
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the marks table
 MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
 MAX_RATING = 5.0
 RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+WATCHLIST = "watchlist"
+NOT_INTERESTED = "not interested"
+LISTS = (WATCHLIST, NOT_INTERESTED)
+MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
 
 _SCHEMA = f"""
 BEGIN;
@@ -42,6 +50,14 @@ CREATE TABLE IF NOT EXISTS events (
     timestamp INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_user_movie ON events (user_id, movie_id, seq);
+CREATE TABLE IF NOT EXISTS marks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    movie_id INTEGER NOT NULL,
+    list TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     created INTEGER NOT NULL
@@ -93,11 +109,10 @@ class RatingsStore:
         user, movie = operator.index(user_id), operator.index(movie_id)
         return self._append([(user, movie, None, _stamp(None))])
 
-    def put_many(self, ratings: pd.DataFrame) -> int:
+    def put_many(self, ratings: pd.DataFrame, marks: pd.DataFrame | None = None) -> int:
         """Store every row of `ratings` (columns userId, movieId, rating in stars, timestamp
-        in seconds) in one transaction: all or nothing. Returns the last seq."""
-        if ratings.empty:
-            return self.last_seq()
+        in seconds) and of `marks` (columns as `MARK_COLUMNS`) in one transaction: all or
+        nothing. Returns the last rating seq."""
         for value in ratings["rating"].unique().tolist():
             _check_rating(value)
         rows = zip(
@@ -106,7 +121,32 @@ class RatingsStore:
             ratings["rating"].astype(float).tolist(),
             ratings["timestamp"].astype(np.int64).tolist(),
         )
-        return self._append(rows)
+        return self._append(rows, _mark_rows(marks) if marks is not None else [])
+
+    def mark(self, user_id: int, movie_id: int, list_name: str, added: bool) -> None:
+        """Durably put the movie on the user's `list_name` (one of `LISTS`) or take it off."""
+        frame = pd.DataFrame([(user_id, movie_id, list_name, added, _stamp(None))], columns=list(MARK_COLUMNS))
+        self._append([], _mark_rows(frame))
+
+    def marks(self) -> pd.DataFrame:
+        """The movies on each user's lists now (the last mark per user, movie and list,
+        when it added), oldest first: columns userId, movieId (int64), list (str),
+        timestamp (int64 seconds)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT user_id, movie_id, list, timestamp FROM marks WHERE seq IN"
+                " (SELECT max(seq) FROM marks GROUP BY user_id, movie_id, list) AND added = 1"
+                " ORDER BY seq"
+            ).fetchall()
+        user, movie, name, stamp = zip(*rows) if rows else ((), (), (), ())
+        return pd.DataFrame(
+            {
+                "userId": np.array(user, dtype=np.int64),
+                "movieId": np.array(movie, dtype=np.int64),
+                "list": np.array(name, dtype=object),
+                "timestamp": np.array(stamp, dtype=np.int64),
+            }
+        )
 
     def add_user(self, user_id: int) -> None:
         """Register a profile durably, even before it has any rating (no-op if known)."""
@@ -168,16 +208,25 @@ class RatingsStore:
     ) -> None:
         self.close()
 
-    def _append(self, rows: Iterable[tuple[int, int, float | None, int]]) -> int:
-        """Insert event rows in one committed transaction; returns the last seq."""
+    def _append(
+        self,
+        rows: Iterable[tuple[int, int, float | None, int]],
+        marks: Iterable[tuple[int, int, str, int, int]] = (),
+    ) -> int:
+        """Insert rating events and marks in one committed transaction; returns the last
+        rating seq."""
         with self._lock, self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT INTO marks (user_id, movie_id, list, added, timestamp) VALUES (?, ?, ?, ?, ?)",
+                marks,
+            )
             cursor = self._conn.executemany(
                 "INSERT INTO events (user_id, movie_id, rating, timestamp) VALUES (?, ?, ?, ?)",
                 rows,
             )
             # executemany leaves lastrowid unset; the write lock makes max(seq) ours.
-            return cursor.execute("SELECT max(seq) FROM events").fetchone()[0]
+            return cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
 
 def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -194,15 +243,20 @@ def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"] = "csv") -> int:
-    """Write the store's current ratings (removals left out) to `out` as CSV with a header
-    or as a JSON list of objects; columns userId, movieId, rating, timestamp. Returns the
+    """Write the store's current ratings (removals left out), then the movies on each
+    user's lists, to `out` as CSV with a header or as a JSON list of objects. Columns
+    userId, movieId, rating, timestamp, list: a rating row has an empty list, a list row
+    (`WATCHLIST`, `NOT_INTERESTED`) no rating (JSON: the key is left out). Returns the
     number of ratings written."""
     latest = store.latest()
     ratings = latest.loc[latest["rating"].notna(), list(RATING_COLUMNS)]
+    marks = store.marks()[["userId", "movieId", "timestamp", "list"]]
     if fmt == "csv":
-        ratings.to_csv(out, index=False, lineterminator="\n")
+        both = pd.concat([ratings.assign(list=""), marks], ignore_index=True)[[*RATING_COLUMNS, "list"]]
+        both.to_csv(out, index=False, lineterminator="\n")
     elif fmt == "json":
-        json.dump(ratings.to_dict("records"), out, indent=1)
+        records = ratings.to_dict("records") + marks.to_dict("records")
+        json.dump(records, out, indent=1)
         out.write("\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}")
@@ -210,11 +264,17 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
 
 
 def read_ratings_file(path: Path, scale: RatingScale, known_movies: set[int]) -> pd.DataFrame:
+    """The ratings of `read_export`."""
+    return read_export(path, scale, known_movies)[0]
+
+
+def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate a ratings file written by `export_ratings` (JSON if it starts with
     `[` or `{`, CSV otherwise; timestamp optional, default now). Returns columns userId,
     movieId (int64), rating (float32 stars), timestamp (int64 seconds). Any bad row rejects
     the file with a `DataError` naming it and the row: `line N` (CSV, header = line 1) or
-    `item N` (JSON, first object = item 1)."""
+    `item N` (JSON, first object = item 1). Rows naming a `list` are returned second, as
+    marks (columns `MARK_COLUMNS`, added True)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
@@ -222,13 +282,17 @@ def read_ratings_file(path: Path, scale: RatingScale, known_movies: set[int]) ->
     is_json = text.lstrip().startswith(("[", "{"))
     records = _json_records(path, text) if is_json else _csv_records(path, text)
     now = _stamp(None)
-    rows = []
+    rows, marks = [], []
     for where, record in records:
         try:
-            rows.append(_parse_record(record, scale, known_movies, now))
+            list_name = str(record.get("list") or "").strip()
+            if list_name:
+                marks.append(_parse_mark(record, list_name, known_movies, now))
+            else:
+                rows.append(_parse_record(record, scale, known_movies, now))
         except (DataError, RatingError) as err:
             raise DataError(f"{path} {where}: {err}") from None
-    return ratings_frame(rows)
+    return ratings_frame(rows), pd.DataFrame(marks, columns=list(MARK_COLUMNS))
 
 
 def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
@@ -260,6 +324,21 @@ def _check_rating(rating: float) -> float:
     if not MIN_RATING <= value <= MAX_RATING:
         raise RatingError(f"rating {rating!r} is outside {MIN_RATING:g} to {MAX_RATING:g} stars")
     return value
+
+
+def _mark_rows(marks: pd.DataFrame) -> list[tuple[int, int, str, int, int]]:
+    unknown = set(marks["list"].tolist()) - set(LISTS)
+    if unknown:
+        raise DataError(f"unknown list {sorted(unknown)[0]!r}; the lists are {', '.join(LISTS)}")
+    return list(
+        zip(
+            marks["userId"].astype(np.int64).tolist(),
+            marks["movieId"].astype(np.int64).tolist(),
+            marks["list"].tolist(),
+            marks["added"].astype(bool).astype(int).tolist(),
+            marks["timestamp"].astype(np.int64).tolist(),
+        )
+    )
 
 
 def _stamp(timestamp: int | None) -> int:
@@ -322,14 +401,32 @@ def _parse_record(
     for name in RATING_COLUMNS[:3]:
         if name not in record:
             raise DataError(f"missing {name}")
+    user, movie, timestamp = _parse_keys(record, known_movies, now)
+    return user, movie, scale.validate(record["rating"]), timestamp
+
+
+def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) -> tuple[int, int, int]:
+    """(userId, movieId, timestamp) of one row; the timestamp is `now` where absent."""
+    for name in RATING_COLUMNS[:2]:
+        if name not in record:
+            raise DataError(f"missing {name}")
     user = _parse_int(record["userId"], "userId")
     movie = _parse_int(record["movieId"], "movieId")
     if movie not in known_movies:
         raise DataError(f"movie {movie} is not in the dataset")
-    rating = scale.validate(record["rating"])
     stamp = record.get("timestamp")
     timestamp = now if stamp is None or stamp == "" else _parse_int(stamp, "timestamp")
-    return user, movie, rating, timestamp
+    return user, movie, timestamp
+
+
+def _parse_mark(record: Mapping[str, object], list_name: str, known_movies: set[int], now: int) -> tuple[int, int, str, bool, int]:
+    """(userId, movieId, list, True, timestamp) from a list row; it has no rating."""
+    if list_name not in LISTS:
+        raise DataError(f"list {list_name!r} is not one of {', '.join(LISTS)}")
+    if record.get("rating") not in (None, ""):
+        raise DataError(f"a {list_name} row has no rating (found {record['rating']!r})")
+    user, movie, timestamp = _parse_keys(record, known_movies, now)
+    return user, movie, list_name, True, timestamp
 
 
 def _parse_int(value: object, name: str) -> int:

@@ -198,9 +198,9 @@ def test_ratings_export_then_import_round_trips(capsys, where, state_dir, tmp_pa
     exported.write_text(out)
     other_state = tmp_path / "other-state"
     other = ["--data", str(small_data), "--state-dir", str(other_state)]
-    code, _, err = run(capsys, "ratings", "import", *other, str(exported))
+    code, out, err = run(capsys, "ratings", "import", *other, str(exported))
     assert code == 0, err
-    assert "imported 2 ratings" in err
+    assert "imported 2 ratings for 2 users" in out
     events, _ = store_events(other_state)
     assert sorted(map(tuple, events[["userId", "movieId", "rating", "timestamp"]].values.tolist())) == EXPECTED_ROWS
 
@@ -213,6 +213,56 @@ def test_ratings_import_bad_row_exits_2_naming_the_line_and_imports_nothing(caps
     assert events.empty
     missing = tmp_path / "absent.csv"
     assert_one_line_error(*run(capsys, "ratings", "import", *where, str(missing)), "absent.csv")
+
+
+LETTERBOXD = "Date,Name,Year,Letterboxd URI,Rating\n"
+
+
+def letterboxd_rows(small_data: Path, n: int) -> str:
+    """Letterboxd rows for the first `n` movies of `small_data` (4.5 stars), then one unknown."""
+    movies = list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:n]
+    rows = [f'2024-01-01,"{m["title"][:-7]}",{m["title"][-5:-1]},https://boxd.it/x,4.5' for m in movies]
+    return LETTERBOXD + "\n".join([*rows, "2024-01-02,Not In The Data,1999,https://boxd.it/y,3"]) + "\n"
+
+
+def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(capsys, where, state_dir, tmp_path, small_data):
+    path = tmp_path / "ratings.csv"
+    path.write_text(letterboxd_rows(small_data, 5))
+    code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", "--dry-run", str(path))
+    assert code == 0, err
+    assert out.splitlines()[0] == "ratings.csv (Letterboxd ratings): would import (dry run, nothing stored) 5 ratings for user 500"
+    assert "line 7: Not In The Data (1999): not in the dataset" in out
+    assert store_events(state_dir)[0].empty
+    code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", str(path))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "ratings.csv (Letterboxd ratings): imported 5 ratings for user 500"
+    assert lines[1:3] == ["unmatched 1:", "  line 7: Not In The Data (1999): not in the dataset"]
+    assert lines[3].startswith("model updated in ") and "(5 ratings)" in lines[3]
+    events, users = store_events(state_dir)
+    assert len(events) == 5 and 500 in users
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("Title,Seen\nAlien,yes\n", ["unknown format", "'Title,Seen'", "IMDb ratings", "Letterboxd ratings"]),
+        (LETTERBOXD + "2024-01-01,Alien,1979,u,4\n2024-01-01,Alien,1979,u,4.2\n", ["line 3", "Rating '4.2'"]),
+    ],
+    ids=["unknown-format", "malformed-row"],
+)
+def test_ratings_import_bad_files_exit_2_with_one_line_and_store_nothing(capsys, where, state_dir, tmp_path, content, words):
+    path = tmp_path / "export.csv"
+    path.write_text(content)
+    assert_one_line_error(*run(capsys, "ratings", "import", *where, "--user", "500", str(path)), *words)
+    assert store_events(state_dir)[0].empty
+
+
+def test_ratings_import_of_letterboxd_needs_a_user(capsys, where, tmp_path, small_data):
+    path = tmp_path / "ratings.csv"
+    path.write_text(letterboxd_rows(small_data, 1))
+    assert_one_line_error(*run(capsys, "ratings", "import", *where, str(path)), "--user")
+    assert_one_line_error(*run(capsys, "ratings", "import", *where, "--user", "0", str(path)), "'0'")
 
 
 # ---- train / evaluate ------------------------------------------------------------------

@@ -28,11 +28,9 @@ from tui_recommender.ratings_store import (
     WATCHLIST,
     RatingsStore,
     export_ratings,
-    import_ratings,
     merge_ratings,
     ratings_frame,
     read_export,
-    read_ratings_file,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -293,12 +291,12 @@ def test_export_import_round_trip(tmp_path: Path, store: RatingsStore, fmt: str)
             "timestamp": 1_002,
         }
 
-    imported = read_ratings_file(path, HALF_STARS, MOVIES)
+    imported = read_export(path, HALF_STARS, MOVIES)[0]
     expected = ratings_frame([(1, 10, 3.5, 1_002), (2, 30, 5.0, 1_003)])
     pd.testing.assert_frame_equal(imported, expected)
 
     with RatingsStore(tmp_path / "other.sqlite3") as other:
-        assert import_ratings(other, imported) == 2
+        other.put_many(imported)
         assert current(other) == current(store)
         assert other.latest()["timestamp"].tolist() == [1_002, 1_003]
 
@@ -306,7 +304,7 @@ def test_export_import_round_trip(tmp_path: Path, store: RatingsStore, fmt: str)
 def test_import_without_timestamps_uses_now(tmp_path: Path) -> None:
     path = tmp_path / "mine.csv"
     path.write_text("movieId,userId,rating\n10,1,4\n\n20,1, 2.5 \n")
-    imported = read_ratings_file(path, HALF_STARS, MOVIES)
+    imported = read_export(path, HALF_STARS, MOVIES)[0]
     assert imported["movieId"].tolist() == [10, 20]
     assert imported["rating"].tolist() == [4.0, 2.5]
     assert (abs(imported["timestamp"] - time.time()) < 60).all()
@@ -333,7 +331,7 @@ def test_a_bad_csv_line_rejects_the_file(
     path = tmp_path / "ratings.csv"
     path.write_text(CSV_HEADER + bad_line + "\n1,30,5.0,8\n")
     with pytest.raises(DataError, match=message) as caught:
-        read_ratings_file(path, HALF_STARS, MOVIES)
+        read_export(path, HALF_STARS, MOVIES)[0]
     assert str(caught.value).startswith(f"{path} line 4: ")
     assert store.last_seq() == 0
 
@@ -342,14 +340,14 @@ def test_the_dataset_scale_applies_to_imports(tmp_path: Path) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text(CSV_HEADER)
     with pytest.raises(DataError, match=re.escape(f"{path} line 3: ") + ".*not allowed"):
-        read_ratings_file(path, WHOLE_STARS, MOVIES)
+        read_export(path, WHOLE_STARS, MOVIES)[0]
 
 
 def test_a_csv_without_the_columns_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text("user,movie,stars\n1,10,4\n")
     with pytest.raises(DataError, match="line 1: the header lacks userId, movieId, rating"):
-        read_ratings_file(path, HALF_STARS, MOVIES)
+        read_export(path, HALF_STARS, MOVIES)[0]
 
 
 @pytest.mark.parametrize(
@@ -367,7 +365,7 @@ def test_a_bad_json_item_rejects_the_file(tmp_path: Path, bad_item: object, mess
     path = tmp_path / "ratings.json"
     path.write_text(json.dumps([good, good, bad_item, good]))
     with pytest.raises(DataError, match=message) as caught:
-        read_ratings_file(path, HALF_STARS, MOVIES)
+        read_export(path, HALF_STARS, MOVIES)[0]
     assert str(caught.value).startswith(f"{path} item 3: ")
 
 
@@ -375,25 +373,25 @@ def test_broken_json_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ratings.json"
     path.write_text('[\n{"userId": 1,\n "movieId": 10 "rating": 4}\n]')
     with pytest.raises(DataError, match=re.escape(f"{path} line 3: not valid JSON")):
-        read_ratings_file(path, HALF_STARS, MOVIES)
+        read_export(path, HALF_STARS, MOVIES)[0]
 
 
 def test_a_missing_import_file_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read"):
-        read_ratings_file(tmp_path / "nope.csv", HALF_STARS, MOVIES)
+        read_export(tmp_path / "nope.csv", HALF_STARS, MOVIES)[0]
 
 
 def test_import_is_all_or_nothing(store: RatingsStore) -> None:
     store.put(9, 10, 1.0)
     rows = ratings_frame([(1, 10, 4.0, 5), (1, 20, 9.0, 6), (1, 30, 3.0, 7)])
     with pytest.raises(RatingError):
-        import_ratings(store, rows)
+        store.put_many(rows)
     assert store.last_seq() == 1
     assert current(store) == {(9, 10): 1.0}
 
 
 def test_import_later_rows_win(store: RatingsStore) -> None:
-    assert import_ratings(store, ratings_frame([(1, 10, 4.0, 5), (1, 10, 2.0, 6)])) == 2
+    store.put_many(ratings_frame([(1, 10, 4.0, 5), (1, 10, 2.0, 6)]))
     assert current(store) == {(1, 10): 2.0}
 
 

@@ -84,11 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--movie", type=_id, required=True, metavar="ID")
     rate.add_argument("--rating", required=True, metavar="R", help="stars on the dataset's scale")
 
-    ratings = sub.add_parser("ratings", parents=[common], help="export or import your stored ratings")
+    ratings = sub.add_parser("ratings", parents=[common], help="export or import ratings, watchlists and not-interested lists")
     ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION", required=True, parser_class=_Parser)
     export = ratings_sub.add_parser("export", parents=[common], help="write stored ratings to stdout")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    imp = ratings_sub.add_parser("import", parents=[common], help="add ratings from a CSV or JSON file (all or nothing)")
+    imp = ratings_sub.add_parser(
+        "import",
+        parents=[common],
+        help="add ratings from an IMDb or Letterboxd export or our own (all or nothing), then update the model once",
+        description="FILE: IMDb's ratings export (CSV), Letterboxd's ratings.csv or diary.csv, or this app's own export (CSV or JSON), recognised by the header.",
+    )
+    imp.add_argument("--user", type=_id, metavar="ID", help="who gets the ratings (required for IMDb and Letterboxd files; a new ID starts a profile)")
+    imp.add_argument("--dry-run", action="store_true", help="print the report, store nothing")
     imp.add_argument("file", metavar="FILE")
 
     data = sub.add_parser("data", parents=[common], help="get datasets")
@@ -212,14 +219,24 @@ def _cmd_rate(args, settings: Settings) -> int:
 
 
 def _cmd_ratings(args, settings: Settings) -> int:
-    from tui_recommender.service import export_ratings, import_ratings
+    from tui_recommender.imports import report_lines
+    from tui_recommender.service import export_ratings
 
     if args.ratings_command == "export":
         export_ratings(settings, sys.stdout, args.format, _status)
         return 0
-    path = Path(args.file)
-    count = import_ratings(settings, path, _status)
-    print(f"imported {count} ratings from {path}; they reach the model at the next start or `train`", file=sys.stderr)
+    service = _service(settings)
+    try:
+        plan = service.read_import(Path(args.file), args.user)
+        if not args.dry_run:
+            service.apply_import(plan)
+            update = service.update_model()
+            saved = service.save()
+    finally:
+        service.close()
+    print("\n".join(report_lines(plan, stored=not args.dry_run)))
+    if not args.dry_run and update.n_ratings:
+        print(f"model updated in {update.seconds:.2f} s ({update.n_ratings} ratings) and saved to {saved}")
     return 0
 
 

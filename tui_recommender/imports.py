@@ -23,7 +23,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 
 from tui_recommender.errors import DataError
 from tui_recommender.movielens import RatingScale
-from tui_recommender.ratings_store import RATING_COLUMNS, ratings_frame, read_ratings_file
+from tui_recommender.ratings_store import MARK_COLUMNS, RATING_COLUMNS, ratings_frame, read_export
 from tui_recommender.titles import display_title, title_keys
 
 IMDB = "IMDb ratings"
@@ -70,17 +70,19 @@ class Entry:
 class ImportPlan:
     """What an import would store. `ratings`: columns userId, movieId (int64), rating
     (float32 stars on the dataset's scale), timestamp (int64 seconds), one row per
-    (user, movie), the file's last one."""
+    (user, movie), the file's last one. `marks`: watchlist and "not interested" entries
+    (our own export only), columns as `ratings_store.MARK_COLUMNS`."""
 
     path: Path
     source: str  # IMDB, LETTERBOXD or OWN
     ratings: pd.DataFrame
     skipped: tuple[Entry, ...]  # not films, or no rating
     unmatched: tuple[Entry, ...]  # no movie of the dataset, or more than one
+    marks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(MARK_COLUMNS)))
 
     @property
     def users(self) -> list[int]:
-        return sorted(set(self.ratings["userId"].tolist()))
+        return sorted(set(self.ratings["userId"].tolist()) | set(self.marks["userId"].tolist()))
 
 
 class MovieMatcher:
@@ -145,7 +147,7 @@ def read_import(path: Path, matcher: MovieMatcher, scale: RatingScale, known_mov
     path = Path(path)
     text = _read_text(path)
     if text.lstrip().startswith(("[", "{")):
-        return _own(path, read_ratings_file(path, scale, known_movies), user_id)
+        return _own(path, *read_export(path, scale, known_movies), user_id)
     rows = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip() for name in next(rows, [])]
     columns = set(header)
@@ -154,7 +156,7 @@ def read_import(path: Path, matcher: MovieMatcher, scale: RatingScale, known_mov
     elif columns >= set(LETTERBOXD_COLUMNS):
         source, parse = LETTERBOXD, _letterboxd_rows
     elif columns >= set(RATING_COLUMNS[:3]):
-        return _own(path, read_ratings_file(path, scale, known_movies), user_id)
+        return _own(path, *read_export(path, scale, known_movies), user_id)
     else:
         found = ",".join(header)
         if len(found) > SHOWN_HEADER_CHARS:
@@ -196,7 +198,8 @@ def report_lines(plan: ImportPlan, stored: bool) -> list[str]:
     users = plan.users
     who = f" for user {users[0]}" if len(users) == 1 else f" for {len(users)} users" if users else ""
     verb = "imported" if stored else "would import (dry run, nothing stored)"
-    lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{who}"]
+    listed = f" and {len(plan.marks)} watchlist/not-interested entries" if len(plan.marks) else ""
+    lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{listed}{who}"]
     if plan.skipped:
         kinds: dict[str, int] = defaultdict(int)
         for entry in plan.skipped:
@@ -309,11 +312,11 @@ def _read_text(path: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _own(path: Path, ratings: pd.DataFrame, user_id: int | None) -> ImportPlan:
-    if user_id is not None and len(ratings):
-        users = sorted(set(ratings["userId"].tolist()))
+def _own(path: Path, ratings: pd.DataFrame, marks: pd.DataFrame, user_id: int | None) -> ImportPlan:
+    users = sorted(set(ratings["userId"].tolist()) | set(marks["userId"].tolist()))
+    if user_id is not None and users:
         if len(users) > 1:
             raise DataError(f"{path} holds ratings of {len(users)} users ({', '.join(map(str, users[:5]))}...): import it without --user")
-        ratings = ratings.assign(userId=np.int64(user_id))
+        ratings, marks = ratings.assign(userId=np.int64(user_id)), marks.assign(userId=np.int64(user_id))
     ratings = ratings.drop_duplicates(["userId", "movieId"], keep="last").reset_index(drop=True)
-    return ImportPlan(path, OWN, ratings, (), ())
+    return ImportPlan(path, OWN, ratings, (), (), marks.reset_index(drop=True))

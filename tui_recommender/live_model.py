@@ -88,7 +88,8 @@ def start_new_users(model: LightGCN, graph: InteractionGraph, users: np.ndarray,
 
 class LiveModel:
     """Starts from `checkpoint` over the merged `ratings`; `pending_events(seq)` returns the
-    stored events after `seq` in seq order (`RatingsStore.events`)."""
+    stored events after `seq` in seq order (`RatingsStore.events`); `not_interested()` the
+    (userId, movieId) pairs users said no to, negatives in their next update."""
 
     def __init__(
         self,
@@ -96,9 +97,11 @@ class LiveModel:
         ratings: pd.DataFrame,
         items: IdMap,
         pending_events: Callable[[int], pd.DataFrame],
+        not_interested: Callable[[], pd.DataFrame] | None = None,
     ) -> None:
         self._checkpoint = checkpoint  # metadata to carry into saved checkpoints
         self._pending_events = pending_events
+        self._not_interested = not_interested
         self.trained_seq = checkpoint.trained_seq
         self.applied_seq = checkpoint.applied_seq  # every event up to this seq is learnt
         self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
@@ -147,7 +150,7 @@ class LiveModel:
             _grow(model, graph.n_users)
             start_new_users(model, graph, np.unique(users), self._trained_users)
             adj = graph.normalized_adjacency()
-            cancelled = self._fine_tune(model, adj, graph, np.unique(users), should_stop, on_progress)
+            cancelled = self._fine_tune(model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users))
             self._publish(model, adj, graph)
             self.applied_seq = int(events["seq"].max())
         return UpdateReport(len(latest), time.perf_counter() - started, cancelled)
@@ -193,12 +196,23 @@ class LiveModel:
         users: np.ndarray,
         should_stop: Callable[[], bool],
         on_progress: Callable[[float], None] | None,
+        disliked: tuple[np.ndarray, np.ndarray] | None,
     ) -> bool:
         """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
         from tui_recommender.training import FineTuneConfig, fine_tune
 
         config = FineTuneConfig()
-        return fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress) < config.steps
+        return fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked) < config.steps
+
+    def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(user rows, item rows) of the "not interested" pairs of `users` (rows)."""
+        if self._not_interested is None:
+            return None
+        pairs = self._not_interested()
+        pairs = pairs[pairs["userId"].isin(self._users.raw_ids[np.unique(users)])]
+        if pairs.empty:
+            return None
+        return self._users.indices(pairs["userId"]), self._items.indices(pairs["movieId"])
 
     def _publish(self, model: LightGCN, adj: torch.Tensor, graph: InteractionGraph) -> None:
         import torch

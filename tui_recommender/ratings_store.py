@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS marks (
     added INTEGER NOT NULL,
     timestamp INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS marks_user_movie ON marks (user_id, movie_id, list, seq);
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     created INTEGER NOT NULL
@@ -125,18 +126,23 @@ class RatingsStore:
 
     def mark(self, user_id: int, movie_id: int, list_name: str, added: bool) -> None:
         """Durably put the movie on the user's `list_name` (one of `LISTS`) or take it off."""
-        frame = pd.DataFrame([(user_id, movie_id, list_name, added, _stamp(None))], columns=list(MARK_COLUMNS))
-        self._append([], _mark_rows(frame))
+        self.put_marks(pd.DataFrame([(user_id, movie_id, list_name, added, _stamp(None))], columns=list(MARK_COLUMNS)))
 
-    def marks(self) -> pd.DataFrame:
+    def put_marks(self, marks: pd.DataFrame) -> None:
+        """Store every row of `marks` (columns as `MARK_COLUMNS`) in one transaction."""
+        self._append([], _mark_rows(marks))
+
+    def marks(self, user_id: int | None = None) -> pd.DataFrame:
         """The movies on each user's lists now (the last mark per user, movie and list,
-        when it added), oldest first: columns userId, movieId (int64), list (str),
-        timestamp (int64 seconds)."""
+        when it added), oldest first, of `user_id` only if given: columns userId, movieId
+        (int64), list (str), timestamp (int64 seconds)."""
+        where, args = ("WHERE user_id = ?", (user_id,)) if user_id is not None else ("", ())
         with self._lock:
             rows = self._conn.execute(
                 "SELECT user_id, movie_id, list, timestamp FROM marks WHERE seq IN"
-                " (SELECT max(seq) FROM marks GROUP BY user_id, movie_id, list) AND added = 1"
-                " ORDER BY seq"
+                f" (SELECT max(seq) FROM marks {where} GROUP BY user_id, movie_id, list) AND added = 1"
+                " ORDER BY seq",
+                args,
             ).fetchall()
         user, movie, name, stamp = zip(*rows) if rows else ((), (), (), ())
         return pd.DataFrame(
@@ -158,10 +164,10 @@ class RatingsStore:
             )
 
     def users(self) -> set[int]:
-        """Every registered profile and every user with at least one event."""
+        """Every registered profile and every user with at least one event or mark."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT user_id FROM users UNION SELECT user_id FROM events"
+                "SELECT user_id FROM users UNION SELECT user_id FROM events UNION SELECT user_id FROM marks"
             ).fetchall()
         return {row[0] for row in rows}
 
@@ -263,13 +269,8 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
     return len(ratings)
 
 
-def read_ratings_file(path: Path, scale: RatingScale, known_movies: set[int]) -> pd.DataFrame:
-    """The ratings of `read_export`."""
-    return read_export(path, scale, known_movies)[0]
-
-
 def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read and validate a ratings file written by `export_ratings` (JSON if it starts with
+    """Read and validate a file written by `export_ratings` (JSON if it starts with
     `[` or `{`, CSV otherwise; timestamp optional, default now). Returns columns userId,
     movieId (int64), rating (float32 stars), timestamp (int64 seconds). Any bad row rejects
     the file with a `DataError` naming it and the row: `line N` (CSV, header = line 1) or
@@ -307,13 +308,6 @@ def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
             "timestamp": np.array(stamp, dtype=np.int64),
         }
     )
-
-
-def import_ratings(store: RatingsStore, ratings: pd.DataFrame) -> int:
-    """Add `ratings` (from `read_ratings_file`) to the store in one transaction, all or
-    nothing; later rows win over earlier ones. Returns the number of ratings added."""
-    store.put_many(ratings)
-    return len(ratings)
 
 
 def _check_rating(rating: float) -> float:

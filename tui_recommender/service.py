@@ -2,23 +2,27 @@
 
 It is thin: each job is done by one part. `Catalogue` knows the movies, genres and title
 search; `UserRatings` every user's ratings and profiles (store and memory under one lock);
+`UserLists` the watchlists and "not interested" lists; `imports` reads other apps' exports;
 `LiveModel` the model, its published snapshot and the one lock that serialises every model
 change; `model_source` picks the checkpoint to start from. Every method may be called from
 a worker thread; errors a user can cause are `UserError`s.
 
-The module functions below the class (`train_model`, `evaluate_model`, `import_ratings`,
-`export_ratings`, `download_dataset`) are the batch jobs the CLI runs without opening the
+The module functions below the class (`train_model`, `evaluate_model`, `export_ratings`,
+`download_dataset`) are the batch jobs the CLI runs without opening the
 live model.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 import numpy as np
+import pandas as pd
 
 from tui_recommender.catalogue import Catalogue, Movie
 from tui_recommender.checkpoint import Checkpoint, save_checkpoint
@@ -26,16 +30,23 @@ from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
 from tui_recommender.graph import POSITIVE_THRESHOLD
 from tui_recommender.ids import parse_id
+from tui_recommender.imports import ImportPlan, MovieMatcher, read_import
 from tui_recommender.live_model import LiveModel, UpdateReport, most_similar, user_scores
 from tui_recommender.model_source import ModelSource, SourceKind, open_checkpoint
-from tui_recommender.movielens import MovieLensData, RatingScale, load_dataset
-from tui_recommender.ratings_store import RatingsStore, merge_ratings
+from tui_recommender.movielens import MovieLensData, RatingScale, load_dataset, load_links
+from tui_recommender.ratings_store import MARK_COLUMNS, RatingsStore, merge_ratings
+from tui_recommender.user_lists import LISTS, NOT_INTERESTED, WATCHLIST, UserLists
 from tui_recommender.user_ratings import UserRatings, liked_movies
 
 if TYPE_CHECKING:
     from tui_recommender.training import EpochStats, TrainResult
 
 __all__ = [
+    "LISTS",
+    "NOT_INTERESTED",
+    "WATCHLIST",
+    "ImportPlan",
+    "ListedMovie",
     "Movie",
     "ModelSource",
     "RatingScale",
@@ -67,6 +78,12 @@ class UserRating:
 
 
 @dataclass(frozen=True)
+class ListedMovie:
+    movie: Movie
+    timestamp: int  # seconds since the epoch, when it was put on the list
+
+
+@dataclass(frozen=True)
 class UserSummary:
     user_id: int
     n_ratings: int
@@ -95,7 +112,12 @@ class RecommenderService:
         ratings = merge_ratings(data.ratings, store.events())
         self.catalogue = Catalogue(data)
         self.ratings = UserRatings(store, ratings, data.name)
-        self.model = LiveModel(checkpoint, ratings, self.catalogue.items, lambda seq: store.events(after_seq=seq))
+        self.lists = UserLists(store)
+        self.model = LiveModel(
+            checkpoint, ratings, self.catalogue.items, lambda seq: store.events(after_seq=seq), self.lists.not_interested
+        )
+        self._matcher: MovieMatcher | None = None  # built on the first import (~0.2 s)
+        self._matcher_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -172,6 +194,7 @@ class RecommenderService:
             scores = snapshot.popularity.astype(np.float32)
         keep = self.catalogue.genre_mask(genres)
         keep[rated] = False
+        keep[items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64))] = False
         candidates = np.flatnonzero(keep)
         # A full stable sort (ties by movie row), so pages never overlap or skip (~1 ms).
         top = candidates[np.lexsort((candidates, -scores[candidates]))][offset : offset + k]
@@ -200,11 +223,62 @@ class RecommenderService:
         self.catalogue.movie(movie_id)
         stars = self.scale.validate(rating)
         self.ratings.put(user, movie_id, stars)
+        self.lists.settle(user, movie_id)
         return stars
 
     def remove_rating(self, user_id: int, movie_id: int) -> None:
         """Remove a rating durably (a dataset rating is hidden, not deleted from the file)."""
         self.ratings.remove(user_id, movie_id)
+
+    # ---- watchlist and "not interested" ----------------------------------------------------
+
+    def listed(self, user_id: int, list_name: str) -> list[ListedMovie]:
+        """The movies on the user's `list_name` (`WATCHLIST` or `NOT_INTERESTED`), newest first."""
+        self.ratings.of(user_id)  # UnknownUserError for a user with no profile
+        return [ListedMovie(self.catalogue.movie(m), t) for m, t in self.lists.of(user_id, _list(list_name))]
+
+    def add_to_list(self, user_id: object, movie_id: int, list_name: str) -> Movie:
+        """Put the movie on the user's list, durably (and off the other list); "not
+        interested" also drops it from the recommendations and makes it a negative in the
+        user's next model update. A rated movie cannot be "not interested"."""
+        user = parse_id(user_id, "user ID")
+        movie = self.catalogue.movie(movie_id)
+        if _list(list_name) == NOT_INTERESTED and movie_id in self.ratings.of(user):
+            raise UserError(f"you rated {movie.title}: remove the rating to mark it not interested")
+        self.ratings.of(user)  # UnknownUserError for a user with no profile
+        self.lists.put(user, movie_id, list_name)
+        return movie
+
+    def remove_from_list(self, user_id: int, movie_id: int, list_name: str) -> bool:
+        """Take the movie off the user's list, durably; False if it was not on it."""
+        return self.lists.take_off(user_id, movie_id, _list(list_name))
+
+    # ---- importing ------------------------------------------------------------------------
+
+    def read_import(self, path: Path, user_id: object | None = None) -> ImportPlan:
+        """Read an IMDb, Letterboxd or own export and match its movies (see `imports`);
+        stores nothing. `user_id` gets the ratings (not needed for our own export)."""
+        user = None if user_id is None else parse_id(user_id, "user ID")
+        matcher = self._movie_matcher()
+        return read_import(Path(path), matcher, self.scale, self._movie_ids, user)
+
+    def apply_import(self, plan: ImportPlan) -> int:
+        """Store the plan's ratings and list entries in one transaction, all or nothing
+        (later than any earlier rating of the same movies, so they win); rated movies leave
+        the lists. The next `update_model` learns them all at once. Returns the ratings stored."""
+        listed = self.store.marks()[["userId", "movieId", "list"]]
+        settle = plan.ratings[["userId", "movieId"]].merge(listed, on=["userId", "movieId"])
+        settle = settle.assign(added=False, timestamp=int(time.time()))[list(MARK_COLUMNS)]
+        marks = plan.marks if settle.empty else pd.concat([settle, plan.marks.astype(settle.dtypes.to_dict())], ignore_index=True)
+        self.ratings.put_many(plan.ratings, marks)
+        return len(plan.ratings)
+
+    def _movie_matcher(self) -> MovieMatcher:
+        with self._matcher_lock:
+            if self._matcher is None:
+                self._matcher = MovieMatcher(self.data.movies, load_links(self.data.path))
+                self._movie_ids = set(self.catalogue.items.raw_ids.tolist())
+            return self._matcher
 
     def pending_updates(self) -> int:
         """Ratings stored but not yet applied to the model."""
@@ -296,17 +370,6 @@ def evaluate_model(
     return evaluate(data, TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig(), on_epoch=on_epoch)
 
 
-def import_ratings(settings: Settings, path: Path, on_warning: Callable[[str], None] | None = None) -> int:
-    """Add every rating of a CSV or JSON file to the store, all or nothing; returns how many.
-    A bad row rejects the file with a `DataError` naming the row."""
-    from tui_recommender.ratings_store import import_ratings as import_into, read_ratings_file
-
-    data = load_data(settings, on_warning)
-    rows = read_ratings_file(path, data.scale, set(data.movies.index.tolist()))
-    with RatingsStore(settings.ratings_db(data.name)) as store:
-        return import_into(store, rows)
-
-
 def export_ratings(
     settings: Settings, out: TextIO, fmt: Literal["csv", "json"] = "csv", on_warning: Callable[[str], None] | None = None
 ) -> int:
@@ -323,3 +386,9 @@ def download_dataset(settings: Settings, name: str) -> Path:
     from tui_recommender.download import download
 
     return download(name, settings.data_root, progress=True)
+
+
+def _list(name: str) -> str:
+    if name not in LISTS:
+        raise UserError(f"unknown list {name!r}; the lists are {', '.join(LISTS)}")
+    return name

@@ -274,9 +274,12 @@ def fine_tune(
     rng: np.random.Generator,
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[float], None] | None = None,
+    disliked: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> int:
     """Fine-tune `model` in place towards the focus users' edges; returns steps done
-    (fewer than `config.steps` when `should_stop` ended it)."""
+    (fewer than `config.steps` when `should_stop` ended it). `disliked` (user rows, item
+    rows): items users said no to; each focus pair of such a user gets one of them as its
+    first negative, so the update pushes them down."""
     focus = np.isin(graph.users, focus_users)
     focus_u, focus_i = torch.from_numpy(graph.users[focus]), torch.from_numpy(graph.items[focus])
     sampler = NegativeSampler(graph)
@@ -290,7 +293,10 @@ def fine_tune(
         final = model.propagate(adj)
         loss = model.bpr_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)), config.reg)
         if len(focus_u):
-            focus_neg = torch.from_numpy(sampler.sample(graph.users[focus], rng, config.negatives))
+            focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
+            if disliked is not None:
+                _use_disliked(focus_neg, graph.users[focus], disliked, rng)
+            focus_neg = torch.from_numpy(focus_neg)
             loss = loss + model.bpr_loss(final, focus_u, focus_i, focus_neg, config.reg)
         loss.backward()
         optimizer.step()
@@ -330,3 +336,14 @@ def train_checkpoint(
         applied_seq=trained_seq,
     )
     return checkpoint, result
+
+
+def _use_disliked(negatives: np.ndarray, users: np.ndarray, disliked: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> None:
+    """Replace column 0 of `negatives` (one row per entry of `users`) by a random disliked
+    item of that user, where the user has one."""
+    order = np.argsort(disliked[0], kind="stable")
+    by_user, items = disliked[0][order], disliked[1][order]
+    first, end = np.searchsorted(by_user, users, "left"), np.searchsorted(by_user, users, "right")
+    has = end > first
+    pick = first[has] + (rng.random(int(has.sum())) * (end[has] - first[has])).astype(np.int64)
+    negatives[has, 0] = items[pick]

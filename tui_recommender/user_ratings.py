@@ -63,6 +63,16 @@ class UserRatings:
             self.store.put(user_id, movie_id, stars, timestamp)
             self._by_user.setdefault(user_id, {})[movie_id] = (stars, timestamp)
 
+    def put_many(self, ratings: pd.DataFrame, marks: pd.DataFrame) -> None:
+        """Store checked `ratings` (columns as `RatingsStore.put_many`) and list `marks` in
+        one transaction, all or nothing, then make them visible to readers."""
+        with self._lock:
+            self.store.put_many(ratings, marks)
+            rows = zip(ratings["userId"].tolist(), ratings["movieId"].tolist(), ratings["rating"].tolist(), ratings["timestamp"].tolist())
+            for user, movie, stars, timestamp in rows:
+                self._by_user.setdefault(user, {})[movie] = (stars, timestamp)
+            self._profiles.update(marks["userId"].tolist())
+
     def remove(self, user_id: int, movie_id: int) -> None:
         """Remove a rating durably; `UserError` if the user has not rated the movie."""
         with self._lock:

@@ -251,3 +251,13 @@ def test_every_letterboxd_row_is_imported_skipped_or_unmatched(tmp_path, rows) -
     assert len(plan.skipped) == sum(stars == "" for _, _, stars in rows)
     assert not any(e.why == "" for e in plan.unmatched)
     assert not {838, 26958} & set(plan.ratings["movieId"])  # two Emmas of 1996: never guessed
+
+
+def test_links_are_read_where_the_dataset_has_them(tmp_path) -> None:
+    assert load_links(tmp_path) is None
+    (tmp_path / "links.csv").write_text("movieId,imdbId,tmdbId\n1,0114709,862\n2,0113497,\n")
+    links = load_links(tmp_path)
+    assert links["imdbId"].tolist() == ["0114709", "0113497"] and links["tmdbId"].isna().tolist() == [False, True]
+    (tmp_path / "links.csv").write_text("movieId,imdbId,tmdbId\n1,0114709,862\nx,0113497,8844\n")
+    with pytest.raises(DataError, match="links.csv line 3: movieId 'x'"):
+        load_links(tmp_path)

@@ -178,8 +178,8 @@ def load_links(path: Path) -> pd.DataFrame | None:
     file = Path(path) / "links.csv"
     if not file.is_file():
         return None
-    table = _read_table(file.read_bytes(), file.name, ",", LINKS_COLUMNS, text=("imdbId",), header=True)
-    movies = _whole_numbers(table["movieId"], file.name, "movieId")
+    table = _read_table(_read(file), file.name, ",", LINKS_COLUMNS, text=("imdbId",), header=True)
+    movies = _ids(table["movieId"], file.name, "movieId")
     tmdb = _numbers(table["tmdbId"])
     tmdb = tmdb.where((tmdb >= 0) & (tmdb % 1 == 0)).astype("Int64")  # a bad link is no link
     return pd.DataFrame(

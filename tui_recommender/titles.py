@@ -99,7 +99,8 @@ def sort_key(title: str) -> tuple[int, str, str]:
 
 def fold(text: str) -> str:
     """`text` casefolded, accents removed, runs of whitespace made one space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Compatibility forms first: "㎀" is "pA" only after NFKD, so casefold comes after it.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", plain.translate(_LETTERS)).strip()
 

@@ -9,6 +9,14 @@ from tests.synthetic import write_movielens
 SHARED_ML_SMALL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ml-latest-small"
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own config file never reaches a test: each reads an absent one unless it
+    writes its own (`TUI_RECOMMENDER_CONFIG`)."""
+    monkeypatch.setenv("TUI_RECOMMENDER_CONFIG", str(tmp_path_factory.mktemp("config") / "absent.toml"))
+    monkeypatch.delenv("TUI_RECOMMENDER_NOVELTY", raising=False)
+
+
 @pytest.fixture
 def small_data(tmp_path: Path) -> Path:
     """A generated ml-latest-small-layout dataset folder (40 users, 80 movies)."""

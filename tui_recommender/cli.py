@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")
     recommend.add_argument("--user", type=_id, required=True, metavar="ID")
-    recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable)")
+    recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable; default: the config file's genres)")
     recommend.add_argument("-k", type=_positive, default=10, metavar="N", help="how many (default 10)")
     recommend.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
@@ -117,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
-    settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
     try:
+        settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
         if args.command is None:
             # Interactive use: torch loads later (lazily); its idle OpenMP threads should then
             # sleep, not spin, or a fine-tune runs 2-10x slower whenever anything else wants a
@@ -190,7 +190,8 @@ def _service(settings: Settings):
 def _cmd_recommend(args, settings: Settings) -> int:
     service = _service(settings)
     try:
-        recs = service.recommend(args.user, genres=args.genre, k=args.k)
+        genres = args.genre or _config_genres(settings, service)
+        recs = service.recommend(args.user, genres=genres, k=args.k)
     finally:
         service.close()
     if args.json:
@@ -203,6 +204,16 @@ def _cmd_recommend(args, settings: Settings) -> int:
             year = f" ({r.movie.year})" if r.movie.year else ""
             print(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}")
     return 0
+
+
+def _config_genres(settings: Settings, service) -> tuple[str, ...]:
+    """The config file's genres that this dataset has; the others are named on stderr."""
+    from tui_recommender.user_config import known_genres
+
+    genres, unknown = known_genres(settings.genres, [genre for genre, _ in service.genre_counts()])
+    if unknown:
+        _status(f"tui-recommender: config file {settings.config_file}: genres: not genres of {service.dataset_name}, ignored: {', '.join(unknown)}")
+    return genres
 
 
 def _cmd_rate(args, settings: Settings) -> int:

@@ -1,4 +1,5 @@
-"""Configuration, resolved once: CLI flags > environment (`TUI_RECOMMENDER_*`) > defaults.
+"""Configuration, resolved once: CLI flags > environment (`TUI_RECOMMENDER_*`) > the user's
+config file (`user_config`) > defaults.
 Every path the app reads or writes comes from `Settings`; no other module builds one.
 
 Paths:
@@ -8,6 +9,8 @@ Paths:
 - weights: the shipped checkpoints, `<name>.npz` per dataset; never written by the app. An
   installed wheel carries them as package data (the build maps the top-level `weights/`
   folder into the package); a source checkout reads its `weights/` folder.
+- config file: `TUI_RECOMMENDER_CONFIG` > `config.toml` in the platform's user config
+  folder (`~/.config/tui-recommender/config.toml` on Linux); a missing one is fine.
 - state dir: `--state-dir` > `TUI_RECOMMENDER_STATE_DIR` > `$XDG_STATE_HOME/tui-recommender`
   (> `~/.local/state/tui-recommender`). Holds the ratings database and fine-tuned checkpoint,
   one sub-folder per dataset.
@@ -17,10 +20,13 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+
+from tui_recommender.user_config import ConfigError, load_user_config, parse_novelty
 
 APP_NAME = "tui-recommender"
 ENV_PREFIX = "TUI_RECOMMENDER_"
@@ -55,6 +61,10 @@ def default_state_dir() -> Path:
     return base / APP_NAME
 
 
+def default_config_file() -> Path:
+    return _env_path("CONFIG") or platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
 def default_weights_dir() -> Path:
     packaged = importlib.resources.files("tui_recommender") / "weights"
     return packaged if isinstance(packaged, Path) and packaged.is_dir() else PACKAGE_DIR.parent / "weights"
@@ -70,6 +80,11 @@ class Settings:
     state_dir: Path = field(default_factory=default_state_dir)
     checkpoint: Path | None = None
     weights_dir: Path = field(default_factory=default_weights_dir)
+    genres: tuple[str, ...] = ()  # selected at start; `recommend` without --genre uses them
+    novelty: float = 0.0  # the popular (0) <-> niche (1) dial
+    theme: str | None = None  # a Textual theme name; None: Textual's default
+    keymap: Mapping[str, str] = field(default_factory=dict)  # binding id -> keys
+    config_file: Path | None = None  # the config file these came from, if one was read
 
     @classmethod
     def resolve(
@@ -77,11 +92,22 @@ class Settings:
         data: str | Path | None = None,
         state_dir: str | Path | None = None,
         checkpoint: str | Path | None = None,
+        novelty: float | None = None,
     ) -> Settings:
+        """Raises `ConfigError` (one line) for a bad config file or environment value."""
+        user = load_user_config(default_config_file())
+        env_novelty = os.environ.get(ENV_PREFIX + "NOVELTY")
+        if novelty is None and env_novelty:
+            novelty = parse_novelty(env_novelty, lambda problem: ConfigError(f"{ENV_PREFIX}NOVELTY {problem}"))
         return cls(
-            data=Path(data).expanduser() if data else _env_path("DATA"),
+            data=Path(data).expanduser() if data else _env_path("DATA") or user.data,
             state_dir=Path(state_dir).expanduser() if state_dir else default_state_dir(),
             checkpoint=Path(checkpoint).expanduser() if checkpoint else _env_path("CHECKPOINT"),
+            genres=user.genres,
+            novelty=next((n for n in (novelty, user.novelty) if n is not None), 0.0),
+            theme=os.environ.get(ENV_PREFIX + "THEME") or user.theme,
+            keymap=user.keys,
+            config_file=user.path,
         )
 
     def dataset_state_dir(self, dataset_name: str) -> Path:

@@ -15,7 +15,9 @@ imports fast and the first screen is usable at once.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
+import pkgutil
 import signal
 import sys
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -34,6 +37,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
 from tui_recommender.progress import EpochProgress
+from tui_recommender.user_config import UserConfig, known_genres
 from tui_recommender.tui.commands import RecommenderCommands
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
@@ -119,6 +123,9 @@ class RecommenderApp(App[None]):
     # Lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.settings.theme is not None:
+            self.theme = self.settings.theme
+        self.set_keymap(self.settings.keymap)
         self._install_signal_handlers()
         self.push_screen(UserScreen())
         self.status_text = "Loading the model… you can type your user ID meanwhile"
@@ -449,7 +456,10 @@ class RecommenderApp(App[None]):
         if self.service is None:
             return
         self.user_id = user_id
-        self._replace_base_screen(MainScreen(user_id, genre_counts))
+        genres, unknown = known_genres(self.settings.genres, [genre for genre, _ in genre_counts])
+        if unknown:
+            self.notify(f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}", title=f"Config file {self.settings.config_file}", severity="warning", timeout=8)
+        self._replace_base_screen(MainScreen(user_id, genre_counts, genres))
         self._summarise(self.service, user_id)
 
     def _replace_base_screen(self, screen: Screen[None]) -> None:
@@ -556,9 +566,33 @@ class RecommenderApp(App[None]):
         self._start_update()
 
 
+def binding_ids() -> set[str]:
+    """The ids of every binding of the app, its screens and widgets: what a keymap remaps."""
+    from tui_recommender.tui import components
+
+    classes: list[type] = [RecommenderApp]
+    for info in pkgutil.iter_modules(components.__path__):
+        module = importlib.import_module(f"{components.__name__}.{info.name}")
+        classes += [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, DOMNode) and c.__module__ == module.__name__]
+    return {b.id for c in classes for b in c.BINDINGS if isinstance(b, Binding) and b.id}
+
+
+def check_config(app: RecommenderApp) -> None:
+    """Raise `ConfigError` for a config file theme or binding id the app does not have."""
+    settings = app.settings
+    where = UserConfig(settings.config_file)
+    if settings.theme is not None and settings.theme not in app.available_themes:
+        raise where.error("theme", f"unknown theme {settings.theme!r}; choose from {', '.join(sorted(app.available_themes))}")
+    unknown = sorted(set(settings.keymap) - binding_ids())
+    if unknown:
+        raise where.error(f"keys.{unknown[0]}", f"no key binding has this id; the ids are {', '.join(sorted(binding_ids()))}")
+
+
 def run_app(settings: Settings) -> int:
-    """Run the TUI until the user quits; returns the process exit code."""
+    """Run the TUI until the user quits; returns the process exit code. Raises
+    `ConfigError` for a theme or binding id in the config file that the app lacks."""
     app = RecommenderApp(settings)
+    check_config(app)
     try:
         app.run()
     finally:

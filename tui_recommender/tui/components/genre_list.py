@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from textual.widgets import SelectionList
 
 
 class GenreList(SelectionList[str]):
-    def __init__(self, genre_counts: list[tuple[str, int]], *, id: str | None = None) -> None:
-        super().__init__(*((f"{genre} ({count})", genre) for genre, count in genre_counts), id=id)
+    def __init__(self, genre_counts: list[tuple[str, int]], selected: Collection[str] = (), *, id: str | None = None) -> None:
+        """`selected`: the genres ticked at start (the config file's `genres`)."""
+        super().__init__(*((f"{genre} ({count})", genre, genre in selected) for genre, count in genre_counts), id=id)
         self.border_title = "Genres"
-        self.border_subtitle = "all"
+        n = sum(genre in selected for genre, _ in genre_counts)
+        self.border_subtitle = "all" if n in (0, len(genre_counts)) else f"{n} selected"
 
     @property
     def chosen(self) -> tuple[str, ...]:

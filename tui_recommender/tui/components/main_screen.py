@@ -61,10 +61,11 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh", tooltip="Reload the recommendations"),
     ]
 
-    def __init__(self, user_id: int, genre_counts: list[tuple[str, int]]) -> None:
+    def __init__(self, user_id: int, genre_counts: list[tuple[str, int]], genres: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.user_id = user_id
         self.genre_counts = genre_counts
+        self.initial_genres = genres  # ticked at start
         self._serial = 0
         self._waiting: RecommendationQuery | None = None
         self._recommendations: dict[int, Recommendation] = {}
@@ -76,7 +77,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label(f"User {self.user_id}", id="summary", markup=False)
         with Horizontal(id="body"):
-            yield GenreList(self.genre_counts, id="genres")
+            yield GenreList(self.genre_counts, self.initial_genres, id="genres")
             with Vertical(id="results"):
                 yield MovieTable(id="recommendations")
                 yield Label("", id="detail", markup=False)

@@ -4,7 +4,6 @@ checkpoint: recommending, rating, fine-tuning, saving, reopening, and threads.""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -389,14 +388,11 @@ def test_ratings_from_ten_threads_all_land_and_reach_the_model(service, state_di
             errors.append(error)
 
     threads = [threading.Thread(target=rate, args=job) for job in jobs]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
     assert errors == []
-    assert elapsed < 5.0
     with RatingsStore(state_dir / DATASET_NAME / RATINGS_DB_NAME) as fresh:
         stored = set(map(tuple, fresh.events()[["userId", "movieId"]].values.tolist()))
     assert stored == set(jobs)

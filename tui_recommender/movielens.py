@@ -66,10 +66,24 @@ class RatingScale:
             rating = float(value)
         else:
             raise RatingError(f"rating {_shown(value)} is not a number ({self.describe()})")
-        steps = (rating - self.low) / self.step
-        if not (self.low <= rating <= self.high) or abs(steps - round(steps)) > 1e-9:
+        if not self.allowed(np.array([rating]))[0]:
             raise RatingError(f"rating {_shown(value)} is not allowed ({self.describe()})")
         return rating
+
+    def in_range(self, values: np.ndarray | pd.Series) -> np.ndarray:
+        """Vectorised: True where a rating (stars) is within `low`..`high`; NaN is False."""
+        values = np.asarray(values, dtype=np.float64)
+        return (values >= self.low) & (values <= self.high)
+
+    def on_step(self, values: np.ndarray | pd.Series) -> np.ndarray:
+        """Vectorised: True where a rating is a whole number of steps from `low`."""
+        steps = (np.asarray(values, dtype=np.float64) - self.low) / self.step
+        return np.abs(steps - np.round(steps)) <= 1e-9
+
+    def allowed(self, values: np.ndarray | pd.Series) -> np.ndarray:
+        """Vectorised: the one rule for a rating, used by `validate`, the loaders and the
+        store: in range and on the step."""
+        return self.in_range(values) & self.on_step(values)
 
     def describe(self) -> str:
         return f"{self.low:g} to {self.high:g} in steps of {self.step:g}"
@@ -351,11 +365,10 @@ def _timestamps(cells: pd.Series, file: str) -> pd.Series:
 def _stars(cells: pd.Series, file: str, scale: RatingScale) -> pd.Series:
     """Parse ratings (float32 stars) on `scale`, naming the first bad line."""
     values = _numbers(cells)
-    steps = (values - scale.low) / scale.step
     checks = (
         (values.isna(), "is not a number"),
-        ((values < scale.low) | (values > scale.high), f"is outside {scale.low:.1f} to {scale.high:.1f}"),
-        ((steps - steps.round()).abs() > 1e-9, f"is off the {scale.step:g}-star step"),
+        (pd.Series(~scale.in_range(values), index=values.index), f"is outside {scale.low:.1f} to {scale.high:.1f}"),
+        (pd.Series(~scale.on_step(values), index=values.index), f"is off the {scale.step:g}-star step"),
     )
     for bad, what in checks:
         if bad.any():

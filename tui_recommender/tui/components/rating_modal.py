@@ -14,10 +14,10 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label
 
 from tui_recommender.errors import RatingError
+from tui_recommender.tui.components.checked_input import CheckedInput
 
 if TYPE_CHECKING:
-    from tui_recommender.movielens import RatingScale
-    from tui_recommender.service import Movie
+    from tui_recommender.service import Movie, RatingScale
 
 
 class OnScale(Validator):
@@ -51,26 +51,16 @@ class RatingModal(ModalScreen["float | None"]):
         with Vertical(id="rating-dialog", classes="dialog"):
             yield Label(Content.from_markup("Rate [b]$title[/b]", title=self.movie.title), id="rating-title")
             yield Label(f"{self.scale.describe()}; enter to save, escape to cancel", classes="hint")
-            yield Input(
+            yield CheckedInput(
                 placeholder="e.g. 3.5" if self.scale.half_stars else "e.g. 4",
                 validators=[OnScale(self.scale)],
-                validate_on=["changed", "submitted"],
+                problem_label="#rating-error",
                 id="rating-input",
             )
             yield Label("", id="rating-error", classes="error")
 
-    @on(Input.Changed)
-    def show_problem(self, event: Input.Changed) -> None:
-        result = event.validation_result
-        problem = "" if not event.value or result is None or result.is_valid else result.failure_descriptions[0]
-        self.query_one("#rating-error", Label).update(problem)
-
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:
-        result = event.validation_result
-        if result is not None and not result.is_valid:
-            self.query_one("#rating-error", Label).update(result.failure_descriptions[0])
-            return
         self.dismiss(float(event.value))
 
     def action_cancel(self) -> None:

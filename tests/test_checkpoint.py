@@ -17,8 +17,9 @@ from tests.trained_model import DATASET_NAME, open_service, trained_checkpoint_b
 from tui_recommender import training as training_module
 from tui_recommender.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
 from tui_recommender.errors import CheckpointError
-from tui_recommender.config import CHECKPOINT_NAME
-from tui_recommender.service import SourceKind
+from tui_recommender.config import CHECKPOINT_NAME, Settings
+from tui_recommender.model_source import ModelSource
+from tui_recommender.service import RecommenderService, SourceKind
 from tui_recommender.training import TrainConfig
 
 
@@ -289,7 +290,7 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, stat
     messages = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
-        assert service.model_source.kind == SourceKind.CHECKPOINT
+        assert service.model_source.kind == SourceKind.SHIPPED
         assert any("Skipping fine-tuned state" in m and str(bad) in m for m in messages), messages
         assert quick_startup_training == []
         assert len(service.recommend(1, k=5)) == 5
@@ -302,13 +303,13 @@ def test_bad_state_checkpoint_without_other_candidate_trains_instead(small_data,
     bad.parent.mkdir(parents=True)
     bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), "truncated"))
     messages = []
-    service = open_service(small_data, state_dir, checkpoint=tmp_path / "absent.npz", on_status=messages.append)
+    settings = Settings.resolve(data=small_data, state_dir=state_dir)
+    service = RecommenderService.open(replace(settings, weights_dir=tmp_path / "no-weights"), on_status=messages.append)
     try:
         assert service.model_source.kind == SourceKind.TRAINED
         assert service.model_source.path == bad
         assert quick_startup_training == [DATASET_NAME]
         assert any("Skipping fine-tuned state" in m for m in messages), messages
-        assert any("Skipping checkpoint" in m and "absent.npz" in m for m in messages), messages
         assert len(service.recommend(1, k=5)) == 5
     finally:
         service.close()
@@ -329,7 +330,35 @@ def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_
     messages = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
-        assert service.model_source.kind == SourceKind.CHECKPOINT
+        assert service.model_source.kind == SourceKind.SHIPPED
         assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
     finally:
         service.close()
+
+
+@pytest.mark.parametrize("problem", ["missing", "damaged", "other-data"])
+def test_an_explicit_checkpoint_wins_and_must_be_usable(small_data, state_dir, tmp_path, quick_startup_training, problem):
+    """`--checkpoint` is what the user asked for: it wins over the fine-tuned state, and a
+    missing, damaged or foreign one is an error saying why, never a silent fallback."""
+    ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
+    save_checkpoint(replace(ours, trained_seq=7, applied_seq=7), state_checkpoint(state_dir))
+    explicit = save_checkpoint(ours, tmp_path / "explicit.npz")
+    service = open_service(small_data, state_dir, checkpoint=explicit)
+    try:
+        assert service.model_source == ModelSource(SourceKind.CHECKPOINT, explicit)
+        assert service.model.applied_seq == 0  # not the state's 7
+    finally:
+        service.close()
+    if problem == "missing":
+        explicit.unlink()
+        why = f"checkpoint {explicit} does not exist"
+    elif problem == "damaged":
+        explicit.write_bytes(damaged_copy(explicit.read_bytes(), "truncated"))
+        why = f"checkpoint {explicit} is corrupt or truncated"
+    else:
+        save_checkpoint(replace(ours, fingerprint="0" * 64, dataset="ml-100k"), explicit)
+        why = f"checkpoint {explicit} was trained on other data ('ml-100k', not this {DATASET_NAME})"
+    with pytest.raises(CheckpointError) as error:
+        open_service(small_data, state_dir, checkpoint=explicit)
+    assert str(error.value).startswith(why)
+    assert quick_startup_training == []

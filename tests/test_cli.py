@@ -307,12 +307,21 @@ def test_epochs_must_be_positive(capsys, small_data, state_dir):
 # ---- fallbacks and offline -------------------------------------------------------------
 
 
-def test_corrupt_checkpoint_falls_back_with_a_message(capsys, small_data, state_dir, tmp_path, monkeypatch):
-    real = training_module.train_checkpoint
-    monkeypatch.setattr(training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
+def test_corrupt_explicit_checkpoint_exits_2_with_why(capsys, small_data, state_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(training_module, "train_checkpoint", pytest.fail)  # never trains instead
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
     code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(corrupt), "--user", "1", "-k", "3", "--json")
+    assert_one_line_error(code, out, err, str(corrupt), "corrupt or truncated")
+
+
+def test_corrupt_state_checkpoint_falls_back_with_a_message(capsys, small_data, state_dir, tmp_path, monkeypatch):
+    real = training_module.train_checkpoint
+    monkeypatch.setattr(training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
+    corrupt = state_dir / DATASET_NAME / "model.npz"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
+    code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--user", "1", "-k", "3", "--json")
     assert code == 0, err
     assert len(json.loads(out)) == 3
     assert "Traceback" not in err

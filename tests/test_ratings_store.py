@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tui_recommender.errors import DataError, RatingError
+from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS
 from tui_recommender.ratings_store import (
     MARK_COLUMNS,
@@ -120,10 +120,10 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         RatingsStore(path)
 
 
-def test_garbage_file_is_a_data_error(tmp_path: Path) -> None:
+def test_garbage_file_is_a_damaged_database(tmp_path: Path) -> None:
     path = tmp_path / "ratings.sqlite3"
     path.write_bytes(b"this is not a database, just some text " * 100)
-    with pytest.raises(DataError, match=re.escape(str(path))):
+    with pytest.raises(RatingsDatabaseError, match=re.escape(str(path)) + " is damaged .*ratings export"):
         RatingsStore(path)
 
 
@@ -249,7 +249,7 @@ def test_concurrent_ratings_from_many_threads_all_land(store: RatingsStore) -> N
         try:
             start.wait()
             for movie in range(per_thread):
-                seqs.append(store.put(user, movie, 0.5 + movie % 10 * 0.5))
+                seqs.append(store.put(user, movie + 1, 0.5 + movie % 10 * 0.5))
         except BaseException as err:  # surfaced below: a thread's exception is otherwise lost
             errors.append(err)
 
@@ -262,7 +262,7 @@ def test_concurrent_ratings_from_many_threads_all_land(store: RatingsStore) -> N
     assert errors == []
     assert sorted(seqs) == list(range(1, threads * per_thread + 1))
     assert current(store) == {
-        (user, movie): 0.5 + movie % 10 * 0.5
+        (user, movie + 1): 0.5 + movie % 10 * 0.5
         for user in range(1, threads + 1)
         for movie in range(per_thread)
     }

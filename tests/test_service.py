@@ -310,7 +310,7 @@ def assert_final_is_propagated_ego(service, ck, recs_of_user_1) -> None:
 
 
 def test_save_then_reopen_loads_the_fine_tuned_state(service, small_data, state_dir):
-    assert service.model_source.kind == SourceKind.CHECKPOINT
+    assert service.model_source.kind == SourceKind.SHIPPED
     new_user = service.create_user()
     for movie in movies_with(service, "Comedy")[:3]:
         service.rate(new_user, movie, 4.5)
@@ -344,7 +344,7 @@ def test_stored_ratings_are_merged_on_reopen_without_a_saved_checkpoint(service,
 
     again = reopen(small_data, state_dir)
     try:
-        assert again.model_source.kind == SourceKind.CHECKPOINT
+        assert again.model_source.kind == SourceKind.SHIPPED
         assert {r.movie.movie_id: r.rating for r in again.user_ratings(1)}[movie] == 5.0
         assert movie not in rec_ids(again.recommend(1, k=ALL))
         assert again.user_exists(new_user)

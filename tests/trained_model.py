@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from tests.synthetic import write_movielens
@@ -42,13 +43,25 @@ def write_trained_checkpoint(path: Path) -> Path:
     return path
 
 
+def shipped_settings(data: Path, state_dir: Path):
+    """`Settings` for `data` and `state_dir` whose shipped weights (written next to the
+    state dir) are the shared trained checkpoint: the automatic start, no `--checkpoint`."""
+    from tui_recommender.config import Settings
+
+    weights = state_dir.parent / "weights"
+    write_trained_checkpoint(weights / f"{DATASET_NAME}.npz")
+    return replace(Settings.resolve(data=data, state_dir=state_dir), weights_dir=weights)
+
+
 def open_service(data: Path, state_dir: Path, checkpoint: Path | None = None, on_status=None):
-    """A `RecommenderService` on `data` with state in `state_dir`, starting from
-    `checkpoint` (default: the shared trained one, written next to the state dir)."""
+    """A `RecommenderService` on `data` with state in `state_dir`, starting from the explicit
+    `checkpoint` if given, else as the app does (fine-tuned state, then the shipped weights,
+    which are the shared trained checkpoint)."""
     from tui_recommender.config import Settings
     from tui_recommender.service import RecommenderService
 
     if checkpoint is None:
-        checkpoint = write_trained_checkpoint(state_dir.parent / "start.npz")
-    settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
+        settings = shipped_settings(data, state_dir)
+    else:
+        settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
     return RecommenderService.open(settings, on_status=on_status)

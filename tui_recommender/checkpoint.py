@@ -19,6 +19,7 @@ import numpy as np
 
 from tui_recommender.errors import CheckpointError
 from tui_recommender.ids import MAX_ID, MIN_ID, valid_id_mask
+from tui_recommender.private_files import make_private_dir
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
@@ -78,7 +79,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
     Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
     full disk; the file that was there before is then left as it was."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
         raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None

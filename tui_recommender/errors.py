@@ -36,3 +36,8 @@ class RatingError(UserError):
 
 class InvalidIdError(UserError):
     """A user or movie id that is not a whole number in the valid range (see `ids`)."""
+
+
+class RatingsDatabaseError(UserError):
+    """The ratings database cannot be read or written (damaged, read-only, disk full); the
+    message says what was not saved and, for a damaged one, how to recover."""

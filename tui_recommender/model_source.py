@@ -1,6 +1,6 @@
-"""Where the live model starts from: the fine-tuned state > the `--checkpoint` given >
-the shipped weights > a model trained now. A candidate that is damaged or was trained on
-other data is skipped with a warning."""
+"""Where the live model starts from: the `--checkpoint` given (it must be usable: the user
+asked for it) > the fine-tuned state > the shipped weights > a model trained now. An
+automatic candidate that is damaged or was trained on other data is skipped with a warning."""
 
 from __future__ import annotations
 
@@ -43,25 +43,40 @@ class ModelSource:
 def find_checkpoint(
     settings: Settings, data: MovieLensData, warn: Callable[[str], None]
 ) -> tuple[Checkpoint, ModelSource] | None:
-    """The first usable candidate for `data`, or None."""
+    """The checkpoint asked for with `--checkpoint`, which must be usable (else a
+    `CheckpointError` says why); without one, the first usable automatic candidate (the
+    fine-tuned state, then the shipped weights), skipping bad ones with a warning; or None."""
+    if settings.checkpoint is not None:
+        checkpoint = load_checkpoint(settings.checkpoint)
+        problem = _foreign(checkpoint, data)
+        if problem is not None:
+            raise CheckpointError(f"checkpoint {settings.checkpoint} {problem}")
+        return checkpoint, ModelSource(SourceKind.CHECKPOINT, settings.checkpoint)
     candidates = [
         (settings.state_checkpoint(data.name), SourceKind.STATE),
-        (settings.checkpoint, SourceKind.CHECKPOINT),
         (settings.shipped_weights(data.name), SourceKind.SHIPPED),
     ]
     for path, kind in candidates:
-        if path is None or (kind != SourceKind.CHECKPOINT and not path.exists()):
+        if not path.exists():
             continue
         try:
             checkpoint = load_checkpoint(path)
         except CheckpointError as error:
             warn(f"Skipping {kind}: {error}")
             continue
-        if checkpoint.fingerprint != data.fingerprint or not np.array_equal(checkpoint.item_ids, data.movies.index.to_numpy()):
-            warn(f"Skipping {kind} {path}: it was trained on other data")
+        problem = _foreign(checkpoint, data)
+        if problem is not None:
+            warn(f"Skipping {kind} {path}: it {problem}")
             continue
         return checkpoint, ModelSource(kind, path)
     return None
+
+
+def _foreign(checkpoint: Checkpoint, data: MovieLensData) -> str | None:
+    """Why `checkpoint` does not fit `data` ("was trained on other data ..."), or None."""
+    if checkpoint.fingerprint == data.fingerprint and np.array_equal(checkpoint.item_ids, data.movies.index.to_numpy()):
+        return None
+    return f"was trained on other data ({checkpoint.dataset!r:.40}, not this {data.name})"
 
 
 def open_checkpoint(

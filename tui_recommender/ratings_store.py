@@ -17,10 +17,12 @@ import csv
 import io
 import json
 import operator
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, TextIO
@@ -28,8 +30,11 @@ from typing import Literal, TextIO
 import numpy as np
 import pandas as pd
 
-from tui_recommender.errors import DataError, RatingError
-from tui_recommender.movielens import RatingScale
+from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
+from tui_recommender.ids import MAX_ID, MIN_ID, parse_id, valid_id_mask
+from tui_recommender.movielens import TIMESTAMP_LIMIT, RatingScale
+from tui_recommender.private_files import make_private_database, make_private_dir
+from tui_recommender.store_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
 
 SCHEMA_VERSION = 2  # 2: the marks table
 MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
@@ -73,42 +78,60 @@ class RatingsStore:
     """The event log in one SQLite file. One connection, serialised by a lock, so any
     method may be called from any thread; every write is one durable transaction."""
 
-    def __init__(self, path: Path) -> None:
-        """Open (creating it and its parent folders if needed) the database at `path`."""
+    def __init__(self, path: Path, on_warning: Callable[[str], None] | None = None) -> None:
+        """Open the database at `path`, creating it (0600, in 0700 folders) if needed. One
+        the app may not write opens read-only (`read_only`: reads work, writes raise); a
+        0-byte file starts anew. Both tell `on_warning` why."""
         self.path = path
         self._lock = threading.Lock()
+        warn = on_warning or (lambda _text: None)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
-            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        except (OSError, sqlite3.Error) as err:
-            raise DataError(f"cannot open the ratings database {path}: {err}") from None
+            empty = path.is_file() and path.stat().st_size == 0 and not _holds_wal(path)
+            self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+            if not self.read_only:
+                make_private_dir(path.parent)
+                make_private_database(path)
+            self._conn = self._connect()
+        except OSError as err:
+            raise RatingsDatabaseError(f"cannot open the ratings database {path}: {err.strerror or err}") from None
+        except sqlite3.Error as err:
+            raise database_error(err, path) from None
         try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
+            if not self.read_only:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = FULL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
+            if version < SCHEMA_VERSION and not self.read_only:
                 self._conn.executescript(_SCHEMA)
         except sqlite3.Error as err:
             self._conn.close()
-            raise DataError(f"{path} is not a usable ratings database: {err}") from None
+            raise database_error(err, path) from None
         if version > SCHEMA_VERSION:
             self._conn.close()
             raise DataError(
                 f"the ratings database {path} has schema version {version}; this version"
                 f" of tui-recommender reads up to {SCHEMA_VERSION}"
             )
+        if empty:
+            warn(
+                f"the ratings database {path} was an empty (0-byte) file and starts anew with no"
+                " ratings; if it held ratings, restore a backup with `tui-recommender ratings import`"
+            )
+        if self.read_only:
+            warn(f"the ratings database {path} is read-only: recommendations work, new ratings cannot be saved")
 
     def put(self, user_id: int, movie_id: int, rating: float, timestamp: int | None = None) -> int:
         """Store `rating` (stars) durably; `timestamp` in seconds, now by default.
         Returns the event's seq. Raises `RatingError` outside 0.5-5 stars."""
-        user, movie = operator.index(user_id), operator.index(movie_id)
-        return self._append([(user, movie, _check_rating(rating), _stamp(timestamp))])
+        user, movie = parse_id(user_id, "user ID"), parse_id(movie_id, "movie ID")
+        with self._guard(f"the rating of movie {movie} by user {user}"):
+            return self._append([(user, movie, _check_rating(rating), _stamp(timestamp))])
 
     def remove(self, user_id: int, movie_id: int) -> int:
         """Record durably that the user's rating of the movie is gone; returns the seq."""
-        user, movie = operator.index(user_id), operator.index(movie_id)
-        return self._append([(user, movie, None, _stamp(None))])
+        user, movie = parse_id(user_id, "user ID"), parse_id(movie_id, "movie ID")
+        with self._guard(f"the removal of user {user}'s rating of movie {movie}"):
+            return self._append([(user, movie, None, _stamp(None))])
 
     def put_many(self, ratings: pd.DataFrame, marks: pd.DataFrame | None = None) -> int:
         """Store every row of `ratings` (columns userId, movieId, rating in stars, timestamp
@@ -116,13 +139,19 @@ class RatingsStore:
         nothing. Returns the last rating seq."""
         for value in ratings["rating"].unique().tolist():
             _check_rating(value)
+        if not valid_id_mask(ratings[["userId", "movieId"]].to_numpy()).all():
+            raise InvalidIdError(f"a user or movie id is outside {MIN_ID} to {MAX_ID}")
+        for value in ratings["timestamp"].agg(["min", "max"]).tolist() if len(ratings) else ():
+            _stamp(value)
         rows = zip(
             ratings["userId"].astype(np.int64).tolist(),
             ratings["movieId"].astype(np.int64).tolist(),
             ratings["rating"].astype(float).tolist(),
             ratings["timestamp"].astype(np.int64).tolist(),
         )
-        return self._append(rows, _mark_rows(marks) if marks is not None else [])
+        n_marks = 0 if marks is None else len(marks)
+        with self._guard(f"none of the {len(ratings)} ratings" + (f" and {n_marks} list marks" if n_marks else "")):
+            return self._append(rows, _mark_rows(marks) if marks is not None else [])
 
     def mark(self, user_id: int, movie_id: int, list_name: str, added: bool) -> None:
         """Durably put the movie on the user's `list_name` (one of `LISTS`) or take it off."""
@@ -130,21 +159,22 @@ class RatingsStore:
 
     def put_marks(self, marks: pd.DataFrame) -> None:
         """Store every row of `marks` (columns as `MARK_COLUMNS`) in one transaction."""
-        self._append([], _mark_rows(marks))
+        with self._guard(f"none of the {len(marks)} list marks"):
+            self._append([], _mark_rows(marks))
 
     def marks(self, user_id: int | None = None) -> pd.DataFrame:
         """The movies on each user's lists now (the last mark per user, movie and list,
         when it added), oldest first, of `user_id` only if given: columns userId, movieId
         (int64), list (str), timestamp (int64 seconds)."""
         where, args = ("WHERE user_id = ?", (user_id,)) if user_id is not None else ("", ())
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._conn.execute(
-                "SELECT user_id, movie_id, list, timestamp FROM marks WHERE seq IN"
+                f"SELECT seq, user_id, movie_id, list, timestamp, {VALID_MARK} FROM marks WHERE seq IN"
                 f" (SELECT max(seq) FROM marks {where} GROUP BY user_id, movie_id, list) AND added = 1"
                 " ORDER BY seq",
                 args,
             ).fetchall()
-        user, movie, name, stamp = zip(*rows) if rows else ((), (), (), ())
+        _seq, user, movie, name, stamp = zip(*self._checked(rows, "mark")) if rows else ((), (), (), (), ())
         return pd.DataFrame(
             {
                 "userId": np.array(user, dtype=np.int64),
@@ -156,47 +186,59 @@ class RatingsStore:
 
     def add_user(self, user_id: int) -> None:
         """Register a profile durably, even before it has any rating (no-op if known)."""
-        with self._lock, self._conn:
+        with self._guard(f"profile {user_id}"), self._lock, self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute(
                 "INSERT OR IGNORE INTO users (user_id, created) VALUES (?, ?)",
-                (operator.index(user_id), _stamp(None)),
+                (parse_id(user_id, "user ID"), _stamp(None)),
             )
 
     def users(self) -> set[int]:
         """Every registered profile and every user with at least one event or mark."""
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._conn.execute(
-                "SELECT user_id FROM users UNION SELECT user_id FROM events UNION SELECT user_id FROM marks"
+                f"SELECT user_id, {VALID_USER} FROM users UNION SELECT user_id, {VALID_USER} FROM events"
+                f" UNION SELECT user_id, {VALID_USER} FROM marks"
             ).fetchall()
+        for user, valid in rows:
+            if not valid:
+                raise damaged(self.path, f"it lists user {user!r:.40}")
         return {row[0] for row in rows}
 
     def events(self, after_seq: int = 0) -> pd.DataFrame:
         """Events with seq > `after_seq`, in seq order: columns seq, userId, movieId
         (int64), rating (float32 stars, NaN = removed), timestamp (int64 seconds)."""
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+                f"SELECT {_EVENT_COLUMNS}, {VALID_EVENT} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
             ).fetchall()
-        return _event_frame(rows)
+        return _event_frame(self._checked(rows))
 
-    def latest(self) -> pd.DataFrame:
-        """The last event per (user, movie), in seq order; columns as `events`."""
-        with self._lock:
+    def latest(self, readable_only: bool = False) -> pd.DataFrame:
+        """The last event per (user, movie), in seq order; columns as `events`. With
+        `readable_only`, events of a damaged database that are not valid are left out
+        (see `damaged_events`) instead of raising."""
+        valid = VALID_EVENT if readable_only else "1"
+        with self._lock, self._guard():
             rows = self._conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN"
-                " (SELECT max(seq) FROM events GROUP BY user_id, movie_id) ORDER BY seq"
+                f"SELECT {_EVENT_COLUMNS}, {VALID_EVENT} FROM events WHERE {valid} AND seq IN"
+                f" (SELECT max(seq) FROM events WHERE {valid} GROUP BY user_id, movie_id) ORDER BY seq"
             ).fetchall()
-        return _event_frame(rows)
+        return _event_frame(self._checked(rows))
+
+    def damaged_events(self) -> int:
+        """How many stored events are not valid (written by another program or a bad disk)."""
+        with self._lock, self._guard():
+            return self._conn.execute(f"SELECT count(*) FROM events WHERE NOT ({VALID_EVENT})").fetchone()[0]
 
     def count_after(self, seq: int) -> int:
         """How many events have a seq above `seq`."""
-        with self._lock:
+        with self._lock, self._guard():
             return self._conn.execute("SELECT count(*) FROM events WHERE seq > ?", (seq,)).fetchone()[0]
 
     def last_seq(self) -> int:
         """The highest seq written so far, 0 for an empty store."""
-        with self._lock:
+        with self._lock, self._guard():
             return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
     def close(self) -> None:
@@ -213,6 +255,42 @@ class RatingsStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
+        if not self.read_only:
+            return sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA user_version")  # a missing -shm shows only at the first read
+            return conn
+        except sqlite3.OperationalError:
+            if _holds_wal(self.path):
+                raise RatingsDatabaseError(
+                    f"the ratings database {self.path} is read-only and its -wal file holds ratings"
+                    " not yet merged into it: make its folder writable"
+                ) from None
+            # A read-only folder, where SQLite cannot create the -shm file: read the file as it is.
+            return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+
+    @contextmanager
+    def _guard(self, unsaved: str | None = None) -> Iterator[None]:
+        """SQLite failures inside become a `RatingsDatabaseError` saying that `unsaved` (what
+        a write was storing; None for a read) was not saved."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise database_error(err, self.path, unsaved) from None
+
+    def _checked(self, rows: list[tuple], kind: str = "event") -> list[tuple]:
+        """Rows (seq first) without their trailing validity flag; `damaged` at the first
+        invalid one."""
+        for row in rows:
+            if not row[-1]:
+                fields = ", ".join(f"{value!r:.40}" for value in row[1:-1])
+                raise damaged(self.path, f"{kind} {row[0]} holds ({fields})")
+        return [row[:-1] for row in rows]
 
     def _append(
         self,
@@ -235,6 +313,12 @@ class RatingsStore:
             return cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
 
+def _holds_wal(path: Path) -> bool:
+    """Whether the database at `path` has a non-empty -wal file (ratings not yet merged)."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
 def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """`base` (dataset ratings: userId, movieId, rating, timestamp) with stored `events`
     applied. `events` must be in seq order (as `events()` and `latest()` return them): the
@@ -254,7 +338,7 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
     userId, movieId, rating, timestamp, list: a rating row has an empty list, a list row
     (`WATCHLIST`, `NOT_INTERESTED`) no rating (JSON: the key is left out). Returns the
     number of ratings written."""
-    latest = store.latest()
+    latest = store.latest(readable_only=True)
     ratings = latest.loc[latest["rating"].notna(), list(RATING_COLUMNS)]
     marks = store.marks()[["userId", "movieId", "timestamp", "list"]]
     if fmt == "csv":
@@ -336,7 +420,13 @@ def _mark_rows(marks: pd.DataFrame) -> list[tuple[int, int, str, int, int]]:
 
 
 def _stamp(timestamp: int | None) -> int:
-    return int(time.time()) if timestamp is None else operator.index(timestamp)
+    """`timestamp` (seconds) checked to fit SQLite's integers, or now."""
+    if timestamp is None:
+        return int(time.time())
+    value = operator.index(timestamp)
+    if not 0 <= value < TIMESTAMP_LIMIT:
+        raise DataError(f"timestamp {value!r:.40} is outside 0 to {TIMESTAMP_LIMIT - 1} seconds")
+    return value
 
 
 def _event_frame(rows: list[tuple[int, int, int, float | None, int]]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import pandas as pd
 from tui_recommender.catalogue import Catalogue, Movie
 from tui_recommender.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.config import Settings
-from tui_recommender.errors import UserError
+from tui_recommender.errors import CheckpointError, UserError
 from tui_recommender.graph import POSITIVE_THRESHOLD
 from tui_recommender.ids import parse_id
 from tui_recommender.imports import ImportPlan, MovieMatcher, read_import
@@ -135,7 +135,7 @@ class RecommenderService:
         report = on_status or (lambda _text: None)
         warn = on_warning or report
         data = load_data(settings, warn, report)
-        store = RatingsStore(settings.ratings_db(data.name))
+        store = RatingsStore(settings.ratings_db(data.name), on_warning=warn)
         checkpoint, source = open_checkpoint(
             settings, data, lambda: (merge_ratings(data.ratings, store.events()), store.last_seq()), warn, on_epoch
         )
@@ -301,8 +301,12 @@ class RecommenderService:
         self.model.prepare()
 
     def save(self) -> Path:
-        """Write the fine-tuned checkpoint atomically to the state dir; returns its path."""
-        return self.model.save(self.settings.state_checkpoint(self.dataset_name))
+        """Write the fine-tuned checkpoint atomically to the state dir; returns its path.
+        A failed save (e.g. a full disk) is a `CheckpointError` saying what is safe."""
+        try:
+            return self.model.save(self.settings.state_checkpoint(self.dataset_name))
+        except CheckpointError as error:
+            raise CheckpointError(f"{error}; every rating is stored, and the model catches up on them at the next start") from None
 
     def close(self) -> None:
         self.store.close()
@@ -348,7 +352,7 @@ def train_model(
     from tui_recommender.training import TrainConfig, train_checkpoint
 
     data = load_data(settings, on_warning)
-    with RatingsStore(settings.ratings_db(data.name)) as store:
+    with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
         ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
     config = TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig()
     checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
@@ -377,7 +381,10 @@ def export_ratings(
     from tui_recommender.ratings_store import export_ratings as export_from
 
     data = load_data(settings, on_warning)
-    with RatingsStore(settings.ratings_db(data.name)) as store:
+    with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
+        damaged = store.damaged_events()
+        if damaged and on_warning is not None:
+            on_warning(f"{store.path} is damaged: {damaged} stored events could not be read and are left out")
         return export_from(store, out, fmt)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ async def test_quit_saves_and_the_next_run_reloads(settings: Settings, state_dir
     assert app.saved_path is not None and app.saved_path.is_file()
     assert app.saved_path.is_relative_to(state_dir)
 
-    again = RecommenderApp(settings)
+    again = RecommenderApp(replace(settings, checkpoint=None))  # without --checkpoint, the saved state wins
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)  # also learns whatever the cancelled update had not
         assert again.service is not None
@@ -121,7 +122,7 @@ async def test_closed_terminal_saves_and_leaves_at_once(app: RecommenderApp, mon
         assert exits == [0]
         assert app.service is not None
         path = app.settings.dataset_state_dir(app.service.dataset_name)
-        again = RecommenderApp(app.settings)
+        again = RecommenderApp(replace(app.settings, checkpoint=None))  # the saved state, not --checkpoint
         app.exit()
     assert any(path.glob("*.npz"))
     async with again.run_test(size=SIZE) as pilot:

@@ -229,7 +229,8 @@ def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(cap
     path.write_text(letterboxd_rows(small_data, 5))
     code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", "--dry-run", str(path))
     assert code == 0, err
-    assert out.splitlines()[0] == "ratings.csv (Letterboxd ratings): would import (dry run, nothing stored) 5 ratings for user 500"
+    assert out.splitlines()[0] == "ratings.csv (Letterboxd ratings): would import 5 ratings for user 500"
+    assert out.splitlines()[-1] == "dry run: nothing stored"
     assert "line 7: Not In The Data (1999): not in the dataset" in out
     assert store_events(state_dir)[0].empty
     code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", str(path))

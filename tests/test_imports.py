@@ -213,7 +213,7 @@ def test_report_counts_imported_skipped_and_lists_unmatched(real, with_links) ->
     assert lines[0] == "imdb_ratings.csv (IMDb ratings): imported 6 ratings for user 611"
     assert lines[1] == "skipped 3 (not films or not rated): 2 TV Series, 1 TV Episode"
     assert lines[2:] == ["unmatched 1:", "  line 10: Oppenheimer (2023): not in the dataset"]
-    assert "dry run" in report_lines(plan, stored=False)[0]
+    assert report_lines(plan, stored=False)[0].endswith("would import 6 ratings for user 611")
 
 
 # ---- properties ----------------------------------------------------------------------------

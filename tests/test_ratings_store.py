@@ -20,12 +20,11 @@ import pandas as pd
 import pytest
 
 from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
+from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS
 from tui_recommender.ratings_store import (
     MARK_COLUMNS,
-    NOT_INTERESTED,
     SCHEMA_VERSION,
-    WATCHLIST,
     RatingsStore,
     export_ratings,
     merge_ratings,

@@ -246,6 +246,8 @@ def _cmd_ratings(args, settings: Settings) -> int:
     finally:
         service.close()
     print("\n".join(report_lines(plan, stored=not args.dry_run)))
+    if args.dry_run:
+        print("dry run: nothing stored")
     if not args.dry_run and update.n_ratings:
         print(f"model updated in {update.seconds:.2f} s ({update.n_ratings} ratings) and saved to {saved}")
     return 0

@@ -197,7 +197,7 @@ def report_lines(plan: ImportPlan, stored: bool) -> list[str]:
     n = len(plan.ratings)
     users = plan.users
     who = f" for user {users[0]}" if len(users) == 1 else f" for {len(users)} users" if users else ""
-    verb = "imported" if stored else "would import (dry run, nothing stored)"
+    verb = "imported" if stored else "would import"
     listed = f" and {len(plan.marks)} watchlist/not-interested entries" if len(plan.marks) else ""
     lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{listed}{who}"]
     if plan.skipped:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
 from tui_recommender.ids import MAX_ID, MIN_ID, parse_id, valid_id_mask
+from tui_recommender.lists import LISTS
 from tui_recommender.movielens import TIMESTAMP_LIMIT, RatingScale
 from tui_recommender.private_files import make_private_database, make_private_dir
 from tui_recommender.store_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
@@ -40,9 +41,6 @@ SCHEMA_VERSION = 2  # 2: the marks table
 MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
 MAX_RATING = 5.0
 RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
-WATCHLIST = "watchlist"
-NOT_INTERESTED = "not interested"
-LISTS = (WATCHLIST, NOT_INTERESTED)
 MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
 
 _SCHEMA = f"""
@@ -336,7 +334,7 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
     """Write the store's current ratings (removals left out), then the movies on each
     user's lists, to `out` as CSV with a header or as a JSON list of objects. Columns
     userId, movieId, rating, timestamp, list: a rating row has an empty list, a list row
-    (`WATCHLIST`, `NOT_INTERESTED`) no rating (JSON: the key is left out). Returns the
+    (`lists.WATCHLIST`, `lists.NOT_INTERESTED`) no rating (JSON: the key is left out). Returns the
     number of ratings written."""
     latest = store.latest(readable_only=True)
     ratings = latest.loc[latest["rating"].notna(), list(RATING_COLUMNS)]

@@ -35,7 +35,8 @@ from tui_recommender.live_model import LiveModel, UpdateReport, most_similar, us
 from tui_recommender.model_source import ModelSource, SourceKind, open_checkpoint
 from tui_recommender.movielens import MovieLensData, RatingScale, load_dataset, load_links
 from tui_recommender.ratings_store import MARK_COLUMNS, RatingsStore, merge_ratings
-from tui_recommender.user_lists import LISTS, NOT_INTERESTED, WATCHLIST, UserLists
+from tui_recommender.lists import LISTS, NOT_INTERESTED, WATCHLIST
+from tui_recommender.user_lists import UserLists
 from tui_recommender.user_ratings import UserRatings, liked_movies
 
 if TYPE_CHECKING:

@@ -10,9 +10,8 @@ import time
 
 import pandas as pd
 
-from tui_recommender.ratings_store import LISTS, MARK_COLUMNS, NOT_INTERESTED, WATCHLIST, RatingsStore
-
-__all__ = ["LISTS", "NOT_INTERESTED", "WATCHLIST", "UserLists"]
+from tui_recommender.lists import NOT_INTERESTED
+from tui_recommender.ratings_store import MARK_COLUMNS, RatingsStore
 
 
 class UserLists:

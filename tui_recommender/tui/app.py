@@ -47,6 +47,7 @@ from tui_recommender.tui.components.new_profile_modal import NewProfileModal
 from tui_recommender.tui.components.rating_modal import RatingModal
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
+from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS, ImportsAndLists
 from tui_recommender.tui.messages import (
     FineTuneProgress,
     HistoryFailed,
@@ -89,7 +90,7 @@ class OpeningAbandoned(Exception):
     """Raised from the opening worker's status callback to stop loading when the app quits."""
 
 
-class RecommenderApp(App[None]):
+class RecommenderApp(ImportsAndLists, App[None]):
     TITLE = "tui-recommender"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {RecommenderCommands}
@@ -98,6 +99,7 @@ class RecommenderApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit-now", tooltip="Save and quit, even while typing"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c", tooltip="Save and quit, even while typing"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
+        *IMPORT_AND_LIST_BINDINGS,
     ]
 
     status_text: reactive[str] = reactive("Starting…")

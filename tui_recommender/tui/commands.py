@@ -12,6 +12,8 @@ from tui_recommender.tui.components.main_screen import MainScreen
 APP_COMMANDS = (
     ("Search movies", "Search every movie by title and rate it", "search"),
     ("My ratings", "Show, change or remove your ratings", "history"),
+    ("Import ratings…", "From IMDb, Letterboxd or an export of this app (ctrl+o)", "import_ratings"),
+    ("Watchlist and not interested", "Your lists: rate, move or take movies off (l)", "lists"),
     ("Switch user", "Choose another user ID or a new profile", "switch_user"),
     ("Keys", "Show every key binding", "help"),
     ("Save model", "Write the fine-tuned model to the state dir now", "save_now"),

@@ -17,7 +17,16 @@ if TYPE_CHECKING:
 
     from textual.message_pump import MessagePump
 
-    from tui_recommender.service import Movie, Recommendation, RecommenderService, UpdateReport, UserRating, UserSummary
+    from tui_recommender.service import (
+        ImportPlan,
+        ListedMovie,
+        Movie,
+        Recommendation,
+        RecommenderService,
+        UpdateReport,
+        UserRating,
+        UserSummary,
+    )
 
 
 class ServiceOpened(Message):
@@ -218,3 +227,95 @@ class ModelSaved(Message):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+
+
+class ListChangeRequested(Message):
+    """Put `movie` on the user's `list_name` or take it off, whichever it is not (a toggle)."""
+
+    def __init__(self, movie: Movie, list_name: str) -> None:
+        super().__init__()
+        self.movie = movie
+        self.list_name = list_name
+
+
+class ListRemovalRequested(Message):
+    """Take `movie` off the user's `list_name`."""
+
+    def __init__(self, movie: Movie, list_name: str) -> None:
+        super().__init__()
+        self.movie = movie
+        self.list_name = list_name
+
+
+class ListChanged(Message, bubble=False):
+    """`movie` went on (`added`) or off the user's `list_name`, durably."""
+
+    def __init__(self, movie: Movie, list_name: str, added: bool) -> None:
+        super().__init__()
+        self.movie = movie
+        self.list_name = list_name
+        self.added = added
+
+
+class ListsRequested(Message):
+    """Load the user's watchlist and "not interested" list."""
+
+    def __init__(self, requester: MessagePump) -> None:
+        super().__init__()
+        self.requester = requester
+
+
+class ListsLoaded(Message):
+    """`lists`: list name -> its movies, newest first."""
+
+    def __init__(self, lists: dict[str, list[ListedMovie]]) -> None:
+        super().__init__()
+        self.lists = lists
+
+
+class ListsFailed(Message):
+    pass
+
+
+class ImportFileChosen(Message):
+    """Read the ratings file at `path` (as typed) and report what importing it would do."""
+
+    def __init__(self, path: str, requester: MessagePump) -> None:
+        super().__init__()
+        self.path = path
+        self.requester = requester
+
+
+class ImportPlanned(Message):
+    """`plan` read from the file, not stored; `lines`: its report."""
+
+    def __init__(self, plan: ImportPlan, lines: list[str]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.lines = lines
+
+
+class ImportFailed(Message):
+    """The file could not be read or matched; `error` says why (one line)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class ImportConfirmed(Message):
+    """Store `plan` (all or nothing), then learn it in one update."""
+
+    def __init__(self, plan: ImportPlan, requester: MessagePump) -> None:
+        super().__init__()
+        self.plan = plan
+        self.requester = requester
+
+
+class RatingsImported(Message, bubble=False):
+    """`plan` is stored (`lines`: its report); the model update that learns it follows."""
+
+    def __init__(self, plan: ImportPlan, lines: list[str]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.lines = lines

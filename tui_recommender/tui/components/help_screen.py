@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui_recommender.tui.components.history_screen import HistoryScreen
+from tui_recommender.tui.components.lists_screen import ListsScreen
 from tui_recommender.tui.components.main_screen import MainScreen
 from tui_recommender.tui.components.movie_table import MovieTable
 from tui_recommender.tui.components.search_screen import SearchScreen
@@ -35,6 +36,7 @@ class HelpScreen(ModalScreen[None]):
             ("Any movie list: recommendations, search, history", MovieTable.BINDINGS),
             ("Search", SearchScreen.BINDINGS),
             ("History", HistoryScreen.BINDINGS),
+            ("Watchlist and not interested", ListsScreen.BINDINGS),
         ]
 
     def compose(self) -> ComposeResult:

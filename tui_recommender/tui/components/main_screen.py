@@ -16,7 +16,9 @@ from textual.widgets import DataTable, Footer, Label, SelectionList
 from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable
 from tui_recommender.tui.components.status_bar import StatusBar
+from tui_recommender.lists import NOT_INTERESTED
 from tui_recommender.tui.messages import (
+    ListChanged,
     ModelUpdated,
     RatingRemoved,
     RatingStored,
@@ -54,6 +56,7 @@ class MainScreen(Screen[None]):
         Binding("m", "more", "More", id="more", tooltip="Show the next page of recommendations"),
         Binding("slash", "app.search", "Search", id="search", tooltip="Search all movies by title"),
         Binding("h", "app.history", "History", id="history", tooltip="Your ratings: change or remove them"),
+        Binding("l", "app.lists", "Lists", show=False, id="lists", tooltip="Your watchlist and not-interested movies"),
         Binding("a", "all_genres", "All genres", show=False, id="all-genres", tooltip="Select every genre"),
         Binding("n", "no_genres", "No genres", show=False, id="no-genres", tooltip="Clear the genre filter (all genres)"),
         Binding("g", "toggle_focus", "Genres/list", show=False, id="toggle-focus", tooltip="Jump between the genres and the list"),
@@ -185,6 +188,15 @@ class MainScreen(Screen[None]):
         if movie_id in self._rated_here:
             self._rated_here.discard(movie_id)
             self.table.show_rating(movie_id, None)
+
+    def on_list_changed(self, message: ListChanged) -> None:
+        if message.list_name != NOT_INTERESTED:
+            return
+        if message.added:  # gone for good, at once
+            self._recommendations.pop(message.movie.movie_id, None)
+            self.table.remove_movie(message.movie.movie_id)
+        else:
+            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
 
     def on_model_updated(self, message: ModelUpdated) -> None:
         # After each rating: no flashing loading indicator, and as many rows as before.

@@ -9,7 +9,8 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui_recommender.tui.messages import RatingPromptRequested, RatingRequested
+from tui_recommender.tui.messages import ListChangeRequested, RatingPromptRequested, RatingRequested
+from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
 
 if TYPE_CHECKING:
     from tui_recommender.service import Movie
@@ -54,6 +55,10 @@ def _rating_bindings() -> list[Binding]:
     bindings.append(
         Binding("r", "rate_prompt", "Rate…", id="rate-prompt", tooltip="Type any rating on the scale")
     )
+    bindings += [
+        Binding("w", f"toggle_list('{WATCHLIST}')", "Watchlist", show=False, id="watchlist", tooltip="Put the highlighted movie on your watchlist, or take it off"),
+        Binding("x", f"toggle_list('{NOT_INTERESTED}')", "Not interested", show=False, id="not-interested", tooltip="Never recommend the highlighted movie (x again undoes)"),
+    ]
     return bindings
 
 
@@ -104,6 +109,13 @@ class MovieTable(DataTable):
             self.notify("No movie is highlighted.", severity="warning")
             return
         self.post_message(RatingRequested(movie, value))
+
+    def action_toggle_list(self, list_name: str) -> None:
+        movie = self.highlighted_movie
+        if movie is None:
+            self.notify("No movie is highlighted.", severity="warning")
+            return
+        self.post_message(ListChangeRequested(movie, list_name))
 
     def action_rate_prompt(self) -> None:
         movie = self.highlighted_movie

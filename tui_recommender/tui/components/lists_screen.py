@@ -1,0 +1,132 @@
+"""Your watchlist and your "not interested" list: rate a movie from here (which takes it
+off the list), move it between the lists, or take it off."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from tui_recommender.titles import display_title
+from tui_recommender.tui.components.movie_table import MovieTable
+from tui_recommender.tui.components.status_bar import StatusBar
+from tui_recommender.tui.messages import (
+    ListChanged,
+    ListRemovalRequested,
+    ListsFailed,
+    ListsLoaded,
+    ListsRequested,
+    RatingsImported,
+    RatingStored,
+)
+from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
+
+if TYPE_CHECKING:
+    from tui_recommender.service import Movie
+
+TITLES = {WATCHLIST: "Your watchlist", NOT_INTERESTED: "Not interested"}
+HELP = {
+    WATCHLIST: "Watched one? 1-5 rates it (and takes it off) · delete takes it off · x: not interested · l: the other list",
+    NOT_INTERESTED: "These are never recommended · delete (or x) takes one off, so it can be recommended again · l: watchlist",
+}
+
+
+def _date(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
+
+
+class ListsScreen(Screen[None]):
+    AUTO_FOCUS = "#lists"
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="lists-back", tooltip="Back to the recommendations"),
+        Binding("l", "other_list", "Other list", id="lists-other", tooltip="Switch between the watchlist and not interested"),
+        Binding("delete,backspace", "take_off", "Take off", id="lists-take-off", tooltip="Take the highlighted movie off this list"),
+    ]
+
+    def __init__(self, list_name: str = WATCHLIST) -> None:
+        super().__init__()
+        self.list_name = list_name
+        self._entries: dict[str, dict[int, tuple[Movie, int]]] = {WATCHLIST: {}, NOT_INTERESTED: {}}
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="lists-help", markup=False)
+        yield MovieTable(id="lists")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(MovieTable)
+        table.add_column("Title", width=40, key="title")
+        table.add_column("Year", key="year")
+        table.add_column("Added", key="added")
+        table.add_column("Genres", key="genres")
+        self._load()
+
+    def _load(self) -> None:
+        self.query_one(MovieTable).loading = True
+        self.post_message(ListsRequested(self))
+
+    def on_lists_loaded(self, message: ListsLoaded) -> None:
+        self._entries = {name: {e.movie.movie_id: (e.movie, e.timestamp) for e in entries} for name, entries in message.lists.items()}
+        self.query_one(MovieTable).loading = False
+        self._show()
+
+    def on_lists_failed(self, message: ListsFailed) -> None:
+        self.query_one(MovieTable).loading = False
+        self.query_one(MovieTable).border_subtitle = "could not load · escape, then l to retry"
+
+    def _show(self) -> None:
+        """Rebuild the rows of the current list, newest first, keeping the cursor's row."""
+        table = self.query_one(MovieTable)
+        row = table.cursor_row
+        table.clear_movies()
+        entries = sorted(self._entries[self.list_name].values(), key=lambda e: -e[1])
+        for movie, added in entries:
+            table.add_movie(
+                movie,
+                Text(display_title(movie.title), overflow="ellipsis", no_wrap=True),
+                str(movie.year or ""),
+                _date(added),
+                Text(", ".join(movie.genres), overflow="ellipsis", no_wrap=True),
+            )
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
+        count = table.row_count
+        table.border_title = TITLES[self.list_name]
+        table.border_subtitle = f"{count} movie{'s' if count != 1 else ''}" if count else "empty"
+        self.query_one("#lists-help", Label).update(HELP[self.list_name])
+
+    def on_list_changed(self, message: ListChanged) -> None:
+        movie = message.movie
+        for entries in self._entries.values():
+            entries.pop(movie.movie_id, None)  # a movie is on one list at most
+        if message.added:
+            self._entries[message.list_name][movie.movie_id] = (movie, int(time.time()))
+        self._show()
+
+    def on_rating_stored(self, message: RatingStored) -> None:
+        for entries in self._entries.values():
+            entries.pop(message.movie.movie_id, None)  # a rating takes it off its list
+        self._show()
+
+    def on_ratings_imported(self, message: RatingsImported) -> None:
+        self._load()
+
+    def action_other_list(self) -> None:
+        self.list_name = NOT_INTERESTED if self.list_name == WATCHLIST else WATCHLIST
+        self.query_one(MovieTable).move_cursor(row=0)
+        self._show()
+
+    def action_take_off(self) -> None:
+        movie = self.query_one(MovieTable).highlighted_movie
+        if movie is None:
+            self.notify("No movie is highlighted.", severity="warning")
+            return
+        self.post_message(ListRemovalRequested(movie, self.list_name))
+
+    def action_close(self) -> None:
+        self.dismiss()

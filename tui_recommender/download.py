@@ -136,6 +136,8 @@ def _check_sha256(path: Path, expected: str, what: str) -> None:
         raise DownloadError(f"{what} has SHA-256 {found}, expected {expected}: refusing to use it")
 
 
+# Not pooch: no faster (26 vs 16 ms from 127.0.0.1, +87 ms import; benchmarks/bench_handwritten.py)
+# and without the size caps, the atomic move into the data root or the PyPI mirror.
 def _fetch_grouplens(name: str, work: Path, progress: bool) -> Path:
     """Download and check `name`.zip from GroupLens into `work`; return the unpacked folder."""
     url = GROUPLENS_URL.format(name=name)

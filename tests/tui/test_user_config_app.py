@@ -41,6 +41,8 @@ async def test_theme_keymap_and_genres_apply_in_the_app(app: RecommenderApp, not
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "f1" in help_text.split("Show every key")[0].splitlines()[-1]  # the remapped key
         assert any("Westerns" in message for message, _ in notifications)
 
 

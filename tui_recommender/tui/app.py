@@ -515,7 +515,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
             about = "The model is still loading."
         else:
             about = f"Data: {self.service.dataset_name} · model: {self.service.model_source}"
-        self.push_screen(HelpScreen(self.BINDINGS, about))
+        self.push_screen(HelpScreen(self.BINDINGS, about, self.settings.keymap))
 
     # Ratings ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -24,10 +25,12 @@ GENRE_KEYS = [Binding("space", "", "Toggle the highlighted genre (none selected 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
 
-    def __init__(self, app_bindings: list[BindingType], about: str) -> None:
-        """`about` is one line on the data and the model, shown above the keys."""
+    def __init__(self, app_bindings: list[BindingType], about: str, keymap: Mapping[str, str] | None = None) -> None:
+        """`about` is one line on the data and the model, shown above the keys; `keymap`
+        the keys the config file remapped (binding id -> keys)."""
         super().__init__()
         self.about = about
+        self.keymap = keymap or {}
         self.sections: list[tuple[str, list[BindingType]]] = [
             ("Everywhere", app_bindings),
             ("Who are you", UserScreen.BINDINGS),
@@ -59,6 +62,8 @@ class HelpScreen(ModalScreen[None]):
             # Bindings sharing a description (1..5, q and ctrl+q, ...) make one line.
             by_description: dict[str, list[Binding]] = {}
             for binding in section:
+                if isinstance(binding, Binding) and binding.id in self.keymap:
+                    binding = replace(binding, key=self.keymap[binding.id], key_display=None)
                 if isinstance(binding, Binding) and binding.description:
                     by_description.setdefault(binding.description, []).append(binding)
             for bindings in by_description.values():

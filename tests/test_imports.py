@@ -117,7 +117,7 @@ def test_letterboxd_ratings_match_by_title_and_year(real, with_links) -> None:
     }
     unmatched = {e.title: e.why for e in plan.unmatched}
     assert unmatched["Oppenheimer"] == "not in the dataset"
-    assert unmatched["Emma"].startswith("2 movies match: Emma (1996)")  # never guessed
+    assert unmatched["Emma"] == "2 movies match: Emma (1996) #838, Emma (1996) #26958"  # never guessed
 
 
 def test_letterboxd_diary_skips_unrated_rows(real, with_links) -> None:

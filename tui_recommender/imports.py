@@ -136,7 +136,7 @@ class MovieMatcher:
 
     def _describe(self, movie_id: int) -> str:
         year = self._years[movie_id]
-        return f"{display_title(self._titles[movie_id])}{f' ({year})' if year else ''}"
+        return f"{display_title(self._titles[movie_id])}{f' ({year})' if year else ''} #{movie_id}"
 
 
 def read_import(path: Path, matcher: MovieMatcher, scale: RatingScale, known_movies: set[int], user_id: int | None) -> ImportPlan:

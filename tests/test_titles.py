@@ -44,7 +44,7 @@ def test_display_moves_the_article_to_the_front(stored: str, shown: str) -> None
     assert display_title(stored) == shown
 
 
-@pytest.mark.parametrize("title", ["", "   ", "unknown", "unkonwn", "Unknown", "(no title)"])
+@pytest.mark.parametrize("title", ["", "   ", "unknown", "unkonwn", " unknown ", "(no title)"])
 def test_placeholder_titles_show_as_no_title(title: str) -> None:
     assert is_placeholder(title)
     assert display_title(title) == NO_TITLE
@@ -54,6 +54,8 @@ def test_placeholder_titles_show_as_no_title(title: str) -> None:
 def test_real_titles_named_like_placeholders_are_kept() -> None:
     assert display_title("Untitled Spider-Man Reboot") == "Untitled Spider-Man Reboot"
     assert display_title("Unknown, The") == "The Unknown"
+    assert display_title("Unknown") == "Unknown"  # Liam Neeson's, 2011 (ml-latest-small has two)
+    assert title_keys("Unknown").exact == {"unknown"}
 
 
 def test_sort_ignores_articles_case_accents_and_orders_numbers() -> None:

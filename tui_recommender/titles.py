@@ -29,8 +29,9 @@ import unicodedata
 from dataclasses import dataclass
 
 NO_TITLE = "(no title)"
-# Titles that mean "unknown" (ml-100k's movie 267 is spelled "unkonwn"), casefolded.
-PLACEHOLDERS = frozenset({"", "unknown", "unkonwn", "untitled", "(no title)", "n/a"})
+# Titles that mean "no title", as written: ml-100k's movie 267 is "unknown" (its mirror's
+# "unkonwn"); "Unknown" with a capital is a real film (2006, 2011), kept.
+PLACEHOLDERS = frozenset({"", "unknown", "unkonwn", "(no title)", "n/a", "N/A"})
 
 # Articles MovieLens moves to the end: English, French, German, Spanish, Italian,
 # Portuguese, Dutch, Scandinavian; "Da" as in "Hip Hop Witch, Da". Elided forms end in '.
@@ -73,7 +74,7 @@ class TitleKeys:
 
 def is_placeholder(title: str) -> bool:
     """True for an empty title or one that only says it is unknown."""
-    return _SPACES.sub(" ", title).strip().casefold() in PLACEHOLDERS
+    return _SPACES.sub(" ", title).strip() in PLACEHOLDERS
 
 
 def display_title(title: str) -> str:

@@ -29,6 +29,7 @@ RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 MOVIES_COLUMNS = ("movieId", "title", "genres")
 ML_100K_ITEM_COLUMNS = ("movieId", "title", "release_date", "video_release_date", "imdb_url")
 LINKS_COLUMNS = ("movieId", "imdbId", "tmdbId")
+TAGS_COLUMNS = ("userId", "movieId", "tag", "timestamp")
 NO_GENRES = frozenset({"(no genres listed)", "unknown"})  # ml-latest's and ml-100k's placeholder
 
 # A trailing "(1995)" or "(2006–2007)" (first year kept); the title keeps at least one character.
@@ -200,6 +201,19 @@ def load_links(path: Path) -> pd.DataFrame | None:
         {"imdbId": table["imdbId"].str.strip().to_numpy(), "tmdbId": tmdb.array},
         index=pd.Index(movies.to_numpy(), name="movieId"),
     )
+
+
+def load_tags(path: Path) -> pd.DataFrame | None:
+    """The `tags.csv` of an ml-latest folder, or None where the folder has none: columns
+    `movieId` (int64) and `tag` (str, stripped, empty tags dropped). Raises `DataError`
+    naming a bad line."""
+    file = Path(path) / "tags.csv"
+    if not file.is_file():
+        return None
+    table = _read_table(_read(file), file.name, ",", TAGS_COLUMNS, text=("tag",), header=True)
+    movies = _ids(table["movieId"], file.name, "movieId")
+    tags = pd.DataFrame({"movieId": movies.to_numpy(), "tag": table["tag"].str.strip().to_numpy()})
+    return tags[tags["tag"] != ""].reset_index(drop=True)
 
 
 def split_titles(titles: pd.Series) -> tuple[pd.Series, pd.Series]:

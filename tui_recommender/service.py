@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 import numpy as np
 import pandas as pd
 
-from tui_recommender.catalogue import Catalogue, Movie
+from tui_recommender.catalogue import Catalogue, Movie, MovieFacts
 from tui_recommender.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.config import Settings
 from tui_recommender.errors import CheckpointError, UserError
@@ -50,6 +50,7 @@ __all__ = [
     "ListedMovie",
     "Movie",
     "ModelSource",
+    "MovieDetails",
     "RatingScale",
     "Recommendation",
     "RecommenderService",
@@ -69,6 +70,7 @@ class Recommendation:
     rank: int  # 1-based, over the whole filtered list (offset included)
     score: float  # dot product of propagated embeddings; for a user with no liked movie yet, the movie's count of positive ratings
     because: str | None  # title of the rated movie most similar to this one, if any
+    match: float | None  # score / the best score among the user's unrated movies, 0..1; None for a popularity fallback
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,18 @@ class UserSummary:
     n_ratings: int
     mean_rating: float | None
     top_genres: tuple[str, ...]  # up to three, most liked first
+    n_liked: int  # ratings of `like_threshold` stars or more
+    like_threshold: float  # stars from which a rating counts as liked
+
+
+@dataclass(frozen=True)
+class MovieDetails:
+    """Everything the detail view shows about one movie, for one user."""
+
+    movie: Movie
+    your_rating: float | None  # stars; None if the user has not rated it
+    because: str | None  # title of the user's liked movie most similar to this one
+    facts: MovieFacts  # the dataset's ratings, tags and links
 
 
 class RecommenderService:
@@ -173,10 +187,24 @@ class RecommenderService:
     def user_summary(self, user_id: int) -> UserSummary:
         ratings = self.ratings.of(user_id)
         if not ratings:
-            return UserSummary(user_id, 0, None, ())
+            return UserSummary(user_id, 0, None, (), 0, POSITIVE_THRESHOLD)
         stars = np.array([r for r, _ in ratings.values()])
         liked = self.catalogue.items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
-        return UserSummary(user_id, len(ratings), round(float(stars.mean()), 2), self.catalogue.top_genres(liked))
+        mean = round(float(stars.mean()), 2)
+        return UserSummary(user_id, len(ratings), mean, self.catalogue.top_genres(liked), len(liked), POSITIVE_THRESHOLD)
+
+    def movie_details(self, user_id: int, movie_id: int) -> MovieDetails:
+        """The detail view of one movie for `user_id` (see `MovieDetails`)."""
+        facts = self.catalogue.facts(movie_id)
+        ratings = self.ratings.of(user_id)
+        because = None
+        if movie_id not in ratings:
+            liked = self.catalogue.items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
+            if len(liked):
+                row = np.array([self.catalogue.items.index(movie_id)])
+                because = self.catalogue.at(int(most_similar(self.model.snapshot, row, liked)[0])).title
+        rating = ratings.get(movie_id)
+        return MovieDetails(self.catalogue.movie(movie_id), None if rating is None else rating[0], because, facts)
 
     def recommend(
         self, user_id: int, genres: Collection[str] = (), k: int = 20, offset: int = 0
@@ -191,11 +219,15 @@ class RecommenderService:
         rated = items.indices(np.fromiter(ratings, dtype=np.int64))
         liked = items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
         scores = user_scores(snapshot, user_id, liked)
+        popular = scores is None
         if scores is None:
             scores = snapshot.popularity.astype(np.float32)
         keep = self.catalogue.genre_mask(genres)
         keep[rated] = False
         keep[items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64))] = False
+        unrated = np.ones(len(scores), dtype=bool)
+        unrated[rated] = False
+        best = float(scores[unrated].max()) if not popular and unrated.any() else 0.0
         candidates = np.flatnonzero(keep)
         # A full stable sort (ties by movie row), so pages never overlap or skip (~1 ms).
         top = candidates[np.lexsort((candidates, -scores[candidates]))][offset : offset + k]
@@ -203,7 +235,13 @@ class RecommenderService:
             return []
         because = [None] * len(top) if len(liked) == 0 else [self.catalogue.at(int(i)).title for i in most_similar(snapshot, top, liked)]
         return [
-            Recommendation(self.catalogue.at(int(i)), offset + rank + 1, float(scores[i]), because[rank])
+            Recommendation(
+                self.catalogue.at(int(i)),
+                offset + rank + 1,
+                float(scores[i]),
+                because[rank],
+                None if popular else max(float(scores[i]), 0.0) / best if best > 0 else 0.0,
+            )
             for rank, i in enumerate(top)
         ]
 
@@ -218,18 +256,33 @@ class RecommenderService:
         returns its ID."""
         return self.ratings.create(user_id)
 
-    def rate(self, user_id: object, movie_id: int, rating: object) -> float:
-        """Validate, store durably, and queue a model update; returns the stored rating."""
+    def rate(self, user_id: object, movie_id: int, rating: object, timestamp: int | None = None) -> float:
+        """Validate, store durably, and queue a model update; returns the stored rating.
+        `timestamp` (seconds since the epoch) defaults to now; undo passes the old one."""
         user = parse_id(user_id, "user ID")
         self.catalogue.movie(movie_id)
         stars = self.scale.validate(rating)
-        self.ratings.put(user, movie_id, stars)
+        self.ratings.put(user, movie_id, stars, timestamp)
         self.lists.settle(user, movie_id)
         return stars
+
+    def rating_of(self, user_id: int, movie_id: int) -> tuple[float, int] | None:
+        """The user's current (stars, timestamp in seconds) for the movie; None if unrated."""
+        return self.ratings.of(user_id).get(movie_id)
 
     def remove_rating(self, user_id: int, movie_id: int) -> None:
         """Remove a rating durably (a dataset rating is hidden, not deleted from the file)."""
         self.ratings.remove(user_id, movie_id)
+
+    @property
+    def model_label(self) -> str:
+        """Where the live model stands, for the status bar: e.g. `shipped weights`,
+        `shipped weights + 12 ratings learnt`, `fine-tuned on 40 ratings`."""
+        learnt = self.model.applied_seq - self.model.trained_seq  # rating events learnt since the full training
+        ratings = f"{learnt} rating{'s' if learnt != 1 else ''}"
+        if self.model_source.kind == SourceKind.STATE:
+            return f"fine-tuned on {ratings}" if learnt else "saved state, nothing learnt yet"
+        return f"{self.model_source.kind} + {ratings} learnt" if learnt else str(self.model_source.kind)
 
     # ---- watchlist and "not interested" ----------------------------------------------------
 

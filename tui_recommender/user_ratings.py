@@ -56,9 +56,10 @@ class UserRatings:
                 raise UnknownUserError(f"user {user_id} is not in {self.dataset_name}; create a profile first")
             return dict(self._by_user.get(user_id, {}))
 
-    def put(self, user_id: int, movie_id: int, stars: float) -> None:
-        """Store a checked rating durably, then make it visible to readers."""
-        timestamp = int(time.time())
+    def put(self, user_id: int, movie_id: int, stars: float, timestamp: int | None = None) -> None:
+        """Store a checked rating durably, then make it visible to readers; `timestamp`
+        (seconds) defaults to now."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
         with self._lock:
             self.store.put(user_id, movie_id, stars, timestamp)
             self._by_user.setdefault(user_id, {})[movie_id] = (stars, timestamp)

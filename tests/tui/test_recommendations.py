@@ -93,6 +93,12 @@ async def test_rating_keys_store_and_refresh(
         assert app.service.pending_updates() == 0
         assert app.update_progress is None
         assert "learning" not in app.status_text
+        # The list is not reloaded under the cursor: the rated movie stays, marked.
+        assert listed(app) == before
+        assert str(table.get_cell(str(top), "rated")) == "4★"
+        assert "ctrl+r" in str(table.border_subtitle)
+        await pilot.press("ctrl+r")  # reloaded on purpose: the learnt ranking, without it
+        await settle(pilot)
         after = listed(app)
         assert top not in after and after != before
 
@@ -144,6 +150,9 @@ async def test_rapid_ratings_all_land(app: RecommenderApp, update_gate: threadin
         update_gate.set()
         await settle(pilot)
         assert app.service.pending_updates() == 0
+        assert listed(app)[:4] == movies
+        await pilot.press("ctrl+r")
+        await settle(pilot)
         assert not set(movies) & set(listed(app))
 
 

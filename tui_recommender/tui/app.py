@@ -20,13 +20,14 @@ import os
 import pkgutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message import Message
@@ -37,8 +38,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
 from tui_recommender.progress import EpochProgress
-from tui_recommender.user_config import UserConfig, known_genres
-from tui_recommender.tui.commands import RecommenderCommands
+from tui_recommender.tui.commands import BindingCommandsProvider
+from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
@@ -49,6 +50,8 @@ from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS, ImportsAndLists
 from tui_recommender.tui.messages import (
+    DetailsLoaded,
+    DetailsRequested,
     FineTuneProgress,
     HistoryFailed,
     HistoryLoaded,
@@ -56,6 +59,7 @@ from tui_recommender.tui.messages import (
     ModelSaved,
     ModelUpdated,
     NewUserRequested,
+    NothingToUndo,
     ProfileCreated,
     RatingPromptRequested,
     RatingRemovalRequested,
@@ -75,6 +79,7 @@ from tui_recommender.tui.messages import (
     UserLookedUp,
     UserSummaryLoaded,
 )
+from tui_recommender.user_config import UserConfig, known_genres
 
 if TYPE_CHECKING:
     from tui_recommender.service import Movie, RecommenderService
@@ -90,16 +95,29 @@ class OpeningAbandoned(Exception):
     """Raised from the opening worker's status callback to stop loading when the app quits."""
 
 
+@dataclass
+class _Change:
+    """One rating or removal, for ctrl+z. Asked for on the UI thread; the writer thread
+    fills in what it replaced when it makes it (writes run in order, so an undo asked for
+    later always finds it filled in)."""
+
+    movie: Movie
+    before: tuple[float, int] | None = None  # (stars, timestamp in seconds), None: unrated
+    made: bool = False
+
+
 class RecommenderApp(ImportsAndLists, App[None]):
     TITLE = "tui-recommender"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {RecommenderCommands}
+    COMMANDS = App.COMMANDS | {BindingCommandsProvider}
     BINDINGS = [
+        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last rating or removal (and the one before…)"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Save the model and quit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit-now", tooltip="Save and quit, even while typing"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c", tooltip="Save and quit, even while typing"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         *IMPORT_AND_LIST_BINDINGS,
+        Binding("ctrl+s", "save_now", "Save model", show=False, id="save", tooltip="Write the fine-tuned model to the state dir now"),
     ]
 
     status_text: reactive[str] = reactive("Starting…")
@@ -121,6 +139,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
         self._update_again = False  # a rating landed while the fine-tune ran
         self._pending = 0  # ratings stored but not learnt, as of the last update
         self._retrain_due = False
+        self._undo: list[_Change] = []  # newest last
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -273,6 +292,16 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def _remove_rating(self, written: Future[Message]) -> None:
         self.post_message(written.result())
 
+    @work(thread=True, group="write", exit_on_error=False, description="Undoing")
+    def _undo_change(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
+    def _details(self, service: RecommenderService, movie: Movie, user_id: int, requester: Screen[None]) -> None:
+        details = service.movie_details(user_id, movie.movie_id)
+        if not get_current_worker().is_cancelled:
+            requester.post_message(DetailsLoaded(details))
+
     @work(thread=True, group="write", exit_on_error=False, description="Creating the profile")
     def _create_profile(self, written: Future[Message]) -> None:
         self.post_message(written.result())
@@ -346,7 +375,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
                 parts.append(f"{self._pending} rating{'s' if self._pending != 1 else ''} not learnt yet")
             if self._retrain_due:
                 parts.append("a full retrain is due")
-        parts.append(f"model: {self.service.model_source.kind}")  # its path is too long for here
+        parts.append(f"model: {self.service.model_label}")
         self.status_text = " · ".join(parts)
 
     def on_fine_tune_progress(self, message: FineTuneProgress) -> None:
@@ -457,6 +486,8 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def _enter(self, user_id: int, genre_counts: list[tuple[str, int]]) -> None:
         if self.service is None:
             return
+        if user_id != self.user_id:
+            self._undo.clear()
         self.user_id = user_id
         genres, unknown = known_genres(self.settings.genres, [genre for genre, _ in genre_counts])
         if unknown:
@@ -470,8 +501,9 @@ class RecommenderApp(ImportsAndLists, App[None]):
         self.switch_screen(screen)
 
     def action_switch_user(self) -> None:
-        self.user_id = None
-        self._replace_base_screen(UserScreen())
+        """Ask for another user over the current one: escape comes back to it."""
+        if not isinstance(self.screen, UserScreen):
+            self.push_screen(UserScreen(can_go_back=True))
 
     def on_user_summary_loaded(self, message: UserSummaryLoaded) -> None:
         summary = message.summary
@@ -515,7 +547,38 @@ class RecommenderApp(ImportsAndLists, App[None]):
             about = "The model is still loading."
         else:
             about = f"Data: {self.service.dataset_name} · model: {self.service.model_source}"
-        self.push_screen(HelpScreen(self.BINDINGS, about, self.settings.keymap))
+        palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "palette", tooltip="Search every command")
+        self.push_screen(HelpScreen([*self.BINDINGS, palette], about, self.settings.keymap))
+
+    def on_details_requested(self, message: DetailsRequested) -> None:
+        if self.service is None or self.user_id is None:
+            return
+        screen = DetailScreen(message.movie)
+        self.push_screen(screen)
+        worker = self._details(self.service, message.movie, self.user_id, screen)
+        self._after(worker, lambda _error: self.pop_screen() if self.screen is screen else None)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Quit and Keys are our own bindings' commands already; the screenshot goes to a
+        # folder that exists (Textual's fails when ~/Downloads does not).
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys", "Screenshot"):
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG picture of the screen", self.action_screenshot)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        from platformdirs import user_downloads_path
+
+        folder = Path(path) if path else user_downloads_path()
+        if not folder.is_dir():
+            folder = self.settings.state_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as error:
+            self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6)
+            return
+        self.notify(saved, title="Screenshot saved", timeout=6)
 
     # Ratings ---------------------------------------------------------------------------
 
@@ -537,11 +600,24 @@ class RecommenderApp(ImportsAndLists, App[None]):
         service, user_id = self.service, self.user_id
         if service is None or user_id is None:
             return
-        self._store_rating(self._writer.submit(lambda: RatingStored(movie, service.rate(user_id, movie.movie_id, value))))
+        change = _Change(movie)
+        self._undo.append(change)
+
+        def rate() -> Message:
+            change.before = service.rating_of(user_id, movie.movie_id)
+            stored = service.rate(user_id, movie.movie_id, value)
+            change.made = True
+            return RatingStored(movie, stored, change.before)
+
+        self._after(self._store_rating(self._writer.submit(rate)), lambda _error: self._forget(change))
 
     def on_rating_stored(self, message: RatingStored) -> None:
         movie, stored = message.movie, message.rating
-        self.notify(f"{movie.title}: {stored:g}★", title="Rated", timeout=3)
+        if message.undone:
+            self.notify(f"{movie.title}: back to {stored:g}★", title="Undone", markup=False, timeout=4)
+        else:
+            was = f" (was {message.before[0]:g}★)" if message.before is not None else ""
+            self.notify(f"{movie.title}: {stored:g}★{was}\nctrl+z undoes", title="Rated", markup=False, timeout=4)
         self._rating_changed(lambda: RatingStored(movie, stored))
 
     def on_rating_removal_requested(self, message: RatingRemovalRequested) -> None:
@@ -549,17 +625,53 @@ class RecommenderApp(ImportsAndLists, App[None]):
         if service is None or user_id is None:
             return
         movie = message.movie
+        change = _Change(movie)
+        self._undo.append(change)
 
         def remove() -> Message:
+            change.before = service.rating_of(user_id, movie.movie_id)
             service.remove_rating(user_id, movie.movie_id)
+            change.made = True
             return RatingRemoved(movie)
 
-        self._remove_rating(self._writer.submit(remove))
+        self._after(self._remove_rating(self._writer.submit(remove)), lambda _error: self._forget(change))
 
     def on_rating_removed(self, message: RatingRemoved) -> None:
         movie = message.movie
-        self.notify(movie.title, title="Rating removed", timeout=3)
+        if message.undone:
+            self.notify(f"{movie.title} is unrated again", title="Undone", markup=False, timeout=4)
+        else:
+            self.notify(f"{movie.title}\nctrl+z undoes", title="Rating removed", markup=False, timeout=4)
         self._rating_changed(lambda: RatingRemoved(movie))
+
+    def _forget(self, change: _Change) -> None:
+        """A rating or removal that failed (the user was told) has nothing to undo."""
+        if change in self._undo:
+            self._undo.remove(change)
+
+    def action_undo(self) -> None:
+        """Put back what the last rating or removal replaced (its stars and date, or none)."""
+        service, user_id = self.service, self.user_id
+        if service is None or user_id is None:
+            return
+        if not self._undo:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        change = self._undo.pop()
+
+        def undo() -> Message:
+            if not change.made:  # it failed after all
+                return NothingToUndo()
+            if change.before is None:
+                service.remove_rating(user_id, change.movie.movie_id)
+                return RatingRemoved(change.movie, undone=True)
+            stars, timestamp = change.before
+            return RatingStored(change.movie, service.rate(user_id, change.movie.movie_id, stars, timestamp), undone=True)
+
+        self._undo_change(self._writer.submit(undo))
+
+    def on_nothing_to_undo(self, message: NothingToUndo) -> None:
+        self.notify("Nothing to undo.", timeout=3)
 
     def _rating_changed(self, make: Callable[[], Message]) -> None:
         self._broadcast(make)

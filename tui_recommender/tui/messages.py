@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ImportPlan,
         ListedMovie,
         Movie,
+        MovieDetails,
         Recommendation,
         RecommenderService,
         UpdateReport,
@@ -184,6 +185,20 @@ class RatingPromptRequested(Message):
         self.movie = movie
 
 
+class DetailsRequested(Message):
+    """Open the detail view of `movie`."""
+
+    def __init__(self, movie: Movie) -> None:
+        super().__init__()
+        self.movie = movie
+
+
+class DetailsLoaded(Message):
+    def __init__(self, details: MovieDetails) -> None:
+        super().__init__()
+        self.details = details
+
+
 class RatingRemovalRequested(Message):
     def __init__(self, movie: Movie) -> None:
         super().__init__()
@@ -191,18 +206,30 @@ class RatingRemovalRequested(Message):
 
 
 class RatingStored(Message, bubble=False):
-    """A rating was stored durably; the model update follows."""
+    """A rating was stored durably; the model update follows. `before` is the (stars,
+    timestamp) it replaced; `undone`: it was put back by ctrl+z."""
 
-    def __init__(self, movie: Movie, rating: float) -> None:
+    def __init__(
+        self, movie: Movie, rating: float, before: tuple[float, int] | None = None, undone: bool = False
+    ) -> None:
         super().__init__()
         self.movie = movie
         self.rating = rating
+        self.before = before
+        self.undone = undone
 
 
 class RatingRemoved(Message, bubble=False):
-    def __init__(self, movie: Movie) -> None:
+    """A rating was removed durably (`undone`: ctrl+z took back the rating)."""
+
+    def __init__(self, movie: Movie, undone: bool = False) -> None:
         super().__init__()
         self.movie = movie
+        self.undone = undone
+
+
+class NothingToUndo(Message):
+    """ctrl+z met a change that had failed: nothing was undone."""
 
 
 class UpdateFinished(Message):

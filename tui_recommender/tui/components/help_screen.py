@@ -12,15 +12,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui_recommender.tui.components.detail_screen import DetailScreen
+from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.history_screen import HistoryScreen
 from tui_recommender.tui.components.lists_screen import ListsScreen
 from tui_recommender.tui.components.main_screen import MainScreen
 from tui_recommender.tui.components.movie_table import MovieTable
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
-
-GENRE_KEYS = [Binding("space", "", "Toggle the highlighted genre (none selected = all genres)")]
-
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
@@ -35,8 +34,9 @@ class HelpScreen(ModalScreen[None]):
             ("Everywhere", app_bindings),
             ("Who are you", UserScreen.BINDINGS),
             ("Recommendations", MainScreen.BINDINGS),
-            ("Genres", GENRE_KEYS),
+            ("Genres", GenreList.BINDINGS),
             ("Any movie list: recommendations, search, history", MovieTable.BINDINGS),
+            ("Movie details", DetailScreen.BINDINGS),
             ("Search", SearchScreen.BINDINGS),
             ("History", HistoryScreen.BINDINGS),
             ("Watchlist and not interested", ListsScreen.BINDINGS),

@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
-from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable, rating_text
+from tui_recommender.titles import sort_key
+from tui_recommender.tui.components.key_footer import KeyFooter
+from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     HistoryFailed,
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 
 # Sortable column key -> (name, sort descending first?): newest and best first, titles A-Z.
 SORTS = {"date": ("date", True), RATED_COLUMN: ("rating", True), "title": ("title", False)}
+COLUMNS = (
+    Column(RATED_COLUMN, "Rating", width=6, justify="right"),
+    Column("title", "Title", share=3, minimum=12),
+    Column("year", "Year", width=4),
+    Column("date", "Rated on", width=10),
+    Column("genres", "Genres", share=1, minimum=6, maximum=50),
+)
 
 
 def _date(timestamp: int) -> str:
@@ -50,19 +58,19 @@ class HistoryScreen(Screen[None]):
         self._entries: dict[int, tuple[Movie, float, int]] = {}  # movie ID -> (movie, rating, timestamp)
 
     def compose(self) -> ComposeResult:
-        yield Label("Your ratings: 1-5 changes one, delete removes it, s sorts", id="history-help")
-        yield MovieTable(id="history")
+        yield Label("Your ratings: 1-5 changes one, delete removes it (ctrl+z undoes), s sorts", id="history-help")
+        yield MovieTable(COLUMNS, id="history")
+        yield Label(
+            "No ratings yet. Rate movies with 1-5 in the recommendations or in search (/).",
+            id="history-empty",
+            classes="hint",
+        )
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(MovieTable)
         table.border_title = "Your ratings"
-        table.add_column("Rating", width=6, key=RATED_COLUMN)
-        table.add_column("Title", width=32, key="title")
-        table.add_column("Year", key="year")
-        table.add_column("Rated on", key="date")
-        table.add_column("Genres", key="genres")
         table.loading = True
         self.post_message(HistoryRequested(self))
 
@@ -76,27 +84,34 @@ class HistoryScreen(Screen[None]):
         if self._sort == RATED_COLUMN:
             return (rating, timestamp)
         if self._sort == "title":
-            return movie.title.casefold()
+            return sort_key(movie.title)
         return timestamp
 
-    def _show(self) -> None:
-        """Rebuild the rows in the current order, keeping the cursor on the same movie."""
+    def _show(self, top: bool = False) -> None:
+        """Rebuild the rows in the current order: the cursor stays on the same movie, or
+        goes to the first row when `top` (a new order is read from its start)."""
         table = self.query_one(MovieTable)
         keep = table.highlighted_movie
         row = table.cursor_row
+        self.query_one("#history-empty").display = not self._entries
+        table.display = bool(self._entries)
         table.clear_movies()
         for movie, rating, timestamp in sorted(self._entries.values(), key=self._sort_key, reverse=self._reverse):
             table.add_movie(
                 movie,
                 rating_text(rating),
-                Text(movie.title, overflow="ellipsis", no_wrap=True),
+                movie.title,
                 str(movie.year or ""),
                 _date(timestamp),
-                Text(", ".join(movie.genres)),
+                ", ".join(movie.genres),
             )
-        if keep is not None and table.has_movie(keep.movie_id):
+        if top:
+            row = 0
+        elif keep is not None and table.has_movie(keep.movie_id):
             row = table.get_row_index(str(keep.movie_id))
-        table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)), scroll=not top)
+        if top:
+            table.scroll_home(animate=False)
         name, _ = SORTS[self._sort]
         table.border_subtitle = f"{table.row_count} ratings · by {name} {'↓' if self._reverse else '↑'}"
 
@@ -106,7 +121,7 @@ class HistoryScreen(Screen[None]):
             self._reverse = not self._reverse
         else:
             self._sort, self._reverse = column, SORTS[column][1]
-        self._show()
+        self._show(top=True)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.column_key.value in SORTS:

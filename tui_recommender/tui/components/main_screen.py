@@ -1,20 +1,24 @@
-"""The main screen: genre filter on the left, recommendations on the right, rated in place."""
+"""The main screen: genre filter on the left, recommendations on the right, rated in place.
+
+A rated movie stays where it is, marked with its stars, until the list is reloaded on
+purpose (ctrl+r, a genre change): the model learns in the background meanwhile, so the
+same keys rate the same movies however fast they are typed."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Label, SelectionList
+from textual.widgets import DataTable, Label, SelectionList
 
 from tui_recommender.tui.components.genre_list import GenreList
-from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable
+from tui_recommender.tui.components.key_footer import KeyFooter
+from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.lists import NOT_INTERESTED
 from tui_recommender.tui.messages import (
@@ -34,6 +38,21 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 20
 GENRE_DEBOUNCE_SECONDS = 0.3
+COLUMNS = (
+    Column(RATED_COLUMN, "#", width=4, justify="right"),  # the rank, or your stars once rated
+    Column("title", "Title", share=3, minimum=12),
+    Column("year", "Year", width=4),
+    Column("score", "Match", width=5, justify="right"),
+    Column("genres", "Genres", share=2, minimum=6, maximum=36),
+    Column("why", "Because you liked", share=2, minimum=16, maximum=36, optional=True),
+)
+
+
+def match_text(recommendation: Recommendation) -> str:
+    """`87%` of the user's best match, or `pop.` for a popular-movie fallback."""
+    if recommendation.match is None:
+        return "pop."
+    return f"{recommendation.match:.0%}"
 
 
 def summary_text(summary: UserSummary) -> str:
@@ -47,6 +66,8 @@ def summary_text(summary: UserSummary) -> str:
             parts.append(f"mean {summary.mean_rating:.1f}★")
         if summary.top_genres:
             parts.append("likes " + ", ".join(summary.top_genres))
+        if summary.n_liked == 0:
+            parts.append(f"none {summary.like_threshold:g}★ or more yet, so popular movies first")
     return " · ".join(parts)
 
 
@@ -54,14 +75,15 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#recommendations"
     BINDINGS = [
         Binding("m", "more", "More", id="more", tooltip="Show the next page of recommendations"),
-        Binding("slash", "app.search", "Search", id="search", tooltip="Search all movies by title"),
-        Binding("h", "app.history", "History", id="history", tooltip="Your ratings: change or remove them"),
-        Binding("l", "app.lists", "Lists", show=False, id="lists", tooltip="Your watchlist and not-interested movies"),
-        Binding("a", "all_genres", "All genres", show=False, id="all-genres", tooltip="Select every genre"),
-        Binding("n", "no_genres", "No genres", show=False, id="no-genres", tooltip="Clear the genre filter (all genres)"),
-        Binding("g", "toggle_focus", "Genres/list", show=False, id="toggle-focus", tooltip="Jump between the genres and the list"),
-        Binding("u", "app.switch_user", "User", show=False, id="switch-user", tooltip="Change user"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh", tooltip="Reload the recommendations"),
+        # Keys that open a screen act as they arrive (priority), so the keys typed behind them
+        # (a pasted "/toy story" comes in one write) go to the new screen, not to this one.
+        Binding("slash", "app.search", "Search", priority=True, id="search", tooltip="Search all movies by title"),
+        Binding("h", "app.history", "History", priority=True, id="history", tooltip="Your ratings: change or remove them"),
+        Binding("l", "app.lists", "Lists", priority=True, id="lists", tooltip="Your watchlist and not-interested movies"),
+        Binding("ctrl+r", "refresh", "Reload", id="refresh", tooltip="Reload the recommendations (after the model learnt)"),
+        Binding("g", "toggle_focus", "Genres", id="toggle-focus", tooltip="Jump between the genres and the list"),
+        Binding("tab", "toggle_focus", "Genres", show=False, id="toggle-focus-tab", tooltip="Jump between the genres and the list"),
+        Binding("u", "app.switch_user", "User", priority=True, id="switch-user", tooltip="Change user (escape comes back)"),
     ]
 
     def __init__(self, user_id: int, genre_counts: list[tuple[str, int]], genres: tuple[str, ...] = ()) -> None:
@@ -75,6 +97,8 @@ class MainScreen(Screen[None]):
         # Rated since the last reload: still listed here, but already gone from the
         # service's ranking, so they do not count towards the next page's offset.
         self._rated_here: set[int] = set()
+        self._at_end = False
+        self._learnt = False  # the model learnt since the list was loaded
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -82,37 +106,28 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield GenreList(self.genre_counts, self.initial_genres, id="genres")
             with Vertical(id="results"):
-                yield MovieTable(id="recommendations")
+                yield MovieTable(COLUMNS, id="recommendations")
                 yield Label("", id="detail", markup=False)
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(MovieTable)
-        table.border_title = "Recommendations"
-        table.add_column("#", key="rank")
-        table.add_column("You", width=4, key=RATED_COLUMN)
-        table.add_column("Title", width=24, key="title")
-        table.add_column("Year", key="year")
-        table.add_column("Score", key="score")
-        table.add_column("Genres", key="genres")
-        table.add_column("Why", key="why")
+        self.table.border_title = "Recommendations"
         self.request(offset=0, k=PAGE_SIZE)
 
     @property
     def table(self) -> MovieTable:
         return self.query_one("#recommendations", MovieTable)
 
-    def request(self, offset: int, k: int, quietly: bool = False) -> None:
-        """Ask for `k` recommendations from `offset`; offset 0 replaces the list. `quietly`
-        keeps the current rows on show instead of a loading indicator."""
+    def request(self, offset: int, k: int) -> None:
+        """Ask for `k` recommendations from `offset`; offset 0 replaces the list."""
         self._serial += 1
         query = RecommendationQuery(self._serial, self.query_one(GenreList).chosen, offset, k)
         self._waiting = query
-        if offset == 0 and not quietly:
+        if offset == 0:
             self.table.loading = True
         else:
-            self.table.border_subtitle = "updating…" if offset == 0 else "loading more…"
+            self.table.border_subtitle = "loading more…"
         self.post_message(RecommendationsRequested(query, self))
 
     def on_recommendations_loaded(self, message: RecommendationsLoaded) -> None:
@@ -120,37 +135,46 @@ class MainScreen(Screen[None]):
             return
         self._waiting = None
         table = self.table
-        keep, row = table.highlighted_movie, table.cursor_row
         if message.query.offset == 0:
             table.clear_movies()
             self._recommendations.clear()
             self._rated_here.clear()
+            self._learnt = False
+        added = 0
         for recommendation in message.recommendations:
             movie = recommendation.movie
             if table.has_movie(movie.movie_id):
                 continue
+            added += 1
             self._recommendations[movie.movie_id] = recommendation
-            why = f"because you liked {recommendation.because}" if recommendation.because else ""
             table.add_movie(
                 movie,
-                Text(str(recommendation.rank), justify="right"),
-                "",
-                Text(movie.title, overflow="ellipsis", no_wrap=True),
+                str(recommendation.rank),
+                movie.title,
                 str(movie.year or ""),
-                Text(f"{recommendation.score:.2f}", justify="right"),
-                Text(", ".join(movie.genres)),
-                Text(why),
+                match_text(recommendation),
+                ", ".join(movie.genres),
+                recommendation.because or "",
             )
         table.loading = False
+        popular = bool(message.recommendations) and message.recommendations[0].match is None
+        table.border_title = "Popular movies" if popular else "Recommendations"
+        self._at_end = len(message.recommendations) < message.query.k
         if message.query.offset == 0:
-            # Stay on the same movie, or (when it has gone: just rated) on the same row.
-            if keep is not None and table.has_movie(keep.movie_id):
-                row = table.get_row_index(str(keep.movie_id))
-            table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
-        more = "" if len(message.recommendations) < message.query.k else " · m for more"
-        table.border_subtitle = f"{table.row_count} shown{more}"
+            table.move_cursor(row=0)
+        elif self._at_end and not added:
+            self.notify("That is every movie in these genres.", title="No more", timeout=4)
+        self._show_subtitle()
         if table.row_count == 0:
             self.query_one("#detail", Label).update("Nothing to recommend in these genres.")
+
+    def _show_subtitle(self) -> None:
+        parts = [f"{self.table.row_count} shown"]
+        if self._learnt:
+            parts.append("learnt: ctrl+r reloads")
+        elif not self._at_end:
+            parts.append("m for more")
+        self.table.border_subtitle = " · ".join(parts)
 
     @on(DataTable.RowHighlighted, "#recommendations")
     def show_detail(self, event: DataTable.RowHighlighted) -> None:
@@ -161,6 +185,7 @@ class MainScreen(Screen[None]):
         # The reason first: the title is on the highlighted row already.
         parts = [
             f"because you liked {recommendation.because}" if recommendation.because else "",
+            "popular with everyone" if recommendation.match is None else "",
             ", ".join(movie.genres),
             f"{movie.title} ({movie.year})" if movie.year else movie.title,
         ]
@@ -187,7 +212,7 @@ class MainScreen(Screen[None]):
         movie_id = message.movie.movie_id
         if movie_id in self._rated_here:
             self._rated_here.discard(movie_id)
-            self.table.show_rating(movie_id, None)
+            self.table.show_rating(movie_id, None, unrated=str(self._recommendations[movie_id].rank))
 
     def on_list_changed(self, message: ListChanged) -> None:
         if message.list_name != NOT_INTERESTED:
@@ -199,8 +224,10 @@ class MainScreen(Screen[None]):
             self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
 
     def on_model_updated(self, message: ModelUpdated) -> None:
-        # After each rating: no flashing loading indicator, and as many rows as before.
-        self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
+        # Not reloaded here: rows moving under the cursor would make keys hit other movies.
+        if self._recommendations:
+            self._learnt = True
+            self._show_subtitle()
 
     def on_recommendations_failed(self, message: RecommendationsFailed) -> None:
         if message.query == self._waiting:
@@ -215,13 +242,10 @@ class MainScreen(Screen[None]):
         if self._waiting is not None:
             self.notify("Still loading…", timeout=2)
             return
+        if self._at_end:
+            self.notify("That is every movie in these genres.", title="No more", timeout=4)
+            return
         self.request(offset=self.table.row_count - len(self._rated_here), k=PAGE_SIZE)
-
-    def action_all_genres(self) -> None:
-        self.query_one(GenreList).select_all()
-
-    def action_no_genres(self) -> None:
-        self.query_one(GenreList).deselect_all()
 
     def action_toggle_focus(self) -> None:
         genres = self.query_one(GenreList)

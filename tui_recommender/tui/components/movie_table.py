@@ -3,14 +3,18 @@ movie from the keyboard. Recommendations, search results and history all use it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui_recommender.tui.messages import ListChangeRequested, RatingPromptRequested, RatingRequested
 from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
+from tui_recommender.tui.messages import DetailsRequested, ListChangeRequested, RatingPromptRequested, RatingRequested
 
 if TYPE_CHECKING:
     from tui_recommender.service import Movie
@@ -53,7 +57,10 @@ def _rating_bindings() -> list[Binding]:
         for stars, key in enumerate(_SHIFTED_DIGITS, start=1)
     ]
     bindings.append(
-        Binding("r", "rate_prompt", "Rate…", id="rate-prompt", tooltip="Type any rating on the scale")
+        Binding("r", "rate_prompt", "Rate…", show=False, id="rate-prompt", tooltip="Type any rating on the scale")
+    )
+    bindings.append(
+        Binding("enter,i", "details", "Details", id="details", tooltip="Everything about the highlighted movie")
     )
     bindings += [
         Binding("w", f"toggle_list('{WATCHLIST}')", "Watchlist", show=False, id="watchlist", tooltip="Put the highlighted movie on your watchlist, or take it off"),
@@ -62,14 +69,84 @@ def _rating_bindings() -> list[Binding]:
     return bindings
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of a `MovieTable`. Fixed columns have a `width`; the others share what is
+    left: each gets its `minimum`, then the rest by `share` up to its `maximum` (0: none),
+    and the first column without a maximum (the title) takes whatever remains. An
+    `optional` column shows only where it leaves the others twice its minimum."""
+
+    key: str
+    label: str
+    width: int = 0  # cells, without padding; 0: flexible
+    share: int = 0
+    minimum: int = 0
+    maximum: int = 0
+    justify: Literal["left", "right"] = "left"
+    optional: bool = False
+
+
+def fit_widths(columns: Sequence[Column], available: int, padding: int = 1) -> dict[str, int]:
+    """Each column's width in cells for a table `available` cells wide (see `Column`); a
+    hidden optional column gets 0."""
+    widths = {c.key: c.width for c in columns if c.width}
+    free = available - sum(widths.values()) - 2 * padding * len(columns)
+    required = [c for c in columns if not c.width and not c.optional]
+    free -= sum(c.minimum for c in required)
+    flexible = list(required)
+    for column in columns:
+        if column.optional:
+            shown = free >= 3 * column.minimum
+            widths[column.key] = column.minimum if shown else 0
+            free -= widths[column.key]
+            if shown:
+                flexible.append(column)
+    for column in required:
+        widths[column.key] = column.minimum
+    shares = sum(c.share for c in flexible)
+    rest = max(free, 0)
+    for column in flexible:
+        extra = rest * column.share // shares if shares else 0
+        if column.maximum:
+            extra = min(extra, max(column.maximum - widths[column.key], 0))
+        widths[column.key] += extra
+        free -= extra
+    taker = next((c for c in flexible if not c.maximum), None)
+    if taker is not None:
+        widths[taker.key] = max(widths[taker.key] + free, 1)
+    return widths
+
+
 class MovieTable(DataTable):
-    """Rows are keyed by `str(movie_id)`; `movies` maps IDs back to `Movie`s."""
+    """Rows are keyed by `str(movie_id)`; `movies` maps IDs back to `Movie`s. Its columns
+    fill the table's width whatever the terminal's (see `Column`); cut text ends with `…`."""
 
     BINDINGS = _rating_bindings()
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.column_specs = tuple(columns)
         self.movies: dict[int, Movie] = {}
+
+    def on_mount(self) -> None:
+        for column in self.column_specs:
+            self.add_column(Text(column.label, justify=column.justify), width=column.width or 1, key=column.key)
+        self._fit_columns()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        # One cell stays free for the vertical scrollbar, so columns do not jump when it shows.
+        available = self.size.width - self.styles.scrollbar_size_vertical
+        if available <= 0:
+            return
+        for key, width in fit_widths(self.column_specs, available, self.cell_padding).items():
+            column = self.columns[key]  # type: ignore[index]
+            column.width, column.auto_width = width, False
+        # DataTable has no public call to re-measure columns: this flag is what add_column sets.
+        self._require_update_dimensions = True
+        self.refresh()
 
     def watch_loading(self, loading: bool) -> None:
         # A loading widget takes no keys: have the footer show (or hide) ours again.
@@ -82,33 +159,41 @@ class MovieTable(DataTable):
         row_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         return self.movies.get(int(row_key.value or 0))
 
+    def _cell(self, column: Column, value: object) -> Text:
+        text = value.copy() if isinstance(value, Text) else Text(str(value))
+        text.no_wrap, text.overflow, text.justify = True, "ellipsis", column.justify
+        return text
+
     def add_movie(self, movie: Movie, *cells: object) -> None:
+        """Append a row; `cells` in column order (str or rich `Text`, never markup)."""
         self.movies[movie.movie_id] = movie
-        self.add_row(*cells, key=str(movie.movie_id))
+        self.add_row(*(self._cell(c, v) for c, v in zip(self.column_specs, cells)), key=str(movie.movie_id))
+
+    def set_cell(self, movie_id: int, column_key: str, value: object) -> None:
+        column = next(c for c in self.column_specs if c.key == column_key)
+        self.update_cell(str(movie_id), column_key, self._cell(column, value))
 
     def has_movie(self, movie_id: int) -> bool:
         return str(movie_id) in self.rows
-
-    def remove_movie(self, movie_id: int) -> None:
-        if self.has_movie(movie_id):
-            self.remove_row(str(movie_id))
-        self.movies.pop(movie_id, None)
 
     def clear_movies(self) -> None:
         self.clear()
         self.movies.clear()
 
-    def show_rating(self, movie_id: int, rating: float | None) -> None:
-        """Mark a row as rated (or not) at once, without waiting for a reload."""
+    def show_rating(self, movie_id: int, rating: float | None, unrated: str = "") -> None:
+        """Mark a row as rated (or, with `unrated` in its place, not) without a reload."""
         if self.has_movie(movie_id) and RATED_COLUMN in self.columns:
-            self.update_cell(str(movie_id), RATED_COLUMN, rating_text(rating))
+            self.set_cell(movie_id, RATED_COLUMN, rating_text(rating) or unrated)
 
-    def action_rate(self, value: float) -> None:
+    def _highlighted_or_warn(self) -> Movie | None:
         movie = self.highlighted_movie
         if movie is None:
             self.notify("No movie is highlighted.", severity="warning")
-            return
-        self.post_message(RatingRequested(movie, value))
+        return movie
+
+    def action_rate(self, value: float) -> None:
+        if (movie := self._highlighted_or_warn()) is not None:
+            self.post_message(RatingRequested(movie, value))
 
     def action_toggle_list(self, list_name: str) -> None:
         movie = self.highlighted_movie
@@ -118,8 +203,9 @@ class MovieTable(DataTable):
         self.post_message(ListChangeRequested(movie, list_name))
 
     def action_rate_prompt(self) -> None:
-        movie = self.highlighted_movie
-        if movie is None:
-            self.notify("No movie is highlighted.", severity="warning")
-            return
-        self.post_message(RatingPromptRequested(movie))
+        if (movie := self._highlighted_or_warn()) is not None:
+            self.post_message(RatingPromptRequested(movie))
+
+    def action_details(self) -> None:
+        if (movie := self._highlighted_or_warn()) is not None:
+            self.post_message(DetailsRequested(movie))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
-from tui_recommender.tui.components.movie_table import RATED_COLUMN, MovieTable, rating_text
+from tui_recommender.tui.components.key_footer import KeyFooter
+from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     RatingRemoved,
@@ -21,6 +21,12 @@ from tui_recommender.tui.messages import (
 )
 
 SEARCH_DEBOUNCE_SECONDS = 0.25
+COLUMNS = (
+    Column(RATED_COLUMN, "You", width=4, justify="right"),
+    Column("title", "Title", share=3, minimum=12),
+    Column("year", "Year", width=4),
+    Column("genres", "Genres", share=1, minimum=6, maximum=50),
+)
 
 
 class SearchScreen(Screen[None]):
@@ -39,17 +45,21 @@ class SearchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Search movies: type words of the title, enter or ↓ to pick from the results", id="search-help")
         yield Input(placeholder="Title words, e.g. star night", id="search-input")
-        yield MovieTable(id="search-results")
+        yield MovieTable(COLUMNS, id="search-results")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(MovieTable)
-        table.border_title = "Results"
-        table.add_column("You", width=4, key=RATED_COLUMN)
-        table.add_column("Title", width=36, key="title")
-        table.add_column("Year", key="year")
-        table.add_column("Genres", key="genres")
+        self.query_one(MovieTable).border_title = "Results"
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys that arrive before the input has focus (a pasted "/toy story" comes in one
+        # write, right behind the "/" that opened this screen) are typed, not lost.
+        if self.is_active and self.focused is None and event.is_printable and event.character:
+            search = self.query_one("#search-input", Input)
+            search.insert_text_at_cursor(event.character)
+            search.focus()
+            event.stop()
 
     @on(Input.Changed, "#search-input")
     def query_changed(self) -> None:
@@ -83,9 +93,9 @@ class SearchScreen(Screen[None]):
             table.add_movie(
                 movie,
                 rating_text(message.ratings.get(movie.movie_id)),
-                Text(movie.title, overflow="ellipsis", no_wrap=True),
+                movie.title,
                 str(movie.year or ""),
-                Text(", ".join(movie.genres)),
+                ", ".join(movie.genres),
             )
         count = len(message.movies)
         table.border_subtitle = f"{count} match{'es' if count != 1 else ''}"

@@ -8,10 +8,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Footer, Input, Label
+from textual.widgets import Button, Input, Label
 
 from tui_recommender.ids import MAX_ID, MIN_ID, id_problem
 from tui_recommender.tui.components.checked_input import CheckedInput
+from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import NewUserRequested, UserIdSubmitted
 
@@ -34,7 +35,19 @@ class UserScreen(Screen[None]):
     AUTO_FOCUS = "#user-id"
     BINDINGS = [
         Binding("ctrl+n", "new_user", "New user", id="new-user", tooltip="Start a new profile under the next free ID"),
+        Binding("escape", "back", "Back", id="user-back", tooltip="Back to the current user's recommendations"),
     ]
+
+    def __init__(self, can_go_back: bool = False) -> None:
+        """`can_go_back`: opened over a user's screen (`u`), which escape returns to."""
+        super().__init__()
+        self.can_go_back = can_go_back
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.can_go_back if action == "back" else True
+
+    def action_back(self) -> None:
+        self.dismiss()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="who-area"), Vertical(id="who", classes="dialog"):
@@ -50,7 +63,7 @@ class UserScreen(Screen[None]):
                 yield Button("New user", id="new-user-button", tooltip="ctrl+n")
             yield Label("", id="user-id-error", classes="error", markup=False)
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#user-id")
     def submit(self, event: Input.Submitted) -> None:

@@ -1,0 +1,108 @@
+"""Everything about one movie: year, genres, your rating, what the dataset's raters thought,
+its tags, why it is recommended, and its IMDb and TMDB pages (`o` and `t` open them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, LoadingIndicator, Static
+
+from tui_recommender.tui.messages import DetailsLoaded, RatingRemoved, RatingStored
+
+if TYPE_CHECKING:
+    from tui_recommender.service import Movie, MovieDetails
+
+
+def _stars(rating: float) -> str:
+    return f"{rating:g}★"
+
+
+def details_text(details: MovieDetails) -> Content:
+    """The body of the detail view; dataset text is never read as markup."""
+    movie, facts = details.movie, details.facts
+    count = f"{facts.n_ratings} rating{'s' if facts.n_ratings != 1 else ''}"
+    rows: list[tuple[str, str]] = [
+        ("Genres", ", ".join(movie.genres) or "none listed"),
+        ("Your rating", _stars(details.your_rating) if details.your_rating is not None else "not rated yet"),
+        ("Dataset", f"{facts.mean_rating:.1f}★ on average from {count}" if facts.mean_rating is not None else "nobody rated it"),
+    ]
+    if details.because:
+        rows.append(("Because", f"you liked {details.because}"))
+    if facts.tags:
+        rows.append(("Tags", ", ".join(facts.tags)))
+    if facts.imdb_url:
+        rows.append(("IMDb", facts.imdb_url))
+    if facts.tmdb_url:
+        rows.append(("TMDB", facts.tmdb_url))
+    lines = [Content.from_markup("[b]$name[/b]", name=f"{name:<12}") + Content(value) for name, value in rows]
+    return Content("\n").join(lines)
+
+
+class DetailScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,enter,i", "dismiss", "Close", id="details-close"),
+        Binding("o", "open('imdb')", "Open IMDb", id="details-imdb", tooltip="Open the IMDb page in the browser"),
+        Binding("t", "open('tmdb')", "Open TMDB", id="details-tmdb", tooltip="Open the TMDB page in the browser"),
+    ]
+
+    def __init__(self, movie: Movie) -> None:
+        super().__init__()
+        self.movie = movie
+        self.details: MovieDetails | None = None
+
+    def compose(self) -> ComposeResult:
+        title = f"{self.movie.title} ({self.movie.year})" if self.movie.year else self.movie.title
+        with Vertical(id="detail-dialog", classes="dialog"):
+            yield Label(Content.from_markup("[b]$title[/b]", title=title), id="detail-title")
+            with VerticalScroll(id="detail-body"):
+                yield LoadingIndicator()
+                yield Static("", id="detail-text")
+            yield Label("", id="detail-keys", classes="hint")
+
+    def on_mount(self) -> None:
+        self._show_keys()
+
+    def _show_keys(self) -> None:
+        keys = [text for site, text in (("imdb", "o opens IMDb"), ("tmdb", "t opens TMDB")) if self._url(site)]
+        keys.append("escape closes")
+        self.query_one("#detail-keys", Label).update(" · ".join(keys))
+
+    def on_details_loaded(self, message: DetailsLoaded) -> None:
+        self.details = message.details
+        self.query_one(LoadingIndicator).display = False
+        self.query_one("#detail-text", Static).update(details_text(message.details))
+        self._show_keys()
+        self.refresh_bindings()
+
+    def on_rating_stored(self, message: RatingStored) -> None:
+        self._rerate(message.movie, message.rating)
+
+    def on_rating_removed(self, message: RatingRemoved) -> None:
+        self._rerate(message.movie, None)
+
+    def _rerate(self, movie: Movie, rating: float | None) -> None:
+        if self.details is not None and movie.movie_id == self.movie.movie_id:
+            self.details = replace(self.details, your_rating=rating)
+            self.query_one("#detail-text", Static).update(details_text(self.details))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            return self._url(str(parameters[0])) is not None
+        return True
+
+    def _url(self, site: str) -> str | None:
+        if self.details is None:
+            return None
+        return self.details.facts.imdb_url if site == "imdb" else self.details.facts.tmdb_url
+
+    def action_open(self, site: str) -> None:
+        url = self._url(site)
+        if url is not None:
+            self.app.open_url(url)
+            self.notify(url, title="Opening in your browser", timeout=4)

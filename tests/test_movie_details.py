@@ -99,11 +99,11 @@ def test_links_and_tags_of_the_real_dataset(ml_latest_small: Path):
 
 
 def test_model_label_says_what_the_model_has_learnt(service: RecommenderService, small_data, state_dir):
-    assert service.model_label == "checkpoint"
+    assert service.model_label == "shipped weights"
     user = service.create_user()
     service.rate(user, 10, 5.0)
     service.update_model()
-    assert service.model_label == "checkpoint + 1 rating learnt"
+    assert service.model_label == "shipped weights + 1 rating learnt"
     service.save()
     again = open_service(small_data, state_dir)
     try:

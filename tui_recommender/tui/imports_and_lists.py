@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tui_recommender.service import RecommenderService
 
 BINDINGS = [
-    Binding("ctrl+o", "import_ratings", "Import…", show=False, id="import", tooltip="Import ratings from IMDb, Letterboxd or an export of this app"),
+    Binding("ctrl+o", "import_ratings", "Import ratings…", show=False, id="import", tooltip="Import ratings from IMDb, Letterboxd or an export of this app"),
 ]
 # What a list change says: (list, added) -> (title, hint).
 _CHANGES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -20,6 +21,9 @@ from tui_recommender.tui.components.main_screen import MainScreen
 from tui_recommender.tui.components.movie_table import MovieTable
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
+
+KEYS_WIDTH = 15  # "  " + 12 for the keys + " "
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
@@ -49,13 +53,21 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(self._text(), id="help-text")
 
+    def on_resize(self) -> None:
+        # The body's width less its scrollbar, which shows once the text is long.
+        body = self.query_one("#help-body", VerticalScroll)
+        width = body.size.width - body.styles.scrollbar_size_vertical
+        self.query_one("#help-text", Static).update(self._text(width))
+
     def _keys(self, bindings: list[Binding]) -> str:
         if bindings[0].key_display:
             return bindings[0].key_display
         keys = [key for binding in bindings for key in binding.key.split(",")]
         return ", ".join(self.app.get_key_display(replace(bindings[0], key=key)) for key in keys)
 
-    def _text(self) -> Content:
+    def _text(self, width: int = 0) -> Content:
+        """Every section's keys; a text longer than `width` cells (0: no limit) wraps under
+        itself, not under the keys."""
         lines: list[Content] = []
         for title, section in self.sections:
             lines.append(Content.from_markup("[b]$title[/b]", title=title))
@@ -68,6 +80,8 @@ class HelpScreen(ModalScreen[None]):
                     by_description.setdefault(binding.description, []).append(binding)
             for bindings in by_description.values():
                 text = bindings[0].tooltip or bindings[0].description
-                lines.append(Content(f"  {self._keys(bindings):<12} {text}"))
+                wrapped = textwrap.wrap(text, width - KEYS_WIDTH) if width > KEYS_WIDTH + 20 else [text]
+                lines.append(Content(f"  {self._keys(bindings):<12} {wrapped[0]}"))
+                lines += [Content(" " * KEYS_WIDTH + more) for more in wrapped[1:]]
             lines.append(Content(""))
         return Content("\n").join(lines[:-1])

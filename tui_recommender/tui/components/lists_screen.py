@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
-from tui_recommender.titles import display_title
-from tui_recommender.tui.components.movie_table import MovieTable
+from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
+from tui_recommender.tui.components.key_footer import KeyFooter
+from tui_recommender.tui.components.movie_table import Column, MovieTable
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     ListChanged,
@@ -24,7 +24,6 @@ from tui_recommender.tui.messages import (
     RatingsImported,
     RatingStored,
 )
-from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
 
 if TYPE_CHECKING:
     from tui_recommender.service import Movie
@@ -34,6 +33,14 @@ HELP = {
     WATCHLIST: "Watched one? 1-5 rates it (and takes it off) · delete takes it off · x: not interested · l: the other list",
     NOT_INTERESTED: "These are never recommended · delete (or x) takes one off, so it can be recommended again · l: watchlist",
 }
+
+
+COLUMNS = (
+    Column("title", "Title", share=3, minimum=12),
+    Column("year", "Year", width=4),
+    Column("added", "Added", width=10),
+    Column("genres", "Genres", share=1, minimum=6, maximum=50),
+)
 
 
 def _date(timestamp: int) -> str:
@@ -55,16 +62,11 @@ class ListsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="lists-help", markup=False)
-        yield MovieTable(id="lists")
+        yield MovieTable(COLUMNS, id="lists")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(MovieTable)
-        table.add_column("Title", width=40, key="title")
-        table.add_column("Year", key="year")
-        table.add_column("Added", key="added")
-        table.add_column("Genres", key="genres")
         self._load()
 
     def _load(self) -> None:
@@ -89,10 +91,10 @@ class ListsScreen(Screen[None]):
         for movie, added in entries:
             table.add_movie(
                 movie,
-                Text(display_title(movie.title), overflow="ellipsis", no_wrap=True),
+                movie.title,
                 str(movie.year or ""),
                 _date(added),
-                Text(", ".join(movie.genres), overflow="ellipsis", no_wrap=True),
+                ", ".join(movie.genres),
             )
         table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
         count = table.row_count

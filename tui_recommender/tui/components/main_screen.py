@@ -25,6 +25,7 @@ from tui_recommender.tui.messages import (
     ListChanged,
     ModelUpdated,
     RatingRemoved,
+    RatingsImported,
     RatingStored,
     RecommendationQuery,
     RecommendationsFailed,
@@ -220,8 +221,12 @@ class MainScreen(Screen[None]):
         if message.added:  # gone for good, at once
             self._recommendations.pop(message.movie.movie_id, None)
             self.table.remove_movie(message.movie.movie_id)
-        else:
-            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
+        else:  # taken off the list on purpose (lists screen): a reload brings it back
+            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count))
+
+    def on_ratings_imported(self, message: RatingsImported) -> None:
+        # An import is asked for on purpose, in its own dialog: reload without what it rated.
+        self.action_refresh()
 
     def on_model_updated(self, message: ModelUpdated) -> None:
         # Not reloaded here: rows moving under the cursor would make keys hit other movies.

@@ -176,6 +176,11 @@ class MovieTable(DataTable):
     def has_movie(self, movie_id: int) -> bool:
         return str(movie_id) in self.rows
 
+    def remove_movie(self, movie_id: int) -> None:
+        if self.has_movie(movie_id):
+            self.remove_row(str(movie_id))
+        self.movies.pop(movie_id, None)
+
     def clear_movies(self) -> None:
         self.clear()
         self.movies.clear()

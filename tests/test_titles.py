@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from tui_recommender.titles import NO_TITLE, display_title, fold, is_placeholder, sort_key, title_keys
@@ -160,6 +160,7 @@ def test_article_at_either_end_gives_the_same_keys(body: str, article: str) -> N
 
 @given(_WORDS)
 def test_case_accents_and_punctuation_do_not_change_the_keys(body: str) -> None:
+    assume(not is_placeholder(body))  # "unknown" has no keys; "unknown!" is a title
     plain = "".join(c for c in unicodedata.normalize("NFKD", body) if not unicodedata.combining(c))
     assert title_keys(body.upper()).exact == title_keys(body.lower()).exact
     assert title_keys(body).exact == title_keys(plain).exact

@@ -261,3 +261,11 @@ def test_links_are_read_where_the_dataset_has_them(tmp_path) -> None:
     (tmp_path / "links.csv").write_text("movieId,imdbId,tmdbId\n1,0114709,862\nx,0113497,8844\n")
     with pytest.raises(DataError, match="links.csv line 3: movieId 'x'"):
         load_links(tmp_path)
+
+
+@pytest.mark.parametrize("user", ["0", "99999999999", "-1", "1e3"])
+def test_own_export_ids_follow_the_one_id_rule(tmp_path, real, with_links, user: str) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(f"userId,movieId,rating,timestamp\n7,1,4.5,5\n{user},1,4.5,5\n")
+    with pytest.raises(DataError, match=f"line 3: userId '{user}'"):
+        _read(path, with_links, real, user=None)

@@ -353,7 +353,7 @@ def test_a_csv_without_the_columns_is_rejected(tmp_path: Path) -> None:
     [
         ({"userId": 1, "movieId": 10, "rating": 7}, "not allowed"),
         ({"userId": 1, "movieId": 10}, "missing rating"),
-        ({"userId": True, "movieId": 10, "rating": 4}, "userId True"),
+        ({"userId": True, "movieId": 10, "rating": 4}, "userId 'True'"),
         ({"userId": 1, "movieId": 99, "rating": 4}, "movie 99"),
         ([1, 10, 4.0], "expected an object"),
     ],

@@ -43,7 +43,8 @@ def parse_id(value: object, what: str = "ID") -> int:
     (e.g. "user ID", "movieId") and the value otherwise."""
     problem = id_problem(value)
     if problem is not None:
-        shown = value if isinstance(value, str) and len(value) <= 40 else f"{str(value)[:40]}…"
+        text = value if isinstance(value, str) else str(value)
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
         raise InvalidIdError(f"{what} {shown!r} {problem}")
     return int(value)  # type: ignore[arg-type]
 

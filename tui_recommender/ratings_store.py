@@ -492,8 +492,10 @@ def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) 
     for name in RATING_COLUMNS[:2]:
         if name not in record:
             raise DataError(f"missing {name}")
-    user = _parse_int(record["userId"], "userId")
-    movie = _parse_int(record["movieId"], "movieId")
+    try:
+        user, movie = parse_id(record["userId"], "userId"), parse_id(record["movieId"], "movieId")
+    except InvalidIdError as error:  # the one id rule; reported with the file and line
+        raise DataError(str(error)) from None
     if movie not in known_movies:
         raise DataError(f"movie {movie} is not in the dataset")
     stamp = record.get("timestamp")

@@ -14,15 +14,12 @@ live model.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 import numpy as np
-import pandas as pd
 
 from tui_recommender.catalogue import Catalogue, Movie, MovieFacts
 from tui_recommender.checkpoint import Checkpoint, save_checkpoint
@@ -30,12 +27,12 @@ from tui_recommender.config import Settings
 from tui_recommender.errors import CheckpointError, UserError
 from tui_recommender.graph import POSITIVE_THRESHOLD
 from tui_recommender.ids import parse_id
-from tui_recommender.imports import ImportPlan, MovieMatcher, read_import
+from tui_recommender.imports import Importer, ImportPlan
+from tui_recommender.lists import LISTS, NOT_INTERESTED, WATCHLIST
 from tui_recommender.live_model import LiveModel, UpdateReport, most_similar, user_scores
 from tui_recommender.model_source import ModelSource, SourceKind, open_checkpoint
-from tui_recommender.movielens import MovieLensData, RatingScale, load_dataset, load_links
-from tui_recommender.ratings_store import MARK_COLUMNS, RatingsStore, merge_ratings
-from tui_recommender.lists import LISTS, NOT_INTERESTED, WATCHLIST
+from tui_recommender.movielens import MovieLensData, RatingScale, load_dataset
+from tui_recommender.ratings_store import RatingsStore, merge_ratings
 from tui_recommender.user_lists import UserLists
 from tui_recommender.user_ratings import UserRatings, liked_movies
 
@@ -131,8 +128,7 @@ class RecommenderService:
         self.model = LiveModel(
             checkpoint, ratings, self.catalogue.items, lambda seq: store.events(after_seq=seq), self.lists.not_interested
         )
-        self._matcher: MovieMatcher | None = None  # built on the first import (~0.2 s)
-        self._matcher_lock = threading.Lock()
+        self.importer = Importer(data)
 
     @classmethod
     def open(
@@ -312,27 +308,14 @@ class RecommenderService:
     def read_import(self, path: Path, user_id: object | None = None) -> ImportPlan:
         """Read an IMDb, Letterboxd or own export and match its movies (see `imports`);
         stores nothing. `user_id` gets the ratings (not needed for our own export)."""
-        user = None if user_id is None else parse_id(user_id, "user ID")
-        matcher = self._movie_matcher()
-        return read_import(Path(path), matcher, self.scale, self._movie_ids, user)
+        return self.importer.read(Path(path), None if user_id is None else parse_id(user_id, "user ID"))
 
     def apply_import(self, plan: ImportPlan) -> int:
         """Store the plan's ratings and list entries in one transaction, all or nothing
         (later than any earlier rating of the same movies, so they win); rated movies leave
         the lists. The next `update_model` learns them all at once. Returns the ratings stored."""
-        listed = self.store.marks()[["userId", "movieId", "list"]]
-        settle = plan.ratings[["userId", "movieId"]].merge(listed, on=["userId", "movieId"])
-        settle = settle.assign(added=False, timestamp=int(time.time()))[list(MARK_COLUMNS)]
-        marks = plan.marks if settle.empty else pd.concat([settle, plan.marks.astype(settle.dtypes.to_dict())], ignore_index=True)
-        self.ratings.put_many(plan.ratings, marks)
+        self.ratings.put_many(plan.ratings, self.lists.with_settled(plan.ratings, plan.marks))
         return len(plan.ratings)
-
-    def _movie_matcher(self) -> MovieMatcher:
-        with self._matcher_lock:
-            if self._matcher is None:
-                self._matcher = MovieMatcher(self.data.movies, load_links(self.data.path))
-                self._movie_ids = set(self.catalogue.items.raw_ids.tolist())
-            return self._matcher
 
     def pending_updates(self) -> int:
         """Ratings stored but not yet applied to the model."""

@@ -52,6 +52,16 @@ class UserLists:
         now = int(time.time())
         self._write([(user_id, movie_id, name, False, now) for name in self.lists_of(user_id, movie_id)])
 
+    def with_settled(self, ratings: pd.DataFrame, marks: pd.DataFrame) -> pd.DataFrame:
+        """`marks` (columns `MARK_COLUMNS`) after one taking each rated movie of
+        `ratings` (userId, movieId, ...) off the list it is on: to store with them."""
+        listed = self.store.marks()[["userId", "movieId", "list"]]
+        settle = ratings[["userId", "movieId"]].merge(listed, on=["userId", "movieId"])
+        if settle.empty:
+            return marks
+        settle = settle.assign(added=False, timestamp=int(time.time()))[list(MARK_COLUMNS)]
+        return pd.concat([settle, marks.astype(settle.dtypes.to_dict())], ignore_index=True)
+
     def not_interested(self) -> pd.DataFrame:
         """Every user's "not interested" movies: columns userId, movieId (int64)."""
         marks = self.store.marks()

@@ -234,7 +234,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
             self.post_message(ServiceStatus(text))
 
         # Training at start-up (no checkpoint fits the data) reports its epochs and time left.
-        progress = EpochProgress("training a model (once)", on_line=on_status, interval_s=1.0)
+        progress = EpochProgress("training a model for this data", on_line=on_status, interval_s=1.0)
         service = RecommenderService.open(self.settings, on_status, on_epoch=progress)
         self.post_message(ServiceOpened(service, service.pending_updates(), service.retrain_due()))
 

@@ -168,3 +168,25 @@ async def test_the_palette_opens_the_import_dialog(app: RecommenderApp) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportModal))
+
+
+async def test_ctrl_z_undoes_list_changes_too(app: RecommenderApp, notifications) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 3)
+        first, second = shown(app)[:2]
+        await pilot.press("x")
+        await settle(pilot)
+        assert on_list(app, NOT_INTERESTED) == [first]
+        await pilot.press("w")  # the next movie, now under the cursor
+        await settle(pilot)
+        assert on_list(app, WATCHLIST) == [second]
+
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert on_list(app, WATCHLIST) == []
+        assert notifications[-1][1]["title"] == "Undone"
+        assert notifications[-1][0].endswith(" · off your watchlist")
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert on_list(app, NOT_INTERESTED) == []
+        await wait_for(pilot, lambda: first in shown(app))  # recommended again

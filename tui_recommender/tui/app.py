@@ -48,7 +48,7 @@ from tui_recommender.tui.components.new_profile_modal import NewProfileModal
 from tui_recommender.tui.components.rating_modal import RatingModal
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
-from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS, ImportsAndLists
+from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS, ImportsAndLists, ListUndo
 from tui_recommender.tui.messages import (
     DetailsLoaded,
     DetailsRequested,
@@ -111,7 +111,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {BindingCommandsProvider}
     BINDINGS = [
-        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last rating or removal (and the one before…)"),
+        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last rating, removal or list change (and the one before…)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Save the model and quit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit-now", tooltip="Save and quit, even while typing"),
@@ -139,7 +139,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
         self._update_again = False  # a rating landed while the fine-tune ran
         self._pending = 0  # ratings stored but not learnt, as of the last update
         self._retrain_due = False
-        self._undo: list[_Change] = []  # newest last
+        self._undo: list[_Change | ListUndo] = []  # newest last
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -644,7 +644,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
             self.notify(f"{movie.title}\nctrl+z undoes", title="Rating removed", markup=False, timeout=4)
         self._rating_changed(lambda: RatingRemoved(movie))
 
-    def _forget(self, change: _Change) -> None:
+    def _forget(self, change: _Change | ListUndo) -> None:
         """A rating or removal that failed (the user was told) has nothing to undo."""
         if change in self._undo:
             self._undo.remove(change)
@@ -658,6 +658,9 @@ class RecommenderApp(ImportsAndLists, App[None]):
             self.notify("Nothing to undo.", timeout=3)
             return
         change = self._undo.pop()
+        if isinstance(change, ListUndo):
+            self._undo_change(self._writer.submit(lambda: change.revert(service, user_id)))
+            return
 
         def undo() -> Message:
             if not change.made:  # it failed after all

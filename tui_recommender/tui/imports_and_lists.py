@@ -5,6 +5,7 @@ app's writer thread). Kept apart so `app.py` stays about the app's life and rati
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,24 +28,46 @@ from tui_recommender.tui.messages import (
     ListsFailed,
     ListsLoaded,
     ListsRequested,
+    NothingToUndo,
     RatingsImported,
 )
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.service import Movie, RecommenderService
 
 BINDINGS = [
     Binding("ctrl+o", "import_ratings", "Import ratings…", show=False, id="import", tooltip="Import ratings from IMDb, Letterboxd or an export of this app"),
 ]
 # What a list change says: (list, added) -> (title, hint).
 _CHANGES = {
-    (WATCHLIST, True): ("On your watchlist", "w again takes it off · l shows your lists"),
-    (WATCHLIST, False): ("Off your watchlist", ""),
-    (NOT_INTERESTED, True): ("Not interested", "never recommended again · x on it in your lists (l) undoes"),
-    (NOT_INTERESTED, False): ("Interested again", "it can be recommended again"),
+    (WATCHLIST, True): ("On your watchlist", "ctrl+z or w again undoes · l shows your lists"),
+    (WATCHLIST, False): ("Off your watchlist", "ctrl+z undoes"),
+    (NOT_INTERESTED, True): ("Not interested", "never recommended again · ctrl+z undoes · l shows your lists"),
+    (NOT_INTERESTED, False): ("Interested again", "it can be recommended again · ctrl+z undoes"),
 }
+
+
+@dataclass
+class ListUndo:
+    """One list change, for the app's ctrl+z stack (beside its rating changes). The writer
+    thread fills in what the change did when it makes it."""
+
+    movie: Movie
+    list_name: str
+    added: bool = False
+    made: bool = False
+
+    def revert(self, service: RecommenderService, user_id: int) -> Message:
+        """Undo the change (on the writer thread); the message to post."""
+        if not self.made:
+            return NothingToUndo()
+        if self.added:
+            service.remove_from_list(user_id, self.movie.movie_id, self.list_name)
+        else:
+            service.add_to_list(user_id, self.movie.movie_id, self.list_name)
+        return ListChanged(self.movie, self.list_name, not self.added, undone=True)
 
 
 class ImportsAndLists:
@@ -70,23 +93,30 @@ class ImportsAndLists:
         if service is None or user_id is None:
             return
 
-        def toggle() -> Message:
-            if service.remove_from_list(user_id, movie.movie_id, name):
-                return ListChanged(movie, name, False)
-            service.add_to_list(user_id, movie.movie_id, name)
-            return ListChanged(movie, name, True)
+        change = ListUndo(movie, name)
+        self._undo.append(change)
 
-        self._change_list(self._writer.submit(toggle))
+        def toggle() -> Message:
+            change.added = not service.remove_from_list(user_id, movie.movie_id, name)
+            if change.added:
+                service.add_to_list(user_id, movie.movie_id, name)
+            change.made = True
+            return ListChanged(movie, name, change.added)
+
+        self._after(self._change_list(self._writer.submit(toggle)), lambda _error: self._forget(change))
 
     def on_list_removal_requested(self, message: ListRemovalRequested) -> None:
         service, user_id, movie, name = self.service, self.user_id, message.movie, message.list_name
         if service is None or user_id is None:
             return
+        change = ListUndo(movie, name)
+        self._undo.append(change)
+
         def take_off() -> Message:
-            service.remove_from_list(user_id, movie.movie_id, name)
+            change.made = service.remove_from_list(user_id, movie.movie_id, name)
             return ListChanged(movie, name, False)
 
-        self._change_list(self._writer.submit(take_off))
+        self._after(self._change_list(self._writer.submit(take_off)), lambda _error: self._forget(change))
 
     @work(thread=True, group="write", exit_on_error=False, description="Changing your lists")
     def _change_list(self, written: Future[Message]) -> None:
@@ -95,6 +125,8 @@ class ImportsAndLists:
     def on_list_changed(self, message: ListChanged) -> None:
         movie, name, added = message.movie, message.list_name, message.added
         title, hint = _CHANGES[(name, added)]
+        if message.undone:  # say where the movie is now
+            title, hint = "Undone", title.lower()
         self.notify(f"{display_title(movie.title)}{f' · {hint}' if hint else ''}", title=title, markup=False, timeout=4)
         self._broadcast(lambda: ListChanged(movie, name, added))
 

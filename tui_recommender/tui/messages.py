@@ -275,13 +275,14 @@ class ListRemovalRequested(Message):
 
 
 class ListChanged(Message, bubble=False):
-    """`movie` went on (`added`) or off the user's `list_name`, durably."""
+    """`movie` went on (`added`) or off the user's `list_name`, durably (by ctrl+z: `undone`)."""
 
-    def __init__(self, movie: Movie, list_name: str, added: bool) -> None:
+    def __init__(self, movie: Movie, list_name: str, added: bool, undone: bool = False) -> None:
         super().__init__()
         self.movie = movie
         self.list_name = list_name
         self.added = added
+        self.undone = undone
 
 
 class ListsRequested(Message):

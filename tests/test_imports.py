@@ -52,6 +52,7 @@ def _stars(plan) -> dict[int, float]:
 # ---- IMDb ----------------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_imdb_export_matches_by_imdb_id_and_halves_the_stars(real, with_links) -> None:
     plan = _read(FIXTURES / "imdb_ratings.csv", with_links, real)
     assert plan.source == IMDB
@@ -66,18 +67,21 @@ def test_imdb_export_matches_by_imdb_id_and_halves_the_stars(real, with_links) -
     assert pd.Timestamp(toy_story, unit="s") == pd.Timestamp("2024-03-02")
 
 
+@pytest.mark.realdata
 def test_imdb_export_without_links_matches_by_title_and_year(real, by_title) -> None:
     plan = _read(FIXTURES / "imdb_ratings.csv", by_title, real)
     assert _stars(plan) == {1: 4.5, 47: 4.0, 858: 5.0, 1233: 3.5, 4973: 0.5}
     assert {e.title for e in plan.unmatched} == {"A Close Shave", "Oppenheimer"}
 
 
+@pytest.mark.realdata
 def test_old_imdb_export_in_windows_1252_with_lowercase_types(real, with_links) -> None:
     plan = _read(FIXTURES / "imdb_ratings_2019_cp1252.csv", with_links, real)
     assert _stars(plan) == {4973: 4.5, 3267: 2.5}
     assert [(e.title, e.why) for e in plan.skipped] == [("Game of Thrones", "tvSeries")]
 
 
+@pytest.mark.realdata
 def test_imdb_stars_round_to_whole_stars_on_whole_star_data(real, with_links) -> None:
     plan = _read(FIXTURES / "imdb_ratings.csv", with_links, real, scale=WHOLE_STARS)
     # 9/2 = 4.5 -> 5, 7/2 = 3.5 -> 4, 1/2 = 0.5 -> 1 (the scale's lowest).
@@ -102,6 +106,7 @@ def test_every_imdb_rating_lands_on_the_scale_within_half_a_step(imdb: int, scal
 # ---- Letterboxd ----------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_letterboxd_ratings_match_by_title_and_year(real, with_links) -> None:
     plan = _read(FIXTURES / "letterboxd_ratings.csv", with_links, real)
     assert plan.source == LETTERBOXD
@@ -120,12 +125,14 @@ def test_letterboxd_ratings_match_by_title_and_year(real, with_links) -> None:
     assert unmatched["Emma"] == "2 movies match: Emma (1996) #838, Emma (1996) #26958"  # never guessed
 
 
+@pytest.mark.realdata
 def test_letterboxd_diary_skips_unrated_rows(real, with_links) -> None:
     plan = _read(FIXTURES / "letterboxd_diary.csv", with_links, real)
     assert _stars(plan) == {2571: 4.5}
     assert [(e.title, e.why) for e in plan.skipped] == [("Pulp Fiction", "no rating")]
 
 
+@pytest.mark.realdata
 def test_the_last_row_for_a_movie_wins(tmp_path, real, with_links) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text(f"{LETTERBOXD_HEADER}\n2024-01-01,Se7en,1995,u,2\n2024-01-02,Seven,1995,u,4.5\n")
@@ -135,6 +142,7 @@ def test_the_last_row_for_a_movie_wins(tmp_path, real, with_links) -> None:
 # ---- our own export ------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("name", ["own_export.csv", "own_export.json"])
 def test_own_export_needs_no_user(real, with_links, name: str) -> None:
     plan = _read(FIXTURES / name, with_links, real, user=None)
@@ -142,11 +150,13 @@ def test_own_export_needs_no_user(real, with_links, name: str) -> None:
     assert len(plan.ratings) == 2 and len(plan.users) >= 1
 
 
+@pytest.mark.realdata
 def test_own_export_of_one_user_moves_to_the_given_user(real, with_links) -> None:
     plan = _read(FIXTURES / "own_export.csv", with_links, real, user=12)
     assert plan.users == [12]
 
 
+@pytest.mark.realdata
 def test_own_export_of_several_users_refuses_a_user(real, with_links) -> None:
     with pytest.raises(DataError, match="holds ratings of 2 users"):
         _read(FIXTURES / "own_export.json", with_links, real, user=12)
@@ -155,6 +165,7 @@ def test_own_export_of_several_users_refuses_a_user(real, with_links) -> None:
 # ---- bad input -----------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_unknown_format_names_the_header_and_the_known_formats(tmp_path, real, with_links) -> None:
     path = tmp_path / "watched.csv"
     path.write_text("Position,Film,Seen\n1,Alien,yes\n")
@@ -166,6 +177,7 @@ def test_unknown_format_names_the_header_and_the_known_formats(tmp_path, real, w
     assert all(name in message for name in (IMDB, LETTERBOXD, OWN))
 
 
+@pytest.mark.realdata
 def test_an_imdb_file_needs_a_user(real, with_links) -> None:
     with pytest.raises(DataError, match="--user"):
         _read(FIXTURES / "imdb_ratings.csv", with_links, real, user=None)
@@ -184,6 +196,7 @@ def test_an_imdb_file_needs_a_user(real, with_links) -> None:
         (LETTERBOXD_HEADER, ["2024-01-01,Se7en,1995,u,4", "", "2024-01-01,Se7en,1995,4"], r"line 4: 4 fields, the header has 5"),
     ],
 )
+@pytest.mark.realdata
 def test_a_malformed_row_names_the_file_and_line(tmp_path, real, with_links, header: str, rows: list[str], message: str) -> None:
     path = tmp_path / "export.csv"
     path.write_text("\n".join([header, *rows]) + "\n")
@@ -191,6 +204,7 @@ def test_a_malformed_row_names_the_file_and_line(tmp_path, real, with_links, hea
         _read(path, with_links, real)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("content", [b"", b"\n\n"])
 def test_an_empty_file_is_a_data_error(tmp_path, real, with_links, content: bytes) -> None:
     path = tmp_path / "empty.csv"
@@ -199,6 +213,7 @@ def test_an_empty_file_is_a_data_error(tmp_path, real, with_links, content: byte
         _read(path, with_links, real)
 
 
+@pytest.mark.realdata
 def test_a_missing_file_is_a_data_error(tmp_path, real, with_links) -> None:
     with pytest.raises(DataError, match="cannot read"):
         _read(tmp_path / "nope.csv", with_links, real)
@@ -207,6 +222,7 @@ def test_a_missing_file_is_a_data_error(tmp_path, real, with_links) -> None:
 # ---- report --------------------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_report_counts_imported_skipped_and_lists_unmatched(real, with_links) -> None:
     plan = _read(FIXTURES / "imdb_ratings.csv", with_links, real)
     lines = report_lines(plan, stored=True)
@@ -263,6 +279,7 @@ def test_links_are_read_where_the_dataset_has_them(tmp_path) -> None:
         load_links(tmp_path)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("user", ["0", "99999999999", "-1", "1e3"])
 def test_own_export_ids_follow_the_one_id_rule(tmp_path, real, with_links, user: str) -> None:
     path = tmp_path / "mine.csv"

@@ -3,6 +3,7 @@ valid value or raises a `UserError` whose message is one line, never another exc
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.test_movielens import MOVIES_CSV, RATINGS_CSV, U_DATA, U_ITEM, replac
 from tui_recommender.errors import UserError
 from tui_recommender.ids import MAX_ID, MIN_ID, parse_id
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS, load_dataset
+from tui_recommender.ratings_store import read_export
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -87,3 +89,39 @@ def _loads_or_one_line(folder: Path) -> None:
         assert ((ids >= MIN_ID) & (ids <= MAX_ID)).all()
         assert data.movies.index.min() >= MIN_ID and data.movies.index.max() <= MAX_ID
         assert (data.ratings["timestamp"] >= 0).all()
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**80), max_value=2**80), st.floats(), NUMBERISH),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+RATING_KEYS = st.sampled_from(["userId", "movieId", "rating", "timestamp", "list", "other"])
+
+
+@FAST
+@given(rows=st.lists(CELLS, min_size=1, max_size=4), header=st.sampled_from(["userId,movieId,rating,timestamp", "userId,movieId,rating", "userId,movieId,rating,timestamp,list"]))
+def test_a_csv_import_loads_or_is_one_line(tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], header: str) -> None:
+    path = tmp_path_factory.mktemp("prop") / "ratings.csv"
+    path.write_text(header + "\n" + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    _import_loads_or_one_line(path)
+
+
+@FAST
+@given(items=st.lists(st.dictionaries(RATING_KEYS, JSON_VALUES, max_size=5), max_size=4) | JSON_VALUES)
+def test_a_json_import_loads_or_is_one_line(tmp_path_factory: pytest.TempPathFactory, items: object) -> None:
+    path = tmp_path_factory.mktemp("prop") / "ratings.json"
+    path.write_text(json.dumps(items) if not isinstance(items, str) else "[" + items, encoding="utf-8")
+    _import_loads_or_one_line(path)
+
+
+def _import_loads_or_one_line(path: Path) -> None:
+    try:
+        ratings, marks = read_export(path, HALF_STARS, {10, 20, 30})
+    except UserError as error:
+        assert_one_line(error)
+    else:
+        for frame in (ratings, marks):
+            ids = frame[["userId", "movieId"]].to_numpy()
+            assert ((ids >= MIN_ID) & (ids <= MAX_ID)).all()
+            assert (frame["timestamp"] >= 0).all()

@@ -110,6 +110,21 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
     return path
 
 
+def check_can_save(path: Path) -> None:
+    """Raise `CheckpointError` now if a checkpoint could not be saved at `path` (a folder in
+    its place, a file where a folder should be, a folder it may not write in), so a long
+    training is not lost at its end. Creates the missing folders, as a save would."""
+    try:
+        if path.is_dir():
+            raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: it is a folder")
+        make_private_dir(path.parent)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+
+
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint; a missing, corrupt, truncated or inconsistent file (also one
     crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`

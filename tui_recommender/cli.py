@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tui_recommender import __version__
-from tui_recommender.config import Settings
+from tui_recommender.config import Settings, path_problem
 from tui_recommender.errors import UserError
 from tui_recommender.ids import id_problem
 
@@ -34,8 +34,18 @@ def _id(text: str) -> int:
     """A user or movie id, by the one rule of `ids`."""
     problem = id_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+        raise argparse.ArgumentTypeError(f"{shown!r} {problem}")
     return int(text)
+
+
+def _path(text: str) -> str:
+    """A path the OS can take (see `config.path_problem`); checked before any work starts."""
+    problem = path_problem(text)
+    if problem is not None:
+        shown = text if len(text) <= 80 else f"{text[:40]}…{text[-40:]}"
+        raise argparse.ArgumentTypeError(f"{shown!r} {problem}")
+    return text
 
 
 def _positive(text: str) -> int:
@@ -50,9 +60,9 @@ def _positive(text: str) -> int:
 
 def _common_options(default: object) -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--data", metavar="DIR", default=default, help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
-    options.add_argument("--state-dir", metavar="DIR", default=default, help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
-    options.add_argument("--checkpoint", metavar="PATH", default=default, help="a model checkpoint to start from (.npz)")
+    options.add_argument("--data", metavar="DIR", type=_path, default=default, help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
+    options.add_argument("--state-dir", metavar="DIR", type=_path, default=default, help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
+    options.add_argument("--checkpoint", metavar="PATH", type=_path, default=default, help="a model checkpoint to start from (.npz)")
     return options
 
 
@@ -66,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
     train.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
-    train.add_argument("--out", metavar="PATH", help="checkpoint to write (default: the state dir's, which the app loads)")
+    train.add_argument("--out", metavar="PATH", type=_path, help="checkpoint to write (default: the state dir's, which the app loads)")
     train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20")
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--user", type=_id, metavar="ID", help="who gets the ratings (required for IMDb and Letterboxd files; a new ID starts a profile)")
     imp.add_argument("--dry-run", action="store_true", help="print the report, store nothing")
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar="FILE", type=_path)
 
     data = sub.add_parser("data", parents=[common], help="get datasets")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)

@@ -70,6 +70,29 @@ def default_weights_dir() -> Path:
     return packaged if isinstance(packaged, Path) and packaged.is_dir() else PACKAGE_DIR.parent / "weights"
 
 
+def path_problem(text: str) -> str | None:
+    """Why `text` cannot name a file on this system (empty, a NUL byte, a name in it or the
+    whole path longer than the OS allows), as a phrase; None if it can."""
+    if not text:
+        return "is empty"
+    if "\0" in text:
+        return "holds a NUL byte"
+    encoded = os.fsencode(text)
+    name_max, path_max = _os_limit("PC_NAME_MAX", 255), _os_limit("PC_PATH_MAX", 4096)
+    if len(encoded) >= path_max:
+        return f"is longer than the {path_max} bytes the OS allows for a path"
+    if any(len(part) > name_max for part in encoded.split(b"/")):
+        return f"has a name longer than the {name_max} bytes the OS allows"
+    return None
+
+
+def _os_limit(name: str, default: int) -> int:
+    try:
+        return os.pathconf("/", name)
+    except (OSError, ValueError):
+        return default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things are. `data` is one dataset folder, or None to pick the default from

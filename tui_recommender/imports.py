@@ -249,7 +249,7 @@ def _imdb_rows(path: Path, header: list[str], rows: Iterator[list[str]], scale: 
         const = cell("Const")
         match = _IMDB_ID.fullmatch(const)
         if match is None:
-            raise DataError(f"{path} line {line}: Const {const!r} is not an IMDb id like tt0114709")
+            raise DataError(f"{path} line {line}: Const {const!r:.40} is not an IMDb id like tt0114709")
         stars = cell("Your Rating")
         if not (stars.isascii() and stars.isdigit() and 1 <= int(stars) <= 10):
             raise DataError(f"{path} line {line}: Your Rating {stars!r} is not a whole number from 1 to 10")

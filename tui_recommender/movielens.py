@@ -79,7 +79,8 @@ class RatingScale:
     def on_step(self, values: np.ndarray | pd.Series) -> np.ndarray:
         """Vectorised: True where a rating is a whole number of steps from `low`."""
         steps = (np.asarray(values, dtype=np.float64) - self.low) / self.step
-        return np.abs(steps - np.round(steps)) <= 1e-9
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN, and NaN is False here
+            return np.abs(steps - np.round(steps)) <= 1e-9
 
     def allowed(self, values: np.ndarray | pd.Series) -> np.ndarray:
         """Vectorised: the one rule for a rating, used by `validate`, the loaders and the

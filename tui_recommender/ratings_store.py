@@ -373,7 +373,7 @@ def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple
                 marks.append(_parse_mark(record, list_name, known_movies, now))
             else:
                 rows.append(_parse_record(record, scale, known_movies, now))
-        except (DataError, RatingError) as err:
+        except (DataError, RatingError, InvalidIdError) as err:
             raise DataError(f"{path} {where}: {err}") from None
     return ratings_frame(rows), pd.DataFrame(marks, columns=list(MARK_COLUMNS))
 
@@ -464,6 +464,10 @@ def _json_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataError(f"{path} line {err.lineno}: not valid JSON ({err.msg})") from None
+    except ValueError:  # Python refuses integers of over 4,300 digits
+        raise DataError(f"{path}: holds a number with thousands of digits, not a rating file") from None
+    except RecursionError:
+        raise DataError(f"{path}: nested too deeply to be a rating file") from None
     if not isinstance(data, list):
         raise DataError(f"{path}: expected a JSON list of rating objects")
     records = []
@@ -499,7 +503,7 @@ def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) 
     if movie not in known_movies:
         raise DataError(f"movie {movie} is not in the dataset")
     stamp = record.get("timestamp")
-    timestamp = now if stamp is None or stamp == "" else _parse_int(stamp, "timestamp")
+    timestamp = now if stamp is None or stamp == "" else _parse_timestamp(stamp)
     return user, movie, timestamp
 
 
@@ -513,10 +517,15 @@ def _parse_mark(record: Mapping[str, object], list_name: str, known_movies: set[
     return user, movie, list_name, True, timestamp
 
 
-def _parse_int(value: object, name: str) -> int:
-    """A non-negative integer from an int or a string of ASCII digits."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
-    raise DataError(f"{name} {value!r} is not a non-negative integer")
+def _parse_timestamp(value: object) -> int:
+    """Seconds from an int or a string of ASCII digits, 0 up to `TIMESTAMP_LIMIT`."""
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif text and text.isascii() and text.isdigit() and len(text) <= len(str(TIMESTAMP_LIMIT)):
+        number = int(text)
+    else:
+        raise DataError(f"timestamp {value!r:.40} is not a whole number of seconds")
+    if not 0 <= number < TIMESTAMP_LIMIT:
+        raise DataError(f"timestamp {number!r:.40} is outside 0 to {TIMESTAMP_LIMIT - 1} seconds")
+    return number

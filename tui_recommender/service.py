@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 import numpy as np
 
 from tui_recommender.catalogue import Catalogue, Movie, MovieFacts
-from tui_recommender.checkpoint import Checkpoint, save_checkpoint
+from tui_recommender.checkpoint import Checkpoint, check_can_save, save_checkpoint
 from tui_recommender.config import Settings
 from tui_recommender.errors import CheckpointError, UserError
 from tui_recommender.graph import POSITIVE_THRESHOLD
@@ -389,11 +389,16 @@ def train_model(
     from tui_recommender.training import TrainConfig, train_checkpoint
 
     data = load_data(settings, on_warning)
+    target = out or settings.state_checkpoint(data.name)
+    check_can_save(target)  # before the training, which a bad path would otherwise waste
     with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
         ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
     config = TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig()
     checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
-    path = save_checkpoint(checkpoint, out or settings.state_checkpoint(data.name))
+    try:
+        path = save_checkpoint(checkpoint, target)
+    except CheckpointError as error:
+        raise CheckpointError(f"{error}; the model trained now is lost, nothing else changed") from None
     return TrainReport(data.name, path, int((ratings["rating"] >= POSITIVE_THRESHOLD).sum()), result)
 
 

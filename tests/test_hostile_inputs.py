@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.test_cli import assert_one_line_error, run, store_events, where  # noqa: F401 (fixture)
+from tests.trained_model import write_trained_checkpoint
 from tui_recommender import training as training_module
+from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
+from tui_recommender.movielens import load_dataset
 
 TOO_LONG_NAME = "x" * 300
 TOO_LONG_PATH = "/".join(["y" * 200] * 25)
@@ -99,3 +103,17 @@ def test_hostile_ids_on_the_command_line(capsys, where, value, option) -> None:
     code, out, err = run(capsys, "rate", *where, "--user", ids["--user"], "--movie", ids["--movie"], "--rating", "4")
     assert_one_line_error(code, out, err, f"argument {option}:")
     assert len(err) < 300
+
+
+def test_control_sequences_in_titles_print_inert(capsys, small_data, state_dir, tmp_path) -> None:
+    """A title carrying a clear-screen, a window-title escape with a bell, and a bidi
+    override prints as visible escapes: nothing in it reaches the terminal as a control."""
+    movies = small_data / "movies.csv"
+    evil = "Toy\x1b[2J\x1b]0;pwned\x07 Story\u202e"
+    movies.write_text("\n".join(f'10,"{evil} (1995)",Comedy' if line.startswith("10,") else line for line in movies.read_text().splitlines()) + "\n")
+    checkpoint = load_checkpoint(write_trained_checkpoint(tmp_path / "start.npz"))
+    retied = save_checkpoint(replace(checkpoint, fingerprint=load_dataset(small_data).fingerprint), tmp_path / "retied.npz")
+    code, out, err = run(capsys, "rate", "--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(retied), "--user", "1", "--movie", "10", "--rating", "4")
+    assert code == 0, err
+    assert "Toy\\x1b[2J\\x1b]0;pwned\\x07 Story\\u202e" in out
+    assert not any(ch in out + err for ch in "\x1b\x07\u202e")

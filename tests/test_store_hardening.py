@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trained_model import DATASET_NAME
+from tests.trained_model import DATASET_NAME, open_service
 from tui_recommender import ratings_store
 from tui_recommender.config import Settings
 from tui_recommender.errors import InvalidIdError, RatingsDatabaseError
@@ -181,3 +181,26 @@ def test_store_refuses_ids_and_timestamps_out_of_range(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="timestamp 9223372036854775808 is outside"):
             store.put(1, 10, 4.0, timestamp=2**63)
         assert store.events().empty
+
+
+def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(small_data: Path, state_dir: Path) -> None:
+    db = state_dir / DATASET_NAME / "ratings.sqlite3"
+    with RatingsStore(db) as store:
+        store.put(1, 999_999, 5.0)
+        store.put(1, 10, 4.5)
+        store.mark(1, 888_888, "not interested", True)
+    messages: list[str] = []
+    service = open_service(small_data, state_dir, on_status=messages.append)
+    try:
+        assert any(m.startswith(f"Skipping stored ratings of 1 movies {DATASET_NAME} does not have (999999)") for m in messages), messages
+        assert 999_999 not in {r.movie.movie_id for r in service.user_ratings(1)}
+        assert 10 in {r.movie.movie_id for r in service.user_ratings(1)}
+        assert 999_999 not in service.model_positives(1)
+        with RatingsStore(db) as other_program:  # arrives while the service runs
+            other_program.put(2, 777_777, 5.0)
+        report = service.update_model()
+        assert not report.cancelled
+        assert service.model_positives(2) == {m for m, (r, _) in service.ratings.of(2).items() if r >= 3.0}
+        assert len(service.recommend(1, k=5)) == 5
+    finally:
+        service.close()

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -139,15 +140,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_app(settings)
         return _COMMANDS[args.command](args, settings)
     except UserError as error:
-        print(f"tui-recommender: {error}", file=sys.stderr)
+        print(f"tui-recommender: {inert(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("tui-recommender: interrupted", file=sys.stderr)
         return 130
 
 
+# Terminal control characters (escape sequences, bells) and bidi overrides in dataset or
+# file text: printed as escapes, so they show and never act on the terminal.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def inert(text: str) -> str:
+    """`text` safe to print as one line of a terminal: control characters become escapes."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS else ch
+        for ch in text
+    )
+
+
 def _status(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(inert(text), file=sys.stderr)
 
 
 def _progress(quiet: bool, what: str = "training"):
@@ -212,7 +226,7 @@ def _cmd_recommend(args, settings: Settings) -> int:
     else:
         for r in recs:
             year = f" ({r.movie.year})" if r.movie.year else ""
-            print(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}")
+            print(inert(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}"))
     return 0
 
 
@@ -235,7 +249,7 @@ def _cmd_rate(args, settings: Settings) -> int:
     finally:
         service.close()
     movie = service.movie(args.movie)
-    print(f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}")
+    print(inert(f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}"))
     return 0
 
 
@@ -255,7 +269,7 @@ def _cmd_ratings(args, settings: Settings) -> int:
             saved = service.save()
     finally:
         service.close()
-    print("\n".join(report_lines(plan, stored=not args.dry_run)))
+    print("\n".join(inert(line) for line in report_lines(plan, stored=not args.dry_run)))
     if args.dry_run:
         print("dry run: nothing stored")
     if not args.dry_run and update.n_ratings:

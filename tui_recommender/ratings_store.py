@@ -510,9 +510,9 @@ def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) 
 def _parse_mark(record: Mapping[str, object], list_name: str, known_movies: set[int], now: int) -> tuple[int, int, str, bool, int]:
     """(userId, movieId, list, True, timestamp) from a list row; it has no rating."""
     if list_name not in LISTS:
-        raise DataError(f"list {list_name!r} is not one of {', '.join(LISTS)}")
+        raise DataError(f"list {list_name!r:.40} is not one of {', '.join(LISTS)}")
     if record.get("rating") not in (None, ""):
-        raise DataError(f"a {list_name} row has no rating (found {record['rating']!r})")
+        raise DataError(f"a {list_name} row has no rating (found {record['rating']!r:.40})")
     user, movie, timestamp = _parse_keys(record, known_movies, now)
     return user, movie, list_name, True, timestamp
 

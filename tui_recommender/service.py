@@ -121,12 +121,12 @@ class RecommenderService:
         self.scale: RatingScale = data.scale
         self.model_source = model_source
         self.store = store
-        ratings = merge_ratings(data.ratings, store.events())
+        ratings = merge_ratings(data.ratings, stored_events(store, data))
         self.catalogue = Catalogue(data)
         self.ratings = UserRatings(store, ratings, data.name)
-        self.lists = UserLists(store)
+        self.lists = UserLists(store, data.movies.index)
         self.model = LiveModel(
-            checkpoint, ratings, self.catalogue.items, lambda seq: store.events(after_seq=seq), self.lists.not_interested
+            checkpoint, ratings, self.catalogue.items, lambda seq: stored_events(store, data, seq), self.lists.not_interested
         )
         self.importer = Importer(data)
 
@@ -147,8 +147,9 @@ class RecommenderService:
         warn = on_warning or report
         data = load_data(settings, warn, report)
         store = RatingsStore(settings.ratings_db(data.name), on_warning=warn)
+        warn_unknown_movies(store, data, warn)
         checkpoint, source = open_checkpoint(
-            settings, data, lambda: (merge_ratings(data.ratings, store.events()), store.last_seq()), warn, on_epoch
+            settings, data, lambda: (merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()), warn, on_epoch
         )
         report(f"Model: {source}")
         return cls(settings, data, store, checkpoint, source)
@@ -360,6 +361,25 @@ class TrainReport:
     result: TrainResult
 
 
+def stored_events(store: RatingsStore, data: MovieLensData, after_seq: int = 0) -> pd.DataFrame:
+    """The store's events after `after_seq` for movies `data` has; rows for other movies
+    (another version of the dataset, another program) can be neither shown nor learnt."""
+    events = store.events(after_seq=after_seq)
+    return events[events["movieId"].isin(data.movies.index)]
+
+
+def warn_unknown_movies(store: RatingsStore, data: MovieLensData, warn: Callable[[str], None]) -> None:
+    """Tell `warn` which stored ratings `stored_events` skips, if any."""
+    events = store.latest()
+    unknown = sorted(set(events["movieId"].tolist()) - set(data.movies.index.tolist()))
+    if unknown:
+        shown = ", ".join(map(str, unknown[:5])) + (", …" if len(unknown) > 5 else "")
+        warn(
+            f"Skipping stored ratings of {len(unknown)} movies {data.name} does not have ({shown}):"
+            f" they stay in {store.path} but are not used"
+        )
+
+
 def load_data(
     settings: Settings,
     on_warning: Callable[[str], None] | None = None,
@@ -392,7 +412,9 @@ def train_model(
     target = out or settings.state_checkpoint(data.name)
     check_can_save(target)  # before the training, which a bad path would otherwise waste
     with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
-        ratings, seq = merge_ratings(data.ratings, store.events()), store.last_seq()
+        if on_warning is not None:
+            warn_unknown_movies(store, data, on_warning)
+        ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
     config = TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig()
     checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
     try:

@@ -15,13 +15,19 @@ from tui_recommender.ratings_store import MARK_COLUMNS, RatingsStore
 
 
 class UserLists:
-    def __init__(self, store: RatingsStore) -> None:
+    def __init__(self, store: RatingsStore, movies: pd.Index | None = None) -> None:
+        """`movies`: the dataset's movie ids; marks of other movies are left out (None: keep all)."""
         self.store = store
+        self._movies = movies
+
+    def _marks(self, user_id: int | None = None) -> pd.DataFrame:
+        marks = self.store.marks(user_id)
+        return marks if self._movies is None else marks[marks["movieId"].isin(self._movies)]
 
     def of(self, user_id: int, list_name: str) -> list[tuple[int, int]]:
         """(movie id, seconds when it was put on the list) per movie on the user's list,
         newest first."""
-        marks = self.store.marks(user_id)
+        marks = self._marks(user_id)
         marks = marks[marks["list"] == list_name].iloc[::-1]
         return list(zip(marks["movieId"].tolist(), marks["timestamp"].tolist()))
 
@@ -64,7 +70,7 @@ class UserLists:
 
     def not_interested(self) -> pd.DataFrame:
         """Every user's "not interested" movies: columns userId, movieId (int64)."""
-        marks = self.store.marks()
+        marks = self._marks()
         return marks.loc[marks["list"] == NOT_INTERESTED, ["userId", "movieId"]].reset_index(drop=True)
 
     def _write(self, rows: list[tuple[int, int, str, bool, int]]) -> None:

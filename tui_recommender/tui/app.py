@@ -327,9 +327,9 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def _report(self, what: str, error: BaseException) -> None:
         """A user's mistake becomes a notification; anything else (a bug) an error dialog."""
         if isinstance(error, UserError):
-            self.notify(str(error), title=what, severity="warning", timeout=6)
+            self.notify(str(error), title=what, severity="warning", timeout=6, markup=False)
         else:
-            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10)
+            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10, markup=False)
             self.push_screen(ErrorModal(what, error))
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
@@ -435,7 +435,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
         if self._quitting:
             self.exit()
         else:
-            self.notify(str(message.path), title="Model saved")
+            self.notify(str(message.path), title="Model saved", markup=False)
 
     # Choosing a user -------------------------------------------------------------------
 
@@ -491,7 +491,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
         self.user_id = user_id
         genres, unknown = known_genres(self.settings.genres, [genre for genre, _ in genre_counts])
         if unknown:
-            self.notify(f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}", title=f"Config file {self.settings.config_file}", severity="warning", timeout=8)
+            self.notify(f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}", title=f"Config file {self.settings.config_file}", severity="warning", timeout=8, markup=False)
         self._replace_base_screen(MainScreen(user_id, genre_counts, genres))
         self._summarise(self.service, user_id)
 

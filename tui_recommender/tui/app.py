@@ -576,9 +576,9 @@ class RecommenderApp(ImportsAndLists, App[None]):
             folder.mkdir(parents=True, exist_ok=True)
             saved = self.save_screenshot(filename, str(folder))
         except OSError as error:
-            self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6)
+            self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6, markup=False)
             return
-        self.notify(saved, title="Screenshot saved", timeout=6)
+        self.notify(saved, title="Screenshot saved", timeout=6, markup=False)
 
     # Ratings ---------------------------------------------------------------------------
 

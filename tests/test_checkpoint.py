@@ -362,3 +362,16 @@ def test_an_explicit_checkpoint_wins_and_must_be_usable(small_data, state_dir, t
         open_service(small_data, state_dir, checkpoint=explicit)
     assert str(error.value).startswith(why)
     assert quick_startup_training == []
+
+
+def test_a_model_trained_at_start_up_that_cannot_be_saved_still_serves(small_data, state_dir, tmp_path, quick_startup_training):
+    state_checkpoint(state_dir).mkdir(parents=True)  # a folder where the checkpoint goes
+    messages = []
+    settings = Settings.resolve(data=small_data, state_dir=state_dir)
+    service = RecommenderService.open(replace(settings, weights_dir=tmp_path / "no-weights"), on_status=messages.append)
+    try:
+        assert service.model_source.kind == SourceKind.TRAINED and quick_startup_training == [DATASET_NAME]
+        assert any(m.startswith("cannot save the checkpoint") and m.endswith("trained again at the next start") for m in messages), messages
+        assert len(service.recommend(1, k=5)) == 5
+    finally:
+        service.close()

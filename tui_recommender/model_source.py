@@ -97,5 +97,9 @@ def open_checkpoint(
     warn("No checkpoint for this data: training a model (this happens once)…")
     merged, last_seq = ratings()
     checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
-    path = save_checkpoint(checkpoint, settings.state_checkpoint(data.name))
+    path = settings.state_checkpoint(data.name)
+    try:
+        save_checkpoint(checkpoint, path)
+    except CheckpointError as error:  # the trained model still serves this session
+        warn(f"{error}: the model trained now is used, but trained again at the next start")
     return checkpoint, ModelSource(SourceKind.TRAINED, path)

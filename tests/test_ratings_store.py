@@ -290,13 +290,16 @@ def test_export_import_round_trip(tmp_path: Path, store: RatingsStore, fmt: str)
         }
 
     imported = read_export(path, HALF_STARS, MOVIES)[0]
-    expected = ratings_frame([(1, 10, 3.5, 1_002), (2, 30, 5.0, 1_003)])
+    removed_at = int(store.latest()["timestamp"].iloc[1])
+    # The removal travels too: it hides a dataset rating of (1, 20) wherever it is imported.
+    expected = ratings_frame([(1, 10, 3.5, 1_002), (1, 20, float("nan"), removed_at), (2, 30, 5.0, 1_003)])
     pd.testing.assert_frame_equal(imported, expected)
 
     with RatingsStore(tmp_path / "other.sqlite3") as other:
         other.put_many(imported)
         assert current(other) == current(store)
-        assert other.latest()["timestamp"].tolist() == [1_002, 1_003]
+        assert other.latest()["rating"].isna().tolist() == store.latest()["rating"].isna().tolist()
+        assert other.latest()["timestamp"].tolist() == [1_002, removed_at, 1_003]
 
 
 def test_import_without_timestamps_uses_now(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
 MAX_RATING = 5.0
 RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
+REMOVED = "removed"  # the rating of an exported removal, which hides a dataset rating on import
 
 _SCHEMA = f"""
 BEGIN;
@@ -135,7 +136,7 @@ class RatingsStore:
         """Store every row of `ratings` (columns userId, movieId, rating in stars, timestamp
         in seconds) and of `marks` (columns as `MARK_COLUMNS`) in one transaction: all or
         nothing. Returns the last rating seq."""
-        for value in ratings["rating"].unique().tolist():
+        for value in ratings["rating"].dropna().unique().tolist():  # NaN: a removal
             _check_rating(value)
         if not valid_id_mask(ratings[["userId", "movieId"]].to_numpy()).all():
             raise InvalidIdError(f"a user or movie id is outside {MIN_ID} to {MAX_ID}")
@@ -144,7 +145,7 @@ class RatingsStore:
         rows = zip(
             ratings["userId"].astype(np.int64).tolist(),
             ratings["movieId"].astype(np.int64).tolist(),
-            ratings["rating"].astype(float).tolist(),
+            [None if np.isnan(stars) else stars for stars in ratings["rating"].astype(float).tolist()],
             ratings["timestamp"].astype(np.int64).tolist(),
         )
         n_marks = 0 if marks is None else len(marks)
@@ -331,13 +332,15 @@ def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"] = "csv") -> int:
-    """Write the store's current ratings (removals left out), then the movies on each
-    user's lists, to `out` as CSV with a header or as a JSON list of objects. Columns
-    userId, movieId, rating, timestamp, list: a rating row has an empty list, a list row
-    (`lists.WATCHLIST`, `lists.NOT_INTERESTED`) no rating (JSON: the key is left out). Returns the
-    number of ratings written."""
+    """Write the store's current ratings, then the movies on each user's lists, to `out`
+    as CSV with a header or as a JSON list of objects. Columns userId, movieId, rating,
+    timestamp, list: a rating row has an empty list, a list row (`lists.WATCHLIST`,
+    `lists.NOT_INTERESTED`) no rating (JSON: the key is left out). A removed rating is a row
+    whose rating is `REMOVED`, so that importing the file hides the dataset's rating again.
+    Returns the number of ratings written (removals not counted)."""
     latest = store.latest(readable_only=True)
-    ratings = latest.loc[latest["rating"].notna(), list(RATING_COLUMNS)]
+    ratings = latest[list(RATING_COLUMNS)].astype({"rating": object})
+    ratings.loc[latest["rating"].isna(), "rating"] = REMOVED
     marks = store.marks()[["userId", "movieId", "timestamp", "list"]]
     if fmt == "csv":
         both = pd.concat([ratings.assign(list=""), marks], ignore_index=True)[[*RATING_COLUMNS, "list"]]
@@ -348,15 +351,15 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
         out.write("\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}")
-    return len(ratings)
+    return int(latest["rating"].notna().sum())
 
 
 def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate a file written by `export_ratings` (JSON if it starts with
     `[` or `{`, CSV otherwise; timestamp optional, default now). Returns columns userId,
-    movieId (int64), rating (float32 stars), timestamp (int64 seconds). Any bad row rejects
-    the file with a `DataError` naming it and the row: `line N` (CSV, header = line 1) or
-    `item N` (JSON, first object = item 1). Rows naming a `list` are returned second, as
+    movieId (int64), rating (float32 stars; NaN for a `REMOVED` rating), timestamp (int64
+    seconds). Any bad row rejects the file with a `DataError` naming it and the row:
+    `line N` (CSV, header = line 1) or `item N` (JSON, first object = item 1). Rows naming a `list` are returned second, as
     marks (columns `MARK_COLUMNS`, added True)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -488,6 +491,8 @@ def _parse_record(
         if name not in record:
             raise DataError(f"missing {name}")
     user, movie, timestamp = _parse_keys(record, known_movies, now)
+    if str(record["rating"]).strip() == REMOVED:
+        return user, movie, float("nan"), timestamp
     return user, movie, scale.validate(record["rating"]), timestamp
 
 

@@ -6,6 +6,7 @@ rating the store does not hold, and two writers cannot interleave the two halves
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -71,7 +72,10 @@ class UserRatings:
             self.store.put_many(ratings, marks)
             rows = zip(ratings["userId"].tolist(), ratings["movieId"].tolist(), ratings["rating"].tolist(), ratings["timestamp"].tolist())
             for user, movie, stars, timestamp in rows:
-                self._by_user.setdefault(user, {})[movie] = (stars, timestamp)
+                if math.isnan(stars):  # an imported removal
+                    self._by_user.get(user, {}).pop(movie, None)
+                else:
+                    self._by_user.setdefault(user, {})[movie] = (stars, timestamp)
             self._profiles.update(marks["userId"].tolist())
 
     def remove(self, user_id: int, movie_id: int) -> None:

@@ -183,10 +183,13 @@ def test_ratings_export_csv_and_json(capsys, where, state_dir):
     code, out, err = run(capsys, "ratings", "export", *where)
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
+    removal = [r for r in rows if r["rating"] == "removed"]  # it hides a dataset rating wherever imported
+    assert [(r["userId"], r["movieId"]) for r in removal] == [("3", "50")]
+    rows = [r for r in rows if r not in removal]
     assert sorted((int(r["userId"]), int(r["movieId"]), float(r["rating"]), int(r["timestamp"])) for r in rows) == EXPECTED_ROWS
     code, out, err = run(capsys, "ratings", "export", *where, "--format", "json")
     assert code == 0, err
-    items = json.loads(out)
+    items = [r for r in json.loads(out) if r["rating"] != "removed"]
     assert sorted((r["userId"], r["movieId"], r["rating"], r["timestamp"]) for r in items) == EXPECTED_ROWS
 
 
@@ -199,9 +202,11 @@ def test_ratings_export_then_import_round_trips(capsys, where, state_dir, tmp_pa
     other = ["--data", str(small_data), "--state-dir", str(other_state)]
     code, out, err = run(capsys, "ratings", "import", *other, str(exported))
     assert code == 0, err
-    assert "imported 2 ratings for 2 users" in out
+    assert "imported 2 ratings and 1 removal for 3 users" in out
     events, _ = store_events(other_state)
-    assert sorted(map(tuple, events[["userId", "movieId", "rating", "timestamp"]].values.tolist())) == EXPECTED_ROWS
+    removed = events["rating"].isna()
+    assert events.loc[removed, ["userId", "movieId"]].values.tolist() == [[3, 50]]  # the removal travels
+    assert sorted(map(tuple, events.loc[~removed, ["userId", "movieId", "rating", "timestamp"]].values.tolist())) == EXPECTED_ROWS
 
 
 def test_ratings_import_bad_row_exits_2_naming_the_line_and_imports_nothing(capsys, where, state_dir, tmp_path):

@@ -212,12 +212,14 @@ def to_scale(stars: float, scale: RatingScale) -> float:
 def report_lines(plan: ImportPlan, stored: bool) -> list[str]:
     """The import report: imported N (or "would import" before storing), skipped M (not
     films: by title type), unmatched K with each title and year."""
-    n = len(plan.ratings)
+    removals = int(plan.ratings["rating"].isna().sum())  # our own export's removed ratings
+    n = len(plan.ratings) - removals
     users = plan.users
     who = f" for user {users[0]}" if len(users) == 1 else f" for {len(users)} users" if users else ""
     verb = "imported" if stored else "would import"
     listed = f" and {len(plan.marks)} watchlist/not-interested entries" if len(plan.marks) else ""
-    lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{listed}{who}"]
+    removed = f" and {removals} removal{'s' if removals != 1 else ''}" if removals else ""
+    lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{removed}{listed}{who}"]
     if plan.skipped:
         kinds: dict[str, int] = defaultdict(int)
         for entry in plan.skipped:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.synthetic import movie_title
@@ -127,3 +128,17 @@ def test_rate_with_an_old_timestamp_restores_a_rating_as_it_was(service):
     assert service.rating_of(1, movie) is None
     service.rate(1, movie, stars, timestamp=stamp)
     assert service.rating_of(1, movie) == (stars, stamp)
+
+
+def test_a_placeholder_title_shows_as_no_title(small_data: Path):
+    from tui_recommender.catalogue import Catalogue
+    from tui_recommender.movielens import load_dataset
+    from tui_recommender.titles import NO_TITLE
+
+    movies = small_data / "movies.csv"
+    lines = movies.read_text().splitlines()
+    lines[1] = "10,unknown,Action"  # ml-100k's movie 267 is titled like this
+    movies.write_text("\n".join(lines) + "\n")
+    catalogue = Catalogue(load_dataset(small_data))
+    assert catalogue.movie(10).title == NO_TITLE == "(no title)"
+    assert 10 not in [m.movie_id for m in catalogue.search("unknown", np.zeros(len(catalogue)))]

@@ -25,9 +25,8 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 import harness
+import numpy as np
 
 NEGATIVES = 8
 DIM = 64

@@ -42,18 +42,17 @@ def main() -> int:
     if not (args.data / "ratings.csv").is_file() and not (args.data / "u.data").is_file():
         sys.exit(f"no dataset at {args.data}")
 
+    import torch
+    from ease import ease_scores  # benchmarks/ease.py, beside this script
+
     from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.config import Settings
     from tui_recommender.graph import POSITIVE_THRESHOLD
+    from tui_recommender.model_source import ModelSource, SourceKind
     from tui_recommender.movielens import load_dataset
     from tui_recommender.ratings_store import RatingsStore
-    from tui_recommender.model_source import ModelSource, SourceKind
     from tui_recommender.service import RecommenderService
     from tui_recommender.training import train_checkpoint
-
-    from ease import ease_scores  # benchmarks/ease.py, beside this script
-
-    import torch
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)
@@ -98,7 +97,7 @@ def main() -> int:
             mine = pos[pos["userId"] == user].sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
             replay, rest = mine.iloc[: args.replay], set(mine["movieId"].iloc[args.replay :].tolist())
             history = np.array([item_index[m] for m in replay["movieId"]])
-            ids_top = lambda s: items[np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]]  # noqa: E731
+            ids_top = lambda s, history=history: items[np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]]  # noqa: E731
             scores["most-popular"].append(normalised_recall(ids_top(popularity), rest))
             scores["EASE (5 items)"].append(normalised_recall(ids_top(ease_scores(tu, ti, len(items), history)), rest))
             scores["fold-in (no training)"].append(normalised_recall(ids_top(item_final @ item_final[history].mean(0)), rest))

@@ -12,9 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import harness
+import numpy as np
 
 TARGET_MEDIAN_MS = 20.0
 GENRES = ["Comedy", "Drama"]

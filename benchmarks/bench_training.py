@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 
 import harness  # first: it sets up the environment torch must load in
-
 import numpy as np
 import torch
 

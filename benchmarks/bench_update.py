@@ -13,9 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import harness
+import numpy as np
 
 TARGET_P95_MS = 1000.0
 K = 20

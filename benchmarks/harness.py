@@ -69,7 +69,7 @@ def stats(seconds: Sequence[float]) -> dict[str, float]:
     """Median, p95, mean, min and max of timings, in milliseconds, plus the count."""
     ms = np.asarray(seconds, dtype=np.float64) * 1e3
     return {
-        "n": int(len(ms)),
+        "n": len(ms),
         "median_ms": round(float(np.median(ms)), 3),
         "p95_ms": round(float(np.percentile(ms, 95)), 3),
         "mean_ms": round(float(ms.mean()), 3),
@@ -112,7 +112,7 @@ def _commit() -> str | None:
         return None
 
 
-def checkpoint_settings(args: argparse.Namespace, folder: Path, state_dir: Path) -> tuple["Settings", str]:
+def checkpoint_settings(args: argparse.Namespace, folder: Path, state_dir: Path) -> tuple[Settings, str]:
     """Settings for `RecommenderService.open` in `state_dir`, and where its model comes
     from. `--checkpoint` or shipped weights are used as they are; otherwise
     `tui-recommender train --epochs <--train-epochs>` writes one into the state dir first

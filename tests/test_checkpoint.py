@@ -16,8 +16,8 @@ import pytest
 from tests.trained_model import DATASET_NAME, open_service, trained_checkpoint_bytes, write_trained_checkpoint
 from tui_recommender import training as training_module
 from tui_recommender.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
-from tui_recommender.errors import CheckpointError
 from tui_recommender.config import CHECKPOINT_NAME, Settings
+from tui_recommender.errors import CheckpointError
 from tui_recommender.model_source import ModelSource
 from tui_recommender.service import RecommenderService, SourceKind
 from tui_recommender.training import TrainConfig
@@ -232,7 +232,7 @@ def test_folder_or_impossible_path_where_the_checkpoint_should_be(tmp_path):
         save_checkpoint(sample_checkpoint(), a_file / "model.npz")
     too_long = tmp_path / ("x" * 300)
     for attempt in (lambda: load_checkpoint(too_long), lambda: save_checkpoint(sample_checkpoint(), too_long)):
-        with pytest.raises(CheckpointError, match="File name too long$") as error:
+        with pytest.raises(CheckpointError, match=r"File name too long$") as error:
             attempt()
         assert len(str(error.value)) < 300
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.npz", "model.npz"]

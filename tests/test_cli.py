@@ -17,9 +17,9 @@ from tests.trained_model import DATASET_NAME, trained_checkpoint_bytes, write_tr
 from tui_recommender import training as training_module
 from tui_recommender.checkpoint import load_checkpoint
 from tui_recommender.cli import main
+from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.errors import DownloadError
 from tui_recommender.ratings_store import RatingsStore
-from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.training import TrainConfig
 
 TINY = TrainConfig(dim=8, max_epochs=2)  # when a test needs training at start-up, not a good model

@@ -10,8 +10,6 @@ import pytest
 from tui_recommender import config
 from tui_recommender.config import Settings
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:

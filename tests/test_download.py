@@ -115,7 +115,7 @@ def test_bad_archive_and_bad_data_leave_nothing(
         zipped.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n1,A (1999),Drama\n")
         zipped.writestr("ml-latest-small/ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,5\n")
     monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
-    with pytest.raises(DownloadError, match="does not load: ratings.csv line 2: movieId 2 is not in movies.csv"):
+    with pytest.raises(DownloadError, match=r"does not load: ratings\.csv line 2: movieId 2 is not in movies\.csv"):
         dl.download("ml-latest-small", root, progress=False)
     assert leftovers(root) == []
 
@@ -280,6 +280,7 @@ def test_default_dataset_names_every_failure(tmp_path: Path, monkeypatch: pytest
     assert "\n" not in text
 
 
+@pytest.mark.functional
 def test_data_layer_does_not_import_torch_or_textual() -> None:
     code = (
         "import sys, tui_recommender.download, tui_recommender.movielens; "
@@ -294,6 +295,7 @@ def test_recorded_checksums_are_sha256_hex() -> None:
         assert len(digest) == 64 and set(digest) <= set("0123456789abcdef")
 
 
+@pytest.mark.functional
 def test_a_pip_package_planted_in_the_current_folder_never_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tui_recommender.evaluation import positives
-from tui_recommender.split import split_per_user
 from tui_recommender.movielens import load_dataset
+from tui_recommender.split import split_per_user
 
 # positives per user -> round(20%) in test; users under 5 keep everything in train.
 COUNTS = {1: 10, 2: 4, 3: 7, 4: 5, 5: 13, 6: 1, 7: 23, 8: 8}

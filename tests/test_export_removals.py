@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from tests.trained_model import open_service, shipped_settings
-from tui_recommender.service import export_ratings
+from tui_recommender.batch_jobs import export_ratings
 
 
 def test_a_removed_dataset_rating_is_exported_and_hidden_again_on_import(small_data, tmp_path):

@@ -275,7 +275,7 @@ def test_links_are_read_where_the_dataset_has_them(tmp_path) -> None:
     links = load_links(tmp_path)
     assert links["imdbId"].tolist() == ["0114709", "0113497"] and links["tmdbId"].isna().tolist() == [False, True]
     (tmp_path / "links.csv").write_text("movieId,imdbId,tmdbId\n1,0114709,862\nx,0113497,8844\n")
-    with pytest.raises(DataError, match="links.csv line 3: movieId 'x'"):
+    with pytest.raises(DataError, match=r"links\.csv line 3: movieId 'x'"):
         load_links(tmp_path)
 
 

@@ -14,7 +14,7 @@ from tests.trained_model import open_service
 from tui_recommender.errors import DataError, UnknownUserError, UserError
 from tui_recommender.graph import InteractionGraph
 from tui_recommender.model import LightGCN
-from tui_recommender.ratings_store import export_ratings
+from tui_recommender.ratings_files import export_ratings
 from tui_recommender.service import NOT_INTERESTED, WATCHLIST
 from tui_recommender.training import FineTuneConfig, fine_tune
 

@@ -349,5 +349,5 @@ def test_unreadable_file_and_too_long_path_are_one_line(tmp_path: Path, monkeypa
             load_dataset(long_path)
         assert str(caught.value).endswith("File name too long") and "\n" not in str(caught.value)
         assert len(str(caught.value)) < 300
-        with pytest.raises(DataError, match="File name too long$"):
+        with pytest.raises(DataError, match=r"File name too long$"):
             find_dataset(long_path)

@@ -19,18 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
+from tui_recommender.errors import DataError, RatingError, RatingsDatabaseError
 from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS
-from tui_recommender.ratings_store import (
-    MARK_COLUMNS,
-    SCHEMA_VERSION,
-    RatingsStore,
-    export_ratings,
-    merge_ratings,
-    ratings_frame,
-    read_export,
-)
+from tui_recommender.ratings_files import export_ratings, ratings_frame, read_export
+from tui_recommender.ratings_merge import merge_ratings
+from tui_recommender.ratings_store import MARK_COLUMNS, SCHEMA_VERSION, RatingsStore
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MOVIES = {10, 20, 30, 40, 50}
@@ -203,6 +197,7 @@ while True:
 """
 
 
+@pytest.mark.functional
 def test_kill_9_loses_no_confirmed_rating(tmp_path: Path) -> None:
     path = tmp_path / "ratings.sqlite3"
     child = subprocess.Popen(
@@ -480,6 +475,7 @@ def test_a_bad_list_row_rejects_the_file(tmp_path: Path, text: str, message: str
         read_export(path, HALF_STARS, MOVIES)
 
 
+@pytest.mark.functional
 def test_the_store_imports_neither_torch_nor_textual() -> None:
     probe = (
         "import sys, tui_recommender.ratings_store;"

@@ -13,11 +13,12 @@ import torch
 
 from tests.trained_model import DATASET_NAME, open_service, write_trained_checkpoint
 from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
+from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.errors import RatingError, UnknownGenreError, UnknownMovieError, UnknownUserError, UserError
 from tui_recommender.interactions import Interactions
 from tui_recommender.model import LightGCN
-from tui_recommender.ratings_store import RatingsStore, merge_ratings
-from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
+from tui_recommender.ratings_merge import merge_ratings
+from tui_recommender.ratings_store import RatingsStore
 from tui_recommender.service import SourceKind
 
 ALL = 1000  # more than the 80 movies: "every candidate"
@@ -276,7 +277,7 @@ def test_rating_below_three_removes_an_existing_edge(service):
 
 
 def test_remove_rating_hides_a_dataset_rating_also_after_reopening(service, small_data, state_dir):
-    movie = [m for m, r in dataset_ratings(service, 1).items() if r >= 3][0]
+    movie = next(m for m, r in dataset_ratings(service, 1).items() if r >= 3)
     service.remove_rating(1, movie)
     assert movie not in {r.movie.movie_id for r in service.user_ratings(1)}
     assert movie in rec_ids(service.recommend(1, k=ALL))
@@ -384,7 +385,7 @@ def test_ratings_from_ten_threads_all_land_and_reach_the_model(service, state_di
         try:
             barrier.wait()
             service.rate(user, movie, 4.0)
-        except Exception as error:  # noqa: BLE001 - collected and reported below
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=rate, args=job) for job in jobs]
@@ -415,7 +416,7 @@ def test_recommend_during_a_concurrent_update_is_consistent(service):
     def update() -> None:
         try:
             service.update_model()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             errors.append(error)
         finally:
             done.set()
@@ -430,7 +431,7 @@ def test_recommend_during_a_concurrent_update_is_consistent(service):
                     assert_well_formed(drama, 5, rated[user], offset=2)
                     assert all("Drama" in r.movie.genres for r in drama)
                 checked.append(1)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             errors.append(error)
             done.set()
 

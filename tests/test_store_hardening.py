@@ -15,10 +15,10 @@ import pytest
 
 from tests.trained_model import DATASET_NAME, open_service
 from tui_recommender import ratings_store
+from tui_recommender.batch_jobs import export_ratings
 from tui_recommender.config import Settings
 from tui_recommender.errors import InvalidIdError, RatingsDatabaseError
 from tui_recommender.ratings_store import RatingsStore
-from tui_recommender.service import export_ratings
 
 
 def mode(path: Path) -> int:
@@ -118,10 +118,9 @@ def test_read_only_database_reads_and_refuses_writes_in_one_line(read_only: Path
 )
 def test_tampered_database_says_it_is_damaged_and_how_to_recover(db: Path, tamper: str, detail: str) -> None:
     sql(db, tamper)
-    with pytest.raises(RatingsDatabaseError) as error:
-        with RatingsStore(db) as store:
-            store.events()  # in the order the service reads them
-            store.users()
+    with pytest.raises(RatingsDatabaseError) as error, RatingsStore(db) as store:
+        store.events()  # in the order the service reads them
+        store.users()
     message = str(error.value)
     assert message.startswith(f"the ratings database {db} is damaged ({detail}): save what can be read with")
     assert "ratings export" in message and "ratings import" in message and "\n" not in message

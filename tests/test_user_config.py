@@ -9,7 +9,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.test_cli import assert_one_line_error, run
 from tui_recommender.config import Settings

@@ -174,7 +174,7 @@ def _progress(quiet: bool, what: str = "training"):
 
 
 def _cmd_train(args, settings: Settings) -> int:
-    from tui_recommender.service import train_model
+    from tui_recommender.batch_jobs import train_model
 
     with _progress(args.json) as on_epoch:
         report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, _status)
@@ -189,7 +189,7 @@ def _cmd_train(args, settings: Settings) -> int:
 
 
 def _cmd_evaluate(args, settings: Settings) -> int:
-    from tui_recommender.service import evaluate_model
+    from tui_recommender.batch_jobs import evaluate_model
 
     with _progress(args.json) as on_epoch:
         report = evaluate_model(settings, args.epochs, on_epoch, _status)
@@ -254,8 +254,8 @@ def _cmd_rate(args, settings: Settings) -> int:
 
 
 def _cmd_ratings(args, settings: Settings) -> int:
-    from tui_recommender.imports import report_lines
-    from tui_recommender.service import export_ratings
+    from tui_recommender.batch_jobs import export_ratings
+    from tui_recommender.service import report_lines
 
     if args.ratings_command == "export":
         export_ratings(settings, sys.stdout, args.format, _status)
@@ -278,7 +278,7 @@ def _cmd_ratings(args, settings: Settings) -> int:
 
 
 def _cmd_data(args, settings: Settings) -> int:
-    from tui_recommender.service import download_dataset
+    from tui_recommender.batch_jobs import download_dataset
 
     folder = download_dataset(settings, args.name)
     print(f"{args.name} is in {folder}")

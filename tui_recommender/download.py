@@ -85,10 +85,7 @@ def download(name: str, data_root: Path, progress: bool = True) -> Path:
         raise DownloadError(f"cannot create data folder {data_root}: {error.strerror}") from None
     with tempfile.TemporaryDirectory(prefix=".tmp-", dir=data_root) as tmp:
         work = Path(tmp)
-        if name == MIRROR_NAME:
-            folder = _fetch_mirror(work, progress)
-        else:
-            folder = _fetch_grouplens(name, work, progress)
+        folder = _fetch_mirror(work, progress) if name == MIRROR_NAME else _fetch_grouplens(name, work, progress)
         try:
             load_dataset(folder)
         except DataError as error:

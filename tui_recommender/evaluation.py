@@ -22,7 +22,7 @@ def positives(ratings: pd.DataFrame, threshold: float = POSITIVE_THRESHOLD) -> p
     return ratings.loc[ratings["rating"] >= threshold, ["userId", "movieId"]].reset_index(drop=True)
 
 
-def evaluate(data: "MovieLensData", config: "TrainConfig | None" = None, on_epoch: Callable | None = None) -> dict:
+def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: Callable | None = None) -> dict:
     """Run the protocol on `data`'s ratings: split, train on the train split (early stopping
     on a validation part of it), rank every unseen item for each test user. Returns the
     metrics, the training wall time and the hyperparameters (JSON-ready)."""

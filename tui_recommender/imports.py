@@ -7,7 +7,7 @@ this app's own export, recognised by their header and matched to the dataset's m
 - Letterboxd (`Date,Name,Year,Letterboxd URI,Rating`, 0.5-5 stars; the diary's extra
   columns are allowed and its unrated rows skipped).
 - Our own export (`userId,movieId,rating[,timestamp]` CSV or the JSON list): see
-  `ratings_store.read_ratings_file`.
+  `ratings_files.read_export`.
 
 Matching: IMDb ids through the dataset's `links.csv` where it has one; otherwise title and
 year with `titles.title_keys` (article kept first, then without it), the year exact or off
@@ -31,8 +31,10 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.errors import DataError
-from tui_recommender.movielens import MovieLensData, RatingScale, load_links
-from tui_recommender.ratings_store import MARK_COLUMNS, RATING_COLUMNS, ratings_frame, read_export
+from tui_recommender.movielens import RATINGS_COLUMNS, MovieLensData, load_links
+from tui_recommender.rating_scale import RatingScale
+from tui_recommender.ratings_files import ratings_frame, read_export
+from tui_recommender.ratings_store import MARK_COLUMNS
 from tui_recommender.titles import display_title, title_keys
 
 IMDB = "IMDb ratings"
@@ -173,7 +175,7 @@ def read_import(path: Path, matcher: MovieMatcher, scale: RatingScale, known_mov
         source, parse = IMDB, _imdb_rows
     elif columns >= set(LETTERBOXD_COLUMNS):
         source, parse = LETTERBOXD, _letterboxd_rows
-    elif columns >= set(RATING_COLUMNS[:3]):
+    elif columns >= set(RATINGS_COLUMNS[:3]):
         return _own(path, *read_export(path, scale, known_movies), user_id)
     else:
         found = ",".join(header)

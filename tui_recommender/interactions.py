@@ -25,7 +25,7 @@ class Interactions:
         movie_ids: np.ndarray,
         user_ids: np.ndarray | None = None,
         threshold: float = POSITIVE_THRESHOLD,
-    ) -> "Interactions":
+    ) -> Interactions:
         """Maps and positive graph for `ratings` over every movie in `movie_ids`. Users are
         `user_ids` (e.g. a checkpoint's, keeping its row order) followed by any other user
         in `ratings`, in increasing id order."""

@@ -64,7 +64,7 @@ class EpochProgress:
     def is_terminal(self) -> bool:
         return self.on_line is None and self.stream.isatty()
 
-    def __enter__(self) -> "EpochProgress":
+    def __enter__(self) -> EpochProgress:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -2,9 +2,9 @@
 
 Ratings are appended to an event log (`events`: seq, user_id, movie_id, rating in stars or
 NULL for a removal, timestamp in seconds) in WAL mode with `synchronous=FULL`, one
-transaction per rating, so a rating is on disk once `put` returns. The dataset files are
-never touched: `merge_ratings` lays the latest event per (user, movie) over the dataset's
-ratings. `seq` only grows, so a checkpoint can record "applied up to seq N".
+transaction per rating, so a rating is on disk once `put` returns. `seq` only grows, so a
+checkpoint can record "applied up to seq N". (`ratings_merge` lays the events over the
+dataset's ratings; `ratings_files` reads and writes them as CSV or JSON.)
 
 The watchlist and "not interested" are a second event log (`marks`: seq, user_id, movie_id,
 list, added 1 or 0, timestamp); the last event per (user, movie, list) says whether the
@@ -13,36 +13,30 @@ movie is on it. `put_many` writes ratings and marks in one transaction.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import operator
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, TextIO
 
 import numpy as np
 import pandas as pd
 
+from tui_recommender.dataset_tables import TIMESTAMP_LIMIT
 from tui_recommender.errors import DataError, InvalidIdError, RatingError, RatingsDatabaseError
 from tui_recommender.ids import MAX_ID, MIN_ID, parse_id, valid_id_mask
 from tui_recommender.lists import LISTS
-from tui_recommender.movielens import TIMESTAMP_LIMIT, RatingScale
 from tui_recommender.private_files import make_private_database, make_private_dir
+from tui_recommender.rating_scale import HALF_STARS
 from tui_recommender.store_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
 
 SCHEMA_VERSION = 2  # 2: the marks table
-MIN_RATING = 0.5  # stars: the widest scale any supported dataset allows
-MAX_RATING = 5.0
-RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+WIDEST_SCALE = HALF_STARS  # of every supported dataset: what the store accepts at all
 MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
-REMOVED = "removed"  # the rating of an exported removal, which hides a dataset rating on import
 
 _SCHEMA = f"""
 BEGIN;
@@ -318,90 +312,12 @@ def _holds_wal(path: Path) -> bool:
     return wal.is_file() and wal.stat().st_size > 0
 
 
-def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """`base` (dataset ratings: userId, movieId, rating, timestamp) with stored `events`
-    applied. `events` must be in seq order (as `events()` and `latest()` return them): the
-    last event per (userId, movieId) replaces the base rating, or drops it if NaN. Returns
-    the kept base rows then the stored ratings, with base's dtypes and a fresh index."""
-    columns = list(RATING_COLUMNS)
-    last = events.drop_duplicates(["userId", "movieId"], keep="last")
-    keys = pd.MultiIndex.from_frame(last[["userId", "movieId"]])
-    replaced = pd.MultiIndex.from_frame(base[["userId", "movieId"]]).isin(keys)
-    added = last.loc[last["rating"].notna(), columns].astype(base[columns].dtypes.to_dict())
-    return pd.concat([base.loc[~replaced, columns], added], ignore_index=True)
-
-
-def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"] = "csv") -> int:
-    """Write the store's current ratings, then the movies on each user's lists, to `out`
-    as CSV with a header or as a JSON list of objects. Columns userId, movieId, rating,
-    timestamp, list: a rating row has an empty list, a list row (`lists.WATCHLIST`,
-    `lists.NOT_INTERESTED`) no rating (JSON: the key is left out). A removed rating is a row
-    whose rating is `REMOVED`, so that importing the file hides the dataset's rating again.
-    Returns the number of ratings written (removals not counted)."""
-    latest = store.latest(readable_only=True)
-    ratings = latest[list(RATING_COLUMNS)].astype({"rating": object})
-    ratings.loc[latest["rating"].isna(), "rating"] = REMOVED
-    marks = store.marks()[["userId", "movieId", "timestamp", "list"]]
-    if fmt == "csv":
-        both = pd.concat([ratings.assign(list=""), marks], ignore_index=True)[[*RATING_COLUMNS, "list"]]
-        both.to_csv(out, index=False, lineterminator="\n")
-    elif fmt == "json":
-        records = ratings.to_dict("records") + marks.to_dict("records")
-        json.dump(records, out, indent=1)
-        out.write("\n")
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    return int(latest["rating"].notna().sum())
-
-
-def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read and validate a file written by `export_ratings` (JSON if it starts with
-    `[` or `{`, CSV otherwise; timestamp optional, default now). Returns columns userId,
-    movieId (int64), rating (float32 stars; NaN for a `REMOVED` rating), timestamp (int64
-    seconds). Any bad row rejects the file with a `DataError` naming it and the row:
-    `line N` (CSV, header = line 1) or `item N` (JSON, first object = item 1). Rows naming a `list` are returned second, as
-    marks (columns `MARK_COLUMNS`, added True)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}") from None
-    is_json = text.lstrip().startswith(("[", "{"))
-    records = _json_records(path, text) if is_json else _csv_records(path, text)
-    now = _stamp(None)
-    rows, marks = [], []
-    for where, record in records:
-        try:
-            list_name = str(record.get("list") or "").strip()
-            if list_name:
-                marks.append(_parse_mark(record, list_name, known_movies, now))
-            else:
-                rows.append(_parse_record(record, scale, known_movies, now))
-        except (DataError, RatingError, InvalidIdError) as err:
-            raise DataError(f"{path} {where}: {err}") from None
-    return ratings_frame(rows), pd.DataFrame(marks, columns=list(MARK_COLUMNS))
-
-
-def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
-    """(userId, movieId, rating, timestamp) rows as a frame with the dtypes of
-    `MovieLensData.ratings`."""
-    user, movie, rating, stamp = zip(*rows) if rows else ((), (), (), ())
-    return pd.DataFrame(
-        {
-            "userId": np.array(user, dtype=np.int64),
-            "movieId": np.array(movie, dtype=np.int64),
-            "rating": np.array(rating, dtype=np.float32),
-            "timestamp": np.array(stamp, dtype=np.int64),
-        }
-    )
-
-
 def _check_rating(rating: float) -> float:
-    """`rating` as a float, or `RatingError` outside 0.5-5 stars; a last line of defence,
-    as the service has already checked the dataset's own scale."""
+    """`rating` as a float, or `RatingError` off `WIDEST_SCALE` (NaN and infinities too); a
+    last line of defence, as the service has already checked the dataset's own scale."""
     value = float(rating)
-    # NaN fails both comparisons, so it is rejected along with the infinities.
-    if not MIN_RATING <= value <= MAX_RATING:
-        raise RatingError(f"rating {rating!r} is outside {MIN_RATING:g} to {MAX_RATING:g} stars")
+    if not WIDEST_SCALE.allowed(np.array([value]))[0]:
+        raise RatingError(f"rating {rating!r} is not allowed ({WIDEST_SCALE.describe()})")
     return value
 
 
@@ -441,96 +357,3 @@ def _event_frame(rows: list[tuple[int, int, int, float | None, int]]) -> pd.Data
             "timestamp": np.array(stamp, dtype=np.int64),
         }
     )
-
-
-def _csv_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]]]:
-    """(`line N`, {column: text}) per non-blank data row; the header names the columns."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(reader, [])]
-    missing = [name for name in RATING_COLUMNS[:3] if name not in header]
-    if missing:
-        raise DataError(f"{path} line 1: the header lacks {', '.join(missing)}")
-    records = []
-    for row in reader:
-        if not row:
-            continue
-        where = f"line {reader.line_num}"
-        if len(row) != len(header):
-            raise DataError(f"{path} {where}: {len(row)} fields, the header has {len(header)}")
-        records.append((where, dict(zip(header, row))))
-    return records
-
-
-def _json_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]]]:
-    """(`item N`, object) per element of the top-level JSON list."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path} line {err.lineno}: not valid JSON ({err.msg})") from None
-    except ValueError:  # Python refuses integers of over 4,300 digits
-        raise DataError(f"{path}: holds a number with thousands of digits, not a rating file") from None
-    except RecursionError:
-        raise DataError(f"{path}: nested too deeply to be a rating file") from None
-    if not isinstance(data, list):
-        raise DataError(f"{path}: expected a JSON list of rating objects")
-    records = []
-    for number, item in enumerate(data, start=1):
-        if not isinstance(item, dict):
-            raise DataError(
-                f"{path} item {number}: expected an object with userId, movieId, rating"
-            )
-        records.append((f"item {number}", item))
-    return records
-
-
-def _parse_record(
-    record: Mapping[str, object], scale: RatingScale, known_movies: set[int], now: int
-) -> tuple[int, int, float, int]:
-    """(userId, movieId, rating, timestamp) from one row; raises `DataError`/`RatingError`."""
-    for name in RATING_COLUMNS[:3]:
-        if name not in record:
-            raise DataError(f"missing {name}")
-    user, movie, timestamp = _parse_keys(record, known_movies, now)
-    if str(record["rating"]).strip() == REMOVED:
-        return user, movie, float("nan"), timestamp
-    return user, movie, scale.validate(record["rating"]), timestamp
-
-
-def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) -> tuple[int, int, int]:
-    """(userId, movieId, timestamp) of one row; the timestamp is `now` where absent."""
-    for name in RATING_COLUMNS[:2]:
-        if name not in record:
-            raise DataError(f"missing {name}")
-    try:
-        user, movie = parse_id(record["userId"], "userId"), parse_id(record["movieId"], "movieId")
-    except InvalidIdError as error:  # the one id rule; reported with the file and line
-        raise DataError(str(error)) from None
-    if movie not in known_movies:
-        raise DataError(f"movie {movie} is not in the dataset")
-    stamp = record.get("timestamp")
-    timestamp = now if stamp is None or stamp == "" else _parse_timestamp(stamp)
-    return user, movie, timestamp
-
-
-def _parse_mark(record: Mapping[str, object], list_name: str, known_movies: set[int], now: int) -> tuple[int, int, str, bool, int]:
-    """(userId, movieId, list, True, timestamp) from a list row; it has no rating."""
-    if list_name not in LISTS:
-        raise DataError(f"list {list_name!r:.40} is not one of {', '.join(LISTS)}")
-    if record.get("rating") not in (None, ""):
-        raise DataError(f"a {list_name} row has no rating (found {record['rating']!r:.40})")
-    user, movie, timestamp = _parse_keys(record, known_movies, now)
-    return user, movie, list_name, True, timestamp
-
-
-def _parse_timestamp(value: object) -> int:
-    """Seconds from an int or a string of ASCII digits, 0 up to `TIMESTAMP_LIMIT`."""
-    text = value.strip() if isinstance(value, str) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif text and text.isascii() and text.isdigit() and len(text) <= len(str(TIMESTAMP_LIMIT)):
-        number = int(text)
-    else:
-        raise DataError(f"timestamp {value!r:.40} is not a whole number of seconds")
-    if not 0 <= number < TIMESTAMP_LIMIT:
-        raise DataError(f"timestamp {number!r:.40} is outside 0 to {TIMESTAMP_LIMIT - 1} seconds")
-    return number

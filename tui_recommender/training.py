@@ -238,8 +238,8 @@ def train_on_pairs(
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
     every pair for the best epoch count, so no data is left out of the final model."""
-    from tui_recommender.split import split_per_user
     from tui_recommender.interactions import pairs_graph
+    from tui_recommender.split import split_per_user
 
     fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1) if validation_fraction > 0 else (pairs, pairs.iloc[:0])
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None

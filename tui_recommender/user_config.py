@@ -10,7 +10,7 @@ the platform's config folder or `TUI_RECOMMENDER_CONFIG`). Every key is optional
 
 A missing file is an empty config. A file that cannot be read or parsed, an unknown key or
 a value of the wrong type or range is a `ConfigError`: one line naming the file and the key.
-Theme names and binding ids belong to the TUI, which checks them (`tui.app.check_config`).
+Theme names and binding ids belong to the TUI, which checks them (`tui.config_check.check_config`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,10 +94,8 @@ async def settle(pilot: Pilot, timeout: float = 30.0) -> None:
 
     async def idle() -> None:
         while True:
-            try:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 await pilot.app.workers.wait_for_complete()
-            except (WorkerFailed, WorkerCancelled):
-                pass
             await pilot.pause()
             if not any(worker.is_running for worker in pilot.app.workers):
                 await pilot.pause()

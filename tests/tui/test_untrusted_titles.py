@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Label
 from textual.content import Content
+from textual.widgets import Label
 
 from tests.trained_model import DATASET_NAME, shipped_settings
 from tests.tui.conftest import SIZE, enter_user, settle, wait_for

@@ -47,10 +47,11 @@ async def test_theme_keymap_and_genres_apply_in_the_app(app: RecommenderApp, not
 
 
 def test_the_readme_documents_every_binding_id_and_config_key():
-    from tui_recommender.tui.app import binding_ids
+    from tui_recommender.tui.app import RecommenderApp
+    from tui_recommender.tui.config_check import binding_ids
     from tui_recommender.user_config import KEYS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Config file") :]
-    assert [i for i in sorted(binding_ids()) if f"`{i}`" not in section] == []
+    assert [i for i in sorted(binding_ids(RecommenderApp)) if f"`{i}`" not in section] == []
     assert [k for k in KEYS if f"\n{k} = " not in section and f"[{k}]" not in section] == []

@@ -9,27 +9,26 @@ order they were asked for, on one writer thread. One fine-tune worker at a time 
 every pending rating, and runs again if more arrived meanwhile. On quit, SIGTERM or SIGHUP
 the running fine-tune is cancelled and the model saved before the app exits. The service
 module (numpy, pandas, later torch) is imported inside the opening worker, so this module
-imports fast and the first screen is usable at once.
+imports fast and the first screen is usable at once. The app's jobs beyond its life and the
+screens' requests are mixins, one module each: `user_flow`, `ratings_flow`, `model_status`,
+`imports_and_lists`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
+import contextlib
 import os
-import pkgutil
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -43,29 +42,17 @@ from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
-from tui_recommender.tui.components.main_screen import MainScreen
-from tui_recommender.tui.components.new_profile_modal import NewProfileModal
-from tui_recommender.tui.components.rating_modal import RatingModal
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
-from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS, ImportsAndLists, ListUndo
+from tui_recommender.tui.config_check import check_config
+from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS
+from tui_recommender.tui.imports_and_lists import ImportsAndLists, ListUndo
 from tui_recommender.tui.messages import (
     DetailsLoaded,
     DetailsRequested,
-    FineTuneProgress,
     HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
-    ModelSaved,
-    ModelUpdated,
-    NewUserRequested,
-    NothingToUndo,
-    ProfileCreated,
-    RatingPromptRequested,
-    RatingRemovalRequested,
-    RatingRemoved,
-    RatingRequested,
-    RatingStored,
     RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
@@ -74,18 +61,16 @@ from tui_recommender.tui.messages import (
     SearchRequested,
     ServiceOpened,
     ServiceStatus,
-    UpdateFinished,
-    UserIdSubmitted,
-    UserLookedUp,
     UserSummaryLoaded,
 )
-from tui_recommender.user_config import UserConfig, known_genres
+from tui_recommender.tui.model_status import FINE_TUNE, ModelStatus
+from tui_recommender.tui.ratings_flow import Change, RatingsFlow
+from tui_recommender.tui.user_flow import UserFlow
 
 if TYPE_CHECKING:
     from tui_recommender.service import Movie, RecommenderService
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
-FINE_TUNE = "finetune"  # the worker group quitting cancels
 OPENING = "service"
 
 FollowUp = Callable[[BaseException | None], None]  # after a failure (the error) or a cancel (None)
@@ -95,18 +80,7 @@ class OpeningAbandoned(Exception):
     """Raised from the opening worker's status callback to stop loading when the app quits."""
 
 
-@dataclass
-class _Change:
-    """One rating or removal, for ctrl+z. Asked for on the UI thread; the writer thread
-    fills in what it replaced when it makes it (writes run in order, so an undo asked for
-    later always finds it filled in)."""
-
-    movie: Movie
-    before: tuple[float, int] | None = None  # (stars, timestamp in seconds), None: unrated
-    made: bool = False
-
-
-class RecommenderApp(ImportsAndLists, App[None]):
+class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[None]):
     TITLE = "tui-recommender"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {BindingCommandsProvider}
@@ -139,7 +113,7 @@ class RecommenderApp(ImportsAndLists, App[None]):
         self._update_again = False  # a rating landed while the fine-tune ran
         self._pending = 0  # ratings stored but not learnt, as of the last update
         self._retrain_due = False
-        self._undo: list[_Change | ListUndo] = []  # newest last
+        self._undo: list[Change | ListUndo] = []  # newest last
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -155,10 +129,8 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in EXIT_SIGNALS:
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -262,49 +234,11 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def _summarise(self, service: RecommenderService, user_id: int) -> None:
         self.post_message(UserSummaryLoaded(service.user_summary(user_id)))
 
-    @work(thread=True, exclusive=True, group="user", exit_on_error=False, description="Checking the user ID")
-    def _look_up_user(self, service: RecommenderService, user_id: int) -> None:
-        known = service.user_exists(user_id)
-        self.post_message(UserLookedUp(user_id, known, service.genre_counts() if known else []))
-
-    @work(thread=True, exclusive=True, group=FINE_TUNE, exit_on_error=False, description="Learning from your ratings")
-    def _fine_tune(self, service: RecommenderService) -> None:
-        worker = get_current_worker()
-        report = service.update_model(
-            should_stop=lambda: worker.is_cancelled,
-            on_progress=lambda fraction: self.post_message(FineTuneProgress(fraction)),
-        )
-        self.post_message(UpdateFinished(report, service.pending_updates(), service.retrain_due()))
-
-    @work(thread=True, exclusive=True, group="warmup", exit_on_error=False, description="Preparing to learn from ratings")
-    def _prepare_updates(self, service: RecommenderService) -> None:
-        service.prepare_updates()
-
-    @work(thread=True, group="write", exit_on_error=False, description="Saving the model")
-    def _save(self, written: Future[Path]) -> None:
-        self.post_message(ModelSaved(written.result()))
-
-    @work(thread=True, group="write", exit_on_error=False, description="Rating")
-    def _store_rating(self, written: Future[Message]) -> None:
-        self.post_message(written.result())
-
-    @work(thread=True, group="write", exit_on_error=False, description="Removing the rating")
-    def _remove_rating(self, written: Future[Message]) -> None:
-        self.post_message(written.result())
-
-    @work(thread=True, group="write", exit_on_error=False, description="Undoing")
-    def _undo_change(self, written: Future[Message]) -> None:
-        self.post_message(written.result())
-
     @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
     def _details(self, service: RecommenderService, movie: Movie, user_id: int, requester: Screen[None]) -> None:
         details = service.movie_details(user_id, movie.movie_id)
         if not get_current_worker().is_cancelled:
             requester.post_message(DetailsLoaded(details))
-
-    @work(thread=True, group="write", exit_on_error=False, description="Creating the profile")
-    def _create_profile(self, written: Future[Message]) -> None:
-        self.post_message(written.result())
 
     def _after(self, worker: Worker, follow_up: FollowUp) -> None:
         """Run `follow_up` if `worker` fails or is cancelled (its success is a message)."""
@@ -362,152 +296,6 @@ class RecommenderApp(ImportsAndLists, App[None]):
     def _opening_failed(self, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, OpeningAbandoned):
             self.status_text = f"Could not load the model: {error}. Press ctrl+q to quit."
-
-    def _refresh_status(self, doing: str = "") -> None:
-        """`dataset · what is going on · model: where it came from`."""
-        if self.service is None or self._quitting:
-            return
-        parts = [self.service.dataset_name]
-        if doing:
-            parts.append(doing)
-        else:
-            if self._pending:
-                parts.append(f"{self._pending} rating{'s' if self._pending != 1 else ''} not learnt yet")
-            if self._retrain_due:
-                parts.append("a full retrain is due")
-        parts.append(f"model: {self.service.model_label}")
-        self.status_text = " · ".join(parts)
-
-    def on_fine_tune_progress(self, message: FineTuneProgress) -> None:
-        if self.update_progress is not None:
-            self.update_progress = message.fraction
-
-    def _start_update(self) -> None:
-        """Fine-tune on every pending rating; if an update runs, it runs again when done."""
-        if self._quitting or self.service is None:
-            return
-        if self._fine_tune_worker is not None and self._fine_tune_worker.is_running:
-            self._update_again = True
-            return
-        self._update_again = False
-        self.update_progress = 0.0
-        self._refresh_status("learning from your ratings…")
-        worker = self._fine_tune_worker = self._fine_tune(self.service)
-        self._after(worker, lambda _error: self._update_stopped(worker))
-
-    def _update_stopped(self, worker: Worker) -> None:
-        """The fine-tune failed (the user was told) or was cancelled."""
-        if worker is self._fine_tune_worker:
-            self.update_progress = None
-            self._refresh_status()
-
-    def on_update_finished(self, message: UpdateFinished) -> None:
-        self._pending, self._retrain_due = message.pending, message.retrain_due
-        self.update_progress = None
-        if self._quitting:
-            return
-        if self._pending or self._update_again:
-            # The worker that posted this is done with the model; a new one replaces it.
-            self._fine_tune_worker = None
-            self._start_update()
-            return
-        self._refresh_status()
-        self._broadcast(lambda: ModelUpdated(message.report))
-
-    def action_save_now(self) -> None:
-        if self.service is None:
-            self.notify("The model is still loading.", severity="warning")
-            return
-        self._start_save(self.service)
-
-    def _start_save(self, service: RecommenderService) -> None:
-        """Save after every write asked for so far."""
-        self._after(self._save(self._writer.submit(service.save)), self._save_failed)
-
-    def _save_failed(self, error: BaseException | None) -> None:
-        self._save_attempted = True
-        if self._quitting:
-            self.exit(return_code=1, message=f"tui-recommender: could not save the model: {error}")
-
-    def on_model_saved(self, message: ModelSaved) -> None:
-        self.saved_path = message.path
-        self._save_attempted = True
-        if self._quitting:
-            self.exit()
-        else:
-            self.notify(str(message.path), title="Model saved", markup=False)
-
-    # Choosing a user -------------------------------------------------------------------
-
-    def on_user_id_submitted(self, message: UserIdSubmitted) -> None:
-        if self.service is None:
-            self._wait_for_service(lambda: self.on_user_id_submitted(message))
-            return
-        self._look_up_user(self.service, message.user_id)
-
-    def on_user_looked_up(self, message: UserLookedUp) -> None:
-        if message.known:
-            self._enter(message.user_id, message.genre_counts)
-            return
-        user_id = message.user_id
-
-        def answered(create: bool | None) -> None:
-            if create:
-                self._create_user(user_id)
-
-        self.push_screen(NewProfileModal(user_id), answered)
-
-    def on_new_user_requested(self, message: NewUserRequested) -> None:
-        if self.service is None:
-            self._wait_for_service(lambda: self.on_new_user_requested(message))
-            return
-        self._create_user(None)
-
-    def _wait_for_service(self, choice: Callable[[], None]) -> None:
-        self._waiting_choice = choice
-        self.notify("The model is still loading; you will go on as soon as it is ready.", timeout=4)
-
-    def _create_user(self, user_id: int | None) -> None:
-        """Register `user_id`, or the next free ID when None, and go on as that user."""
-        service = self.service
-        if service is None:
-            return
-
-        def create() -> Message:
-            created = service.create_user(user_id)
-            return ProfileCreated(created, service.genre_counts())
-
-        self._create_profile(self._writer.submit(create))
-
-    def on_profile_created(self, message: ProfileCreated) -> None:
-        self.notify(f"Your user ID is {message.user_id}: remember it for next time.", title="New profile", timeout=8)
-        self._enter(message.user_id, message.genre_counts)
-
-    def _enter(self, user_id: int, genre_counts: list[tuple[str, int]]) -> None:
-        if self.service is None:
-            return
-        if user_id != self.user_id:
-            self._undo.clear()
-        self.user_id = user_id
-        genres, unknown = known_genres(self.settings.genres, [genre for genre, _ in genre_counts])
-        if unknown:
-            self.notify(f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}", title=f"Config file {self.settings.config_file}", severity="warning", timeout=8, markup=False)
-        self._replace_base_screen(MainScreen(user_id, genre_counts, genres))
-        self._summarise(self.service, user_id)
-
-    def _replace_base_screen(self, screen: Screen[None]) -> None:
-        while len(self.screen_stack) > 2:  # the default screen, then ours
-            self.pop_screen()
-        self.switch_screen(screen)
-
-    def action_switch_user(self) -> None:
-        """Ask for another user over the current one: escape comes back to it."""
-        if not isinstance(self.screen, UserScreen):
-            self.push_screen(UserScreen(can_go_back=True))
-
-    def on_user_summary_loaded(self, message: UserSummaryLoaded) -> None:
-        summary = message.summary
-        self._broadcast(lambda: UserSummaryLoaded(summary))
 
     # Screens' requests -----------------------------------------------------------------
 
@@ -579,131 +367,6 @@ class RecommenderApp(ImportsAndLists, App[None]):
             self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6, markup=False)
             return
         self.notify(saved, title="Screenshot saved", timeout=6, markup=False)
-
-    # Ratings ---------------------------------------------------------------------------
-
-    def on_rating_requested(self, message: RatingRequested) -> None:
-        self._rate(message.movie, message.value)
-
-    def on_rating_prompt_requested(self, message: RatingPromptRequested) -> None:
-        if self.service is None:
-            return
-        movie = message.movie
-
-        def answered(value: float | None) -> None:
-            if value is not None:
-                self._rate(movie, value)
-
-        self.push_screen(RatingModal(movie, self.service.scale), answered)
-
-    def _rate(self, movie: Movie, value: object) -> None:
-        service, user_id = self.service, self.user_id
-        if service is None or user_id is None:
-            return
-        change = _Change(movie)
-        self._undo.append(change)
-
-        def rate() -> Message:
-            change.before = service.rating_of(user_id, movie.movie_id)
-            stored = service.rate(user_id, movie.movie_id, value)
-            change.made = True
-            return RatingStored(movie, stored, change.before)
-
-        self._after(self._store_rating(self._writer.submit(rate)), lambda _error: self._forget(change))
-
-    def on_rating_stored(self, message: RatingStored) -> None:
-        movie, stored = message.movie, message.rating
-        if message.undone:
-            self.notify(f"{movie.title}: back to {stored:g}★", title="Undone", markup=False, timeout=4)
-        else:
-            was = f" (was {message.before[0]:g}★)" if message.before is not None else ""
-            self.notify(f"{movie.title}: {stored:g}★{was}\nctrl+z undoes", title="Rated", markup=False, timeout=4)
-        self._rating_changed(lambda: RatingStored(movie, stored))
-
-    def on_rating_removal_requested(self, message: RatingRemovalRequested) -> None:
-        service, user_id = self.service, self.user_id
-        if service is None or user_id is None:
-            return
-        movie = message.movie
-        change = _Change(movie)
-        self._undo.append(change)
-
-        def remove() -> Message:
-            change.before = service.rating_of(user_id, movie.movie_id)
-            service.remove_rating(user_id, movie.movie_id)
-            change.made = True
-            return RatingRemoved(movie)
-
-        self._after(self._remove_rating(self._writer.submit(remove)), lambda _error: self._forget(change))
-
-    def on_rating_removed(self, message: RatingRemoved) -> None:
-        movie = message.movie
-        if message.undone:
-            self.notify(f"{movie.title} is unrated again", title="Undone", markup=False, timeout=4)
-        else:
-            self.notify(f"{movie.title}\nctrl+z undoes", title="Rating removed", markup=False, timeout=4)
-        self._rating_changed(lambda: RatingRemoved(movie))
-
-    def _forget(self, change: _Change | ListUndo) -> None:
-        """A rating or removal that failed (the user was told) has nothing to undo."""
-        if change in self._undo:
-            self._undo.remove(change)
-
-    def action_undo(self) -> None:
-        """Put back what the last rating or removal replaced (its stars and date, or none)."""
-        service, user_id = self.service, self.user_id
-        if service is None or user_id is None:
-            return
-        if not self._undo:
-            self.notify("Nothing to undo.", timeout=3)
-            return
-        change = self._undo.pop()
-        if isinstance(change, ListUndo):
-            self._undo_change(self._writer.submit(lambda: change.revert(service, user_id)))
-            return
-
-        def undo() -> Message:
-            if not change.made:  # it failed after all
-                return NothingToUndo()
-            if change.before is None:
-                service.remove_rating(user_id, change.movie.movie_id)
-                return RatingRemoved(change.movie, undone=True)
-            stars, timestamp = change.before
-            return RatingStored(change.movie, service.rate(user_id, change.movie.movie_id, stars, timestamp), undone=True)
-
-        self._undo_change(self._writer.submit(undo))
-
-    def on_nothing_to_undo(self, message: NothingToUndo) -> None:
-        self.notify("Nothing to undo.", timeout=3)
-
-    def _rating_changed(self, make: Callable[[], Message]) -> None:
-        self._broadcast(make)
-        if self.service is not None and self.user_id is not None:
-            self._summarise(self.service, self.user_id)
-        self._start_update()
-
-
-def binding_ids() -> set[str]:
-    """The ids of every binding of the app, its screens and widgets: what a keymap remaps."""
-    from tui_recommender.tui import components
-
-    classes: list[type] = [RecommenderApp]
-    for info in pkgutil.iter_modules(components.__path__):
-        module = importlib.import_module(f"{components.__name__}.{info.name}")
-        classes += [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, DOMNode) and c.__module__ == module.__name__]
-    return {b.id for c in classes for b in c.BINDINGS if isinstance(b, Binding) and b.id}
-
-
-def check_config(app: RecommenderApp) -> None:
-    """Raise `ConfigError` for a config file theme or binding id the app does not have."""
-    settings = app.settings
-    where = UserConfig(settings.config_file)
-    if settings.theme is not None and settings.theme not in app.available_themes:
-        raise where.error("theme", f"unknown theme {settings.theme!r}; choose from {', '.join(sorted(app.available_themes))}")
-    unknown = sorted(set(settings.keymap) - binding_ids())
-    if unknown:
-        raise where.error(f"keys.{unknown[0]}", f"no key binding has this id; the ids are {', '.join(sorted(binding_ids()))}")
-
 
 def run_app(settings: Settings) -> int:
     """Run the TUI until the user quits; returns the process exit code. Raises

@@ -146,7 +146,7 @@ class ImportsAndLists:
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="Reading the ratings file")
     def _read_import(self, service: RecommenderService, request: ImportFileChosen, user_id: int) -> None:
-        from tui_recommender.imports import report_lines
+        from tui_recommender.service import report_lines
 
         plan = service.read_import(Path(request.path).expanduser(), user_id)
         request.requester.post_message(ImportPlanned(plan, report_lines(plan, stored=False)))
@@ -157,7 +157,7 @@ class ImportsAndLists:
             return
 
         def store() -> Message:
-            from tui_recommender.imports import report_lines
+            from tui_recommender.service import report_lines
 
             service.apply_import(plan)
             return RatingsImported(plan, report_lines(plan, stored=True))

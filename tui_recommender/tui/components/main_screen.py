@@ -16,11 +16,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, SelectionList
 
+from tui_recommender.lists import NOT_INTERESTED
 from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable
 from tui_recommender.tui.components.status_bar import StatusBar
-from tui_recommender.lists import NOT_INTERESTED
 from tui_recommender.tui.messages import (
     ListChanged,
     ModelUpdated,

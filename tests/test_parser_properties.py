@@ -15,7 +15,7 @@ from tests.test_movielens import MOVIES_CSV, RATINGS_CSV, U_DATA, U_ITEM, replac
 from tui_recommender.errors import UserError
 from tui_recommender.ids import MAX_ID, MIN_ID, parse_id
 from tui_recommender.movielens import HALF_STARS, WHOLE_STARS, load_dataset
-from tui_recommender.ratings_store import read_export
+from tui_recommender.ratings_files import read_export
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -485,3 +485,16 @@ def test_the_store_imports_neither_torch_nor_textual() -> None:
         [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_profile_settings_are_durable_per_profile_and_key(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    with RatingsStore(path) as store:
+        assert store.profile_value(1, "novelty") is None
+        store.set_profile_value(1, "novelty", "0.5")
+        store.set_profile_value(1, "novelty", "0.25")
+        store.set_profile_value(2, "novelty", "1.0")
+    with RatingsStore(path) as store:
+        assert store.profile_value(1, "novelty") == "0.25"
+        assert store.profile_value(2, "novelty") == "1.0"
+        assert store.profile_value(1, "other") is None

@@ -34,7 +34,7 @@ from tui_recommender.private_files import make_private_database, make_private_di
 from tui_recommender.rating_scale import HALF_STARS
 from tui_recommender.store_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
 
-SCHEMA_VERSION = 2  # 2: the marks table
+SCHEMA_VERSION = 3  # 2: the marks table; 3: the profile_settings table
 WIDEST_SCALE = HALF_STARS  # of every supported dataset: what the store accepts at all
 MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
 
@@ -60,6 +60,12 @@ CREATE INDEX IF NOT EXISTS marks_user_movie ON marks (user_id, movie_id, list, s
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_settings (
+    user_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
 );
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
@@ -185,6 +191,23 @@ class RatingsStore:
                 "INSERT OR IGNORE INTO users (user_id, created) VALUES (?, ?)",
                 (parse_id(user_id, "user ID"), _stamp(None)),
             )
+
+    def set_profile_value(self, user_id: int, key: str, value: str) -> None:
+        """Durably set one of a profile's settings (e.g. its novelty dial)."""
+        with self._guard(f"the {key} setting of profile {user_id}"), self._lock, self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(
+                "INSERT OR REPLACE INTO profile_settings (user_id, key, value) VALUES (?, ?, ?)",
+                (parse_id(user_id, "user ID"), key, value),
+            )
+
+    def profile_value(self, user_id: int, key: str) -> str | None:
+        """One of a profile's settings (text), or None if it was never set."""
+        with self._lock, self._guard():
+            row = self._conn.execute(
+                "SELECT value FROM profile_settings WHERE user_id = ? AND key = ?", (parse_id(user_id, "user ID"), key)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def users(self) -> set[int]:
         """Every registered profile and every user with at least one event or mark."""

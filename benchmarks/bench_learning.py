@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "ml-latest-small"
 
 
+EASE_LAMBDA = 100.0  # the issue's EASE
+
+
 def normalised_recall(top: np.ndarray, rest: set[int]) -> float:
     return len(rest.intersection(top.tolist())) / min(len(rest), 20)
 
@@ -53,6 +56,15 @@ def main() -> int:
     from tui_recommender.ratings_store import RatingsStore
     from tui_recommender.service import RecommenderService
     from tui_recommender.training import train_checkpoint
+
+    from tui_recommender.evaluation import genre_matrix
+    from tui_recommender.metrics import miscalibration_at_k
+    from tui_recommender.model import LightGCN
+    from tui_recommender.ranking import item_norms, new_user_vector, norm_exponents, scores as rank_scores
+
+    from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
+
+    import torch
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)
@@ -83,13 +95,30 @@ def main() -> int:
     user_rows = {u: i for i, u in enumerate(checkpoint.user_ids)}
     tu = np.array([user_rows[u] for u in train_pos["userId"]])
     ti = np.array([item_index[m] for m in train_pos["movieId"]])
+    genres = genre_matrix(data)
+    kept, ease_b = ease_weights(tu, ti, len(items), EASE_LAMBDA)
+    hyper = checkpoint.hyperparameters
+    scoring = hyper.get("scoring", "adaptive")
+    norms = item_norms(item_final)
+    new_user_p = norm_exponents(args.replay, scoring)  # as the app scores a user with this many positives
+    # The items' layers 0..K-1 over the training graph, for the exact new-user propagation.
+    from tui_recommender.graph import InteractionGraph
+
+    graph = InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti)
+    lgcn = LightGCN(n_users_ckpt, len(items), checkpoint.ego.shape[1], int(hyper.get("n_layers", 3)), layer_weights=hyper.get("layer_weights") and tuple(hyper["layer_weights"]))
+    lgcn.embedding.weight.data.copy_(torch.from_numpy(checkpoint.ego))
+    item_layers = [layer[n_users_ckpt:].numpy() for layer in lgcn.layers(graph.normalized_adjacency())]
+    item_degrees = np.bincount(ti, minlength=len(items)).astype(np.float64)
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.resolve(data=args.data, state_dir=tmp)
         store = RatingsStore(settings.ratings_db(train_data.name))
         source = ModelSource(SourceKind.TRAINED, args.cache or Path(tmp))
         service = RecommenderService(settings, train_data, store, checkpoint, source)
-        scores = {"most-popular": [], "EASE (5 items)": [], "fold-in (no training)": [], "update path (app)": []}
+        names = ("most-popular", f"EASE (lambda {EASE_LAMBDA:g}, 5 items)", "fold-in: mean of propagated rows", "fold-in: exact propagation", "update path (app)")
+        scores = {name: [] for name in names}
+        tops = {name: [] for name in names}
+        histories = []
         update_seconds = []
         for done, user in enumerate(held):
             if done % 10 == 0:
@@ -97,10 +126,14 @@ def main() -> int:
             mine = pos[pos["userId"] == user].sample(frac=1.0, random_state=int(rng.integers(1 << 31)))
             replay, rest = mine.iloc[: args.replay], set(mine["movieId"].iloc[args.replay :].tolist())
             history = np.array([item_index[m] for m in replay["movieId"]])
-            ids_top = lambda s, history=history: items[np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]]  # noqa: E731
-            scores["most-popular"].append(normalised_recall(ids_top(popularity), rest))
-            scores["EASE (5 items)"].append(normalised_recall(ids_top(ease_scores(tu, ti, len(items), history)), rest))
-            scores["fold-in (no training)"].append(normalised_recall(ids_top(item_final @ item_final[history].mean(0)), rest))
+            histories.append(history)
+            rows_top = lambda s, history=history: np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]  # noqa: E731
+            exact = new_user_vector(item_layers, item_degrees, history, lgcn.layer_weights)
+            for name, s in zip(names[:4], (popularity, ease_user_scores(kept, ease_b, len(items), history),
+                                            rank_scores(item_final, norms, item_final[history].mean(0), new_user_p), rank_scores(item_final, norms, exact, new_user_p))):
+                top = rows_top(s)
+                tops[name].append(top)
+                scores[name].append(normalised_recall(items[top], rest))
             service.create_user(int(user))
             for movie, stars in zip(replay["movieId"], replay["rating"]):
                 service.rate(int(user), int(movie), float(stars))
@@ -109,12 +142,17 @@ def main() -> int:
                 update_seconds.append(time.perf_counter() - started)
             top = np.array([r.movie.movie_id for r in service.recommend(int(user), k=20)])
             scores["update path (app)"].append(normalised_recall(top, rest))
+            tops["update path (app)"].append(np.array([item_index[m] for m in top]))
         service.close()
 
     report = {
         "users": len(held),
         "replayed_per_user": args.replay,
         "recall@20_normalised": {name: round(float(np.mean(v)), 4) for name, v in scores.items()},
+        # p: the genres of the 5 rated movies (all the model knows of the user)
+        "miscalibration@20": {name: round(miscalibration_at_k(np.array(t), histories, genres), 4) for name, t in tops.items()},
+        "arp@20": {name: round(float(popularity[np.array(t)].mean()), 1) for name, t in tops.items()},
+        "scoring": scoring,
         "train_seconds": round(train_seconds, 1),
         "update_seconds_p50": round(float(np.percentile(update_seconds, 50)), 3),
         "update_seconds_p95": round(float(np.percentile(update_seconds, 95)), 3),
@@ -125,7 +163,7 @@ def main() -> int:
     else:
         print(f"{len(held)} held-out users, {args.replay} ratings replayed each; model trained in {train_seconds:.0f} s")
         for name, value in report["recall@20_normalised"].items():
-            print(f"  {name:<24} Recall@20 (normalised) {value:.4f}")
+            print(f"  {name:<34} Recall@20 (normalised) {value:.4f}  miscalibration@20 {report['miscalibration@20'][name]:.4f}  ARP@20 {report['arp@20'][name]:.1f}")
         print(f"  update_model: p50 {report['update_seconds_p50']:.3f} s, p95 {report['update_seconds_p95']:.3f} s")
     return 0
 

@@ -57,3 +57,39 @@ def write_movielens(
             rows.append(f"{user},{movie_ids[k]},{value:g},{1_000_000 + user * 1000 + int(k)}")
     (folder / "ratings.csv").write_text("\n".join(rows) + "\n")
     return folder
+
+
+def write_clustered(folder: Path, seed: int = 0) -> Path:
+    """A dataset with one clear niche taste inside a popular mainstream, in the
+    ml-latest-small layout; returns `folder`.
+
+    60 movies in three blocks of 20: "Drama" (mainstream: every user likes many of them, a
+    few very popular), "Animation" (niche: liked by 12 of the 80 users only, who also like
+    some Drama) and "Horror" (liked by 20 users, who also like some Drama). Users rate what
+    they like 4-5 stars and a few other movies 1-2 stars. A new user who likes Animation
+    films should be recommended the other Animation films first, though Drama films are
+    far more popular.
+    """
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    blocks = {"Drama": range(0, 20), "Animation": range(20, 40), "Horror": range(40, 60)}
+    lines = ["movieId,title,genres"]
+    for genre, block in blocks.items():
+        for k in block:
+            lines.append(f"{k + 1},{movie_title(k + 1)} ({1970 + k}),{genre}")
+    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
+    drama_weight = 1.0 / (1.0 + np.arange(20))  # a few Drama films are far more popular
+    rows = ["userId,movieId,rating,timestamp"]
+    for user in range(1, 81):
+        liked = set(rng.choice(20, size=8, replace=False, p=drama_weight / drama_weight.sum()).tolist())
+        if user <= 12:
+            liked |= set((20 + rng.choice(20, size=10, replace=False)).tolist())
+        elif user <= 32:
+            liked |= set((40 + rng.choice(20, size=10, replace=False)).tolist())
+        disliked = set(rng.choice(60, size=3, replace=False).tolist()) - liked
+        for k in sorted(liked):
+            rows.append(f"{user},{k + 1},{rng.choice([4.0, 4.5, 5.0])},{1_000_000 + user * 100 + k}")
+        for k in sorted(disliked):
+            rows.append(f"{user},{k + 1},{rng.choice([1.0, 1.5, 2.0])},{1_000_000 + user * 100 + k}")
+    (folder / "ratings.csv").write_text("\n".join(rows) + "\n")
+    return folder

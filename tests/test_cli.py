@@ -100,11 +100,32 @@ def test_recommend_genres_and_plain_text(capsys, where):
         (["--user", "abc"], ["--user", "abc"]),
         (["--user", "-3"], ["--user"]),
         ([], ["--user"]),
+        (["--user", "1", "--novelty", "1.5"], ["--novelty", "1.5"]),
+        (["--user", "1", "--novelty", "-0.1"], ["--novelty"]),
+        (["--user", "1", "--novelty", "lots"], ["--novelty", "lots"]),
+        (["--user", "1", "--novelty", "nan"], ["--novelty"]),
     ],
-    ids=["unknown-user", "unknown-genre", "k-zero", "user-not-a-number", "user-negative", "user-missing"],
+    ids=["unknown-user", "unknown-genre", "k-zero", "user-not-a-number", "user-negative", "user-missing",
+         "novelty-above", "novelty-below", "novelty-not-a-number", "novelty-nan"],
 )
 def test_recommend_user_errors_exit_2_with_one_line(capsys, where, args, words):
     assert_one_line_error(*run(capsys, "recommend", *where, *args), *words)
+
+
+def test_recommend_novelty_moves_the_list_towards_less_popular_movies(capsys, where, small_data):
+    with (small_data / "ratings.csv").open() as ratings:
+        rows = [row for row in csv.DictReader(ratings) if float(row["rating"]) >= 3]
+    popularity = {}
+    for row in rows:
+        popularity[int(row["movieId"])] = popularity.get(int(row["movieId"]), 0) + 1
+
+    def mean_popularity(recs) -> float:
+        return sum(popularity.get(r["movieId"], 0) for r in recs) / len(recs)
+
+    popular = recommend_json(capsys, where, "--user", "3", "-k", "10", "--novelty", "0")
+    niche = recommend_json(capsys, where, "--user", "3", "-k", "10", "--novelty", "1")
+    assert mean_popularity(niche) < mean_popularity(popular)
+    assert recommend_json(capsys, where, "--user", "3", "-k", "10") == popular  # the profile's default: 0
 
 
 def test_unknown_command_and_option_exit_2_with_one_line(capsys, where):

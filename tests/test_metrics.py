@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tui_recommender.metrics import ranking_metrics, recall_at_k, top_k_unseen
+from tui_recommender.metrics import arp_at_k, coverage_at_k, miscalibration_at_k, ranking_metrics, recall_at_k
 
 
 def lg(position: int) -> float:
@@ -69,29 +69,41 @@ def test_recall_at_k_equals_ranking_metrics(seed):
     assert 0.0 < metrics["recall@20"] < 1.0  # the random case is not degenerate
 
 
-def brute_force_top_k(user_emb, item_emb, seen_users, seen_items, k):
-    scores = (user_emb @ item_emb.T).numpy().astype(np.float64)
-    scores[seen_users, seen_items] = -np.inf
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+# Beyond accuracy (issue 7). 3 genres; item 3 has two genres, item 4 none.
+GENRES = np.array([
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 0],
+    [0, 0, 0],
+], dtype=bool)
 
 
-@pytest.mark.parametrize("chunk", [7, 1024])
-def test_top_k_unseen_never_returns_a_seen_item_and_ranks_by_score(chunk):
-    rng = np.random.default_rng(0)
-    n_users, n_items, k = 40, 30, 10
-    user_emb = torch.from_numpy(rng.normal(size=(n_users, 8)).astype(np.float32))
-    item_emb = torch.from_numpy(rng.normal(size=(n_items, 8)).astype(np.float32))
-    keys = rng.choice(n_users * n_items, size=500, replace=False)
-    seen_users, seen_items = keys // n_items, keys % n_items
-    top = top_k_unseen(user_emb, item_emb, seen_users, seen_items, k, chunk=chunk)
-    assert top.shape == (n_users, k)
-    seen = set(zip(seen_users.tolist(), seen_items.tolist()))
-    assert not [(u, i) for u in range(n_users) for i in top[u].tolist() if (u, i) in seen]
-    np.testing.assert_array_equal(top.numpy(), brute_force_top_k(user_emb, item_emb, seen_users, seen_items, k))
+def test_coverage_is_the_share_of_the_catalogue_recommended_to_anyone():
+    assert coverage_at_k(np.array([[0, 1], [1, 2], [2, 0]]), n_items=10) == pytest.approx(3 / 10)
 
 
-def test_top_k_unseen_excludes_the_best_scoring_item_when_seen():
-    user_emb = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    item_emb = torch.tensor([[5.0, 0.0], [1.0, 0.0], [0.0, 3.0], [0.0, 2.0]])
-    top = top_k_unseen(user_emb, item_emb, np.array([0, 1]), np.array([0, 2]), k=2)
-    assert top[0, 0].item() == 1 and top[1, 0].item() == 3
+def test_arp_is_the_mean_over_users_of_the_mean_popularity_of_their_list():
+    popularity = np.array([10, 20, 0, 40, 5])
+    top = np.array([[0, 1], [3, 4]])
+    assert arp_at_k(top, popularity) == pytest.approx(((10 + 20) / 2 + (40 + 5) / 2) / 2)
+
+
+def test_miscalibration_by_hand():
+    # User 0: history items 0 and 3 -> p = (1 + 1/2, 1/2, 0) / 2 = (0.75, 0.25, 0).
+    # Top 2 = items 1, 2 -> q = (0, 0.5, 0.5); q~ = 0.99 q + 0.01 p.
+    # User 1: history item 2 -> p = (0, 0, 1); top = items 2, 4 (no genre) -> q = (0, 0, 1): KL 0.
+    p0 = np.array([0.75, 0.25, 0.0])
+    q0 = 0.99 * np.array([0.0, 0.5, 0.5]) + 0.01 * p0
+    kl0 = 0.75 * math.log(0.75 / q0[0]) + 0.25 * math.log(0.25 / q0[1])
+    top = np.array([[1, 2], [2, 4]])
+    history = [np.array([0, 3]), np.array([2])]
+    assert miscalibration_at_k(top, history, GENRES) == pytest.approx(kl0 / 2)
+    # A list that matches the history's genres exactly is perfectly calibrated.
+    assert miscalibration_at_k(np.array([[0, 3]]), [np.array([0, 3])], GENRES) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_miscalibration_leaves_out_users_whose_history_has_no_genre():
+    assert miscalibration_at_k(np.array([[0, 1], [1, 2]]), [np.array([4]), np.array([2])], GENRES) == pytest.approx(
+        1.0 * math.log(1.0 / (0.99 * 0.5 + 0.01))
+    )

@@ -9,7 +9,8 @@ import pytest
 import torch
 from sklearn.metrics import ndcg_score, precision_score, recall_score
 
-from tui_recommender.metrics import ranking_metrics, recall_at_k, top_k_unseen
+from tui_recommender.metrics import ranking_metrics, recall_at_k
+from tui_recommender.ranking import top_k_unseen
 
 N_USERS, N_ITEMS = 40, 150
 
@@ -37,7 +38,7 @@ def test_ranking_metrics_agree_with_scikit_learn(seed):
     relevant = (rng.random((N_USERS, N_ITEMS)) < rng.uniform(0.01, 0.2, size=(N_USERS, 1))).astype(int)
     relevant[:5] = 0
     test_users, test_items = np.nonzero(relevant)
-    top = top_k_unseen(torch.from_numpy(scores).float(), torch.eye(N_ITEMS), np.array([], dtype=np.int64), np.array([], dtype=np.int64), 20)
+    top = torch.from_numpy(top_k_unseen(scores.astype(np.float32), np.eye(N_ITEMS, dtype=np.float32), np.array([], dtype=np.int64), np.array([], dtype=np.int64), 20))
     got = ranking_metrics(top, test_users, test_items, ks=(5, 10, 20))
     expected = {**oracle(scores, relevant, 5), **oracle(scores, relevant, 10), **oracle(scores, relevant, 20)}
     assert got.keys() == expected.keys()

@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional as F
 
 from tui_recommender.graph import InteractionGraph
-from tui_recommender.model import LightGCN, _Propagate
+from tui_recommender.model import LightGCN, _Propagate, mean_weights
 
 N_USERS, N_ITEMS, DIM, LAYERS = 5, 7, 4, 3
 
@@ -47,6 +47,38 @@ def test_propagation_equals_dense_reference(n_layers):
     torch.testing.assert_close(got.double(), expected, rtol=1e-5, atol=1e-6)
     if n_layers == 0:
         torch.testing.assert_close(got, model.embedding.weight.detach())
+
+
+def test_layer_weights_weigh_each_layer_and_layers_lists_them():
+    graph = random_graph()
+    adj = graph.normalized_adjacency()
+    weights = (0.4, 0.3, 0.2, 0.1)
+    torch.manual_seed(0)
+    model = LightGCN(graph.n_users, graph.n_items, DIM, LAYERS, init_std=0.5, layer_weights=weights)
+    layers = model.layers(adj)
+    a = adj.to_dense().double()
+    expected = [model.embedding.weight.detach().double()]
+    for _ in range(LAYERS):
+        expected.append(a @ expected[-1])
+    for got, want in zip(layers, expected, strict=True):
+        torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        final = model.propagate(adj)
+    torch.testing.assert_close(final.double(), sum(w * e for w, e in zip(weights, expected)), rtol=1e-5, atol=1e-6)
+    assert mean_weights(LAYERS) == (0.25,) * 4
+    with pytest.raises(ValueError):
+        LightGCN(2, 3, n_layers=2, layer_weights=(1.0, 1.0))
+
+
+def test_softmax_loss_by_hand():
+    # 1 user, items: 0 positive, 1 and 2 shared negatives; temperature 0.5, no L2.
+    model = LightGCN(1, 3, dim=2, n_layers=0)
+    table = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [-1.0, 1.0]])
+    model.embedding.weight.data.copy_(table)
+    loss = model.softmax_loss(table, torch.tensor([0]), torch.tensor([0]), torch.tensor([1, 2]), temperature=0.5, reg=0.0)
+    cos = torch.tensor([1.0, 0.0, -1.0 / 2**0.5])  # positive, then the two negatives
+    logits = cos / 0.5
+    torch.testing.assert_close(loss, torch.logsumexp(logits, 0) - logits[0])
 
 
 def test_propagation_differs_from_layer_zero_table():
@@ -98,7 +130,7 @@ def test_custom_backward_passes_gradcheck_in_float64():
     adj = graph.normalized_adjacency()
     adj64 = torch.sparse_csr_tensor(adj.crow_indices(), adj.col_indices(), adj.values().double(), adj.shape, check_invariants=True)
     x = torch.randn(graph.n_nodes, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda t: _Propagate.apply(adj64, t, LAYERS), (x,))
+    assert torch.autograd.gradcheck(lambda t: _Propagate.apply(adj64, t, (0.1, 0.2, 0.3, 0.4)), (x,))
 
 
 def test_bpr_loss_gradient_equals_dense_autograd():

@@ -19,6 +19,7 @@ from tui_recommender.interactions import Interactions
 from tui_recommender.model import LightGCN
 from tui_recommender.ratings_merge import merge_ratings
 from tui_recommender.ratings_store import RatingsStore
+from tui_recommender.ranking import norm_exponents
 from tui_recommender.service import SourceKind
 
 ALL = 1000  # more than the 80 movies: "every candidate"
@@ -134,6 +135,14 @@ def test_paging_of_popular_movies_with_tied_scores_continues_without_overlap(ser
     assert rec_ids(service.recommend(user, k=10)) == full[:10]
 
 
+def ranked_as_served(service, user: int, dots: np.ndarray, item_rows: np.ndarray) -> np.ndarray:
+    """Dot products as the service scores them: divided by |item|^p, p from the user's
+    number of positives (`ranking.norm_exponents` of the checkpoint's scoring)."""
+    n_liked = sum(stars >= 3 for stars, _ in service.ratings.of(user).values())
+    p = norm_exponents(n_liked, service.model.snapshot.scoring)
+    return dots / np.maximum(np.linalg.norm(item_rows, axis=1), 1e-12) ** p
+
+
 def test_scores_use_propagated_embeddings_not_the_layer_zero_table(small_data, state_dir, tmp_path):
     """A checkpoint whose layer-0 table ranks differently from its propagated table:
     recommendations must follow the propagated one."""
@@ -147,7 +156,8 @@ def test_scores_use_propagated_embeddings_not_the_layer_zero_table(small_data, s
         items = odd.final[ck.n_users :]
         recs = svc.recommend(1, k=ALL)
         item_rows = np.searchsorted(ck.item_ids, rec_ids(recs))
-        np.testing.assert_allclose([r.score for r in recs], items[item_rows] @ odd.final[user_row], rtol=1e-5, atol=1e-6)
+        expected = ranked_as_served(svc, 1, items[item_rows] @ odd.final[user_row], items[item_rows])
+        np.testing.assert_allclose([r.score for r in recs], expected, rtol=1e-5, atol=1e-6)
         ego_scores = odd.ego[ck.n_users :][item_rows] @ odd.ego[user_row]
         assert rec_ids(recs)[0] != rec_ids(recs)[int(np.argmax(ego_scores))], "the two tables must disagree for this test to mean anything"
     finally:
@@ -307,7 +317,8 @@ def assert_final_is_propagated_ego(service, ck, recs_of_user_1) -> None:
     np.testing.assert_allclose(ck.final, final, rtol=1e-4, atol=1e-5)
     user_row = int(np.flatnonzero(ck.user_ids == 1)[0])
     rows = ck.n_users + np.searchsorted(ck.item_ids, rec_ids(recs_of_user_1))
-    np.testing.assert_allclose([r.score for r in recs_of_user_1], final[rows] @ final[user_row], rtol=1e-4, atol=1e-5)
+    expected = ranked_as_served(service, 1, final[rows] @ final[user_row], final[rows])
+    np.testing.assert_allclose([r.score for r in recs_of_user_1], expected, rtol=1e-4, atol=1e-5)
 
 
 def test_save_then_reopen_loads_the_fine_tuned_state(service, small_data, state_dir):
@@ -368,6 +379,28 @@ def test_profile_without_ratings_survives_reopening(service, small_data, state_d
         assert again.user_exists(user)
         assert len(again.recommend(user, k=5)) == 5
         assert again.next_user_id() == user + 1
+    finally:
+        again.close()
+
+
+def test_novelty_dial_is_saved_per_profile_and_survives_reopening(service, small_data, state_dir):
+    popular = rec_ids(service.recommend(5, k=10))
+    assert service.novelty_of(5) == service.settings.novelty == 0.0
+    assert service.set_novelty(5, "0.75") == 0.75
+    niche = rec_ids(service.recommend(5, k=10))
+    assert niche != popular
+    assert rec_ids(service.recommend(5, k=10, novelty=0)) == popular  # a one-off value wins
+    assert service.novelty_of(6) == 0.0  # other profiles keep theirs
+    for bad in ("1.5", "-1", "much", "nan"):
+        with pytest.raises(UserError, match="novelty"):
+            service.set_novelty(5, bad)
+        with pytest.raises(UserError, match="novelty"):
+            service.recommend(5, novelty=bad)
+    service.close()
+    again = reopen(small_data, state_dir)
+    try:
+        assert again.novelty_of(5) == 0.75
+        assert rec_ids(again.recommend(5, k=10)) == niche
     finally:
         again.close()
 

@@ -9,6 +9,7 @@ fsync the folder. A crash mid-save leaves the old file as it was.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -20,6 +21,7 @@ import numpy as np
 from tui_recommender.errors import CheckpointError
 from tui_recommender.ids import MAX_ID, MIN_ID, valid_id_mask
 from tui_recommender.private_files import make_private_dir
+from tui_recommender.ranking import SCORINGS
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
@@ -207,6 +209,14 @@ def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
     for name, (low, high) in _INT_HYPERPARAMETERS.items():
         if name in hyper and not _is_int(hyper[name], low, high):
             return f"hyperparameter {name} is {hyper[name]!r:.40}, not a whole number from {low} to {high}"
+    if "scoring" in hyper and hyper["scoring"] not in SCORINGS:
+        return f"hyperparameter scoring is {hyper['scoring']!r:.40}, not one of {', '.join(SCORINGS)}"
+    weights = hyper.get("layer_weights")
+    if weights is not None and not (
+        isinstance(weights, list) and len(weights) == hyper.get("n_layers", 3) + 1
+        and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in weights)
+    ):
+        return f"hyperparameter layer_weights is {weights!r:.40}, not n_layers + 1 finite numbers"
     if "dim" in hyper and hyper["dim"] != arrays["ego"].shape[1]:
         return f"hyperparameter dim is {hyper['dim']!r:.40} but the embeddings have {arrays['ego'].shape[1]} columns"
     if not isinstance(meta["dataset"], str) or not isinstance(meta["fingerprint"], str):

@@ -59,6 +59,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _novelty(text: str) -> float:
+    """The popular (0) <-> niche (1) dial, by the rule the config file uses."""
+    from tui_recommender.user_config import parse_novelty
+
+    return parse_novelty(text, argparse.ArgumentTypeError)
+
+
 def _common_options(default: object) -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--data", metavar="DIR", type=_path, default=default, help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
@@ -88,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_argument("--user", type=_id, required=True, metavar="ID")
     recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable; default: the config file's genres)")
     recommend.add_argument("-k", type=_positive, default=10, metavar="N", help="how many (default 10)")
+    recommend.add_argument("--novelty", type=_novelty, metavar="X", help="popular (0) <-> niche (1) for this call; default: the profile's setting (the app's dial)")
     recommend.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     rate = sub.add_parser("rate", parents=[common], help="rate a movie: stored, then the model is updated and saved")
@@ -215,7 +223,7 @@ def _cmd_recommend(args, settings: Settings) -> int:
     service = _service(settings)
     try:
         genres = args.genre or _config_genres(settings, service)
-        recs = service.recommend(args.user, genres=genres, k=args.k)
+        recs = service.recommend(args.user, genres=genres, k=args.k, novelty=args.novelty)
     finally:
         service.close()
     if args.json:

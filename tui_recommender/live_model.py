@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from tui_recommender.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.graph import POSITIVE_THRESHOLD, InteractionGraph
 from tui_recommender.id_map import IdMap
 from tui_recommender.interactions import Interactions
+from tui_recommender.ranking import DEFAULT_SCORING, item_norms, norm_exponents, popularity_penalty, scores
 
 if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
     import torch
@@ -46,19 +48,35 @@ class Snapshot:
     item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
     graph: InteractionGraph  # the positive edges the embeddings were propagated over
     popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
+    scoring: str = "dot"  # ranking.SCORINGS, from the checkpoint's hyperparameters
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """|item row| of every item (`ranking.item_norms`)."""
+        return item_norms(self.item_emb)
+
+    @cached_property
+    def penalty(self) -> np.ndarray:
+        """Each item's popularity penalty in [0, 1] (`ranking.popularity_penalty`)."""
+        return popularity_penalty(self.popularity)
 
 
-def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray) -> np.ndarray | None:
-    """One score per item (float32) for `user_id`: dot products with the user's propagated
-    embedding or, for a user the model has not learnt yet, with the mean of the `liked`
-    item rows' embeddings; None when there is neither (the caller falls back)."""
+def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray, novelty: float = 0.0) -> np.ndarray | None:
+    """One score per item (float32) for `user_id` from the user's propagated embedding or,
+    for a user the model has not learnt yet, the mean of the `liked` item rows'
+    embeddings; scored as `ranking.scores` does for a user with `len(liked)` positives,
+    with the popularity penalty of `novelty`. None when there is neither (the caller
+    falls back)."""
+    vector = None
     if user_id in snapshot.users:
         row = snapshot.users.index(user_id)
         if row < len(snapshot.user_emb) and snapshot.user_emb[row].any():
-            return snapshot.item_emb @ snapshot.user_emb[row]
-    if len(liked):
-        return snapshot.item_emb @ snapshot.item_emb[liked].mean(axis=0)
-    return None
+            vector = snapshot.user_emb[row]
+    if vector is None and len(liked):
+        vector = snapshot.item_emb[liked].mean(axis=0)
+    if vector is None:
+        return None
+    return scores(snapshot.item_emb, snapshot.norms, vector, norm_exponents(len(liked), snapshot.scoring), snapshot.penalty, novelty)
 
 
 def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
@@ -113,8 +131,9 @@ class LiveModel:
         self._model: LightGCN | None = None  # built from self._ego on the first update
         final = self._extend_rows(checkpoint.final, checkpoint.n_users)
         n_users = len(self._users)
+        self._scoring = str(checkpoint.hyperparameters.get("scoring", DEFAULT_SCORING))
         self.snapshot = Snapshot(
-            IdMap(self._users.raw_ids), final[:n_users], final[n_users:], inter.graph, _popularity(inter.graph)
+            IdMap(self._users.raw_ids), final[:n_users], final[n_users:], inter.graph, _popularity(inter.graph), self._scoring
         )
 
     def positives_of(self, user_id: int) -> set[int]:
@@ -201,7 +220,7 @@ class LiveModel:
         """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
         from tui_recommender.training import FineTuneConfig, fine_tune
 
-        config = FineTuneConfig()
+        config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
         return fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked) < config.steps
 
     def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -220,7 +239,7 @@ class LiveModel:
         with torch.no_grad():
             final = model.propagate(adj).numpy()
         self.snapshot = Snapshot(
-            IdMap(self._users.raw_ids), final[: graph.n_users], final[graph.n_users :], graph, _popularity(graph)
+            IdMap(self._users.raw_ids), final[: graph.n_users], final[graph.n_users :], graph, _popularity(graph), self._scoring
         )
 
     # ---- internals -------------------------------------------------------------------------
@@ -237,8 +256,9 @@ class LiveModel:
 
             from tui_recommender.model import LightGCN
 
-            n_layers = int(self._checkpoint.hyperparameters.get("n_layers", 3))
-            model = LightGCN(len(self._users), len(self._items), self._ego.shape[1], n_layers)
+            hyper = self._checkpoint.hyperparameters
+            weights = hyper.get("layer_weights")
+            model = LightGCN(len(self._users), len(self._items), self._ego.shape[1], int(hyper.get("n_layers", 3)), layer_weights=weights and tuple(weights))
             model.embedding.weight.data.copy_(torch.from_numpy(self._ego))
             self._model = model
         return self._model

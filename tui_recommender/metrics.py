@@ -13,19 +13,6 @@ from torch import Tensor
 DEFAULT_KS = (10, 20)
 
 
-def top_k_unseen(user_emb: Tensor, item_emb: Tensor, seen_users: np.ndarray, seen_items: np.ndarray, k: int, chunk: int = 1024) -> Tensor:
-    """Indices (n_users x k) of each user's top-k items by dot product, with the
-    (seen_users[i], seen_items[i]) pairs excluded."""
-    out = []
-    seen_users_t, seen_items_t = torch.from_numpy(seen_users), torch.from_numpy(seen_items)
-    for start in range(0, len(user_emb), chunk):
-        scores = user_emb[start : start + chunk] @ item_emb.T
-        mask = (seen_users_t >= start) & (seen_users_t < start + chunk)
-        scores[seen_users_t[mask] - start, seen_items_t[mask]] = -torch.inf
-        out.append(scores.topk(k, dim=1).indices)
-    return torch.cat(out)
-
-
 def ranking_metrics(top_items: Tensor, test_users: np.ndarray, test_items: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
     """Recall/NDCG/Precision at each K of `ks` for rankings `top_items` (n_users x >= max K)
     against held-out (user, item) pairs. Keys like "recall@20"."""
@@ -49,3 +36,37 @@ def recall_at_k(top_items: Tensor, test_users: np.ndarray, test_items: np.ndarra
     sizes = np.bincount(test_users, minlength=len(top_items))
     has_test = sizes > 0
     return float((hits[has_test] / sizes[has_test]).mean()) if has_test.any() else 0.0
+
+
+def coverage_at_k(top_items: np.ndarray, n_items: int) -> float:
+    """Share of the `n_items` catalogue that appears in at least one row of `top_items`
+    (each row one user's top K)."""
+    return len(np.unique(top_items)) / n_items if n_items else 0.0
+
+
+def arp_at_k(top_items: np.ndarray, popularity: np.ndarray) -> float:
+    """Average recommendation popularity: the mean over rows (users) of the mean
+    `popularity` (train positives per item) of the row's items."""
+    return float(popularity[top_items].mean(axis=1).mean()) if len(top_items) else 0.0
+
+
+def genre_distributions(items_per_row: list[np.ndarray] | np.ndarray, genre_matrix: np.ndarray) -> np.ndarray:
+    """One genre distribution per row of item indices: each item spreads weight 1 evenly
+    over its genres (items with none count for nothing), rows normalised to sum to 1
+    (all zero when none of the row's items has a genre)."""
+    weights = genre_matrix / np.maximum(genre_matrix.sum(axis=1, keepdims=True), 1)
+    dist = np.stack([weights[np.asarray(row, dtype=np.int64)].sum(axis=0) for row in items_per_row]) if len(items_per_row) else np.zeros((0, genre_matrix.shape[1]))
+    return dist / np.maximum(dist.sum(axis=1, keepdims=True), 1e-12)
+
+
+def miscalibration_at_k(top_items: np.ndarray, history: list[np.ndarray], genre_matrix: np.ndarray, alpha: float = 0.01) -> float:
+    """Steck's miscalibration (RecSys 2018), averaged over rows: KL(p || q~) with p the
+    genre distribution of the user's `history` items, q of their `top_items` row and
+    q~ = (1 - alpha) q + alpha p. Rows whose history has no genre are left out."""
+    p = genre_distributions(history, genre_matrix)
+    q = genre_distributions(top_items, genre_matrix)
+    q_mix = (1 - alpha) * q + alpha * p
+    terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(p > 0, q_mix, 1.0)), 0.0)
+    kl = terms.sum(axis=1)
+    has_genre = p.sum(axis=1) > 0
+    return float(kl[has_genre].mean()) if has_genre.any() else 0.0

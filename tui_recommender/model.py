@@ -19,21 +19,26 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 
-def _layer_mean(adj: Tensor, x: Tensor, n_layers: int) -> Tensor:
-    """(x + A x + A^2 x + ... + A^K x) / (K + 1), with in-place accumulation."""
-    total = x.clone()
+def _layer_sum(adj: Tensor, x: Tensor, weights: tuple[float, ...]) -> Tensor:
+    """sum_k weights[k] A^k x for k = 0..len(weights)-1, with in-place accumulation."""
+    total = x * weights[0]
     buffers = (torch.empty_like(x), torch.empty_like(x))
-    for layer in range(n_layers):
+    for layer, weight in enumerate(weights[1:]):
         out = buffers[layer % 2]
         # addmm into a buffer with beta=0 skips the zero-fill + copy `adj @ x` does (~25%).
         torch.addmm(out, adj, x, beta=0, out=out)
-        total.add_(out)
+        total.add_(out, alpha=weight)
         x = out
-    return total.div_(n_layers + 1)
+    return total
+
+
+def mean_weights(n_layers: int) -> tuple[float, ...]:
+    """The paper's alpha_k = 1 / (K + 1) for k = 0..K."""
+    return (1.0 / (n_layers + 1),) * (n_layers + 1)
 
 
 class _Propagate(torch.autograd.Function):
-    """E = S E0 with S = mean_k A_hat^k; S is symmetric, so dL/dE0 = S dL/dE.
+    """E = S E0 with S = sum_k alpha_k A_hat^k; S is symmetric, so dL/dE0 = S dL/dE.
 
     Hand-written for speed: a forward + backward of plain `adj @ x` autograd (torch's own
     CSR backward) is ~3x slower, and PyG's LGConv 7-11x slower; one epoch of PyG's stock
@@ -41,24 +46,30 @@ class _Propagate(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, adj: Tensor, x: Tensor, n_layers: int) -> Tensor:  # type: ignore[override]
-        ctx.adj, ctx.n_layers = adj, n_layers
-        return _layer_mean(adj, x, n_layers)
+    def forward(ctx, adj: Tensor, x: Tensor, weights: tuple[float, ...]) -> Tensor:  # type: ignore[override]
+        ctx.adj, ctx.weights = adj, weights
+        return _layer_sum(adj, x, weights)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[None, Tensor, None]:  # type: ignore[override]
-        return None, _layer_mean(ctx.adj, grad.contiguous(), ctx.n_layers), None
+        return None, _layer_sum(ctx.adj, grad.contiguous(), ctx.weights), None
 
 
 class LightGCN(nn.Module):
     """LightGCN over `n_users + n_items` nodes with `dim`-wide embeddings and `n_layers`
     propagation layers (K)."""
 
-    def __init__(self, n_users: int, n_items: int, dim: int = 64, n_layers: int = 3, init_std: float = 0.1) -> None:
+    def __init__(
+        self, n_users: int, n_items: int, dim: int = 64, n_layers: int = 3, init_std: float = 0.1,
+        layer_weights: tuple[float, ...] | None = None,
+    ) -> None:
         super().__init__()
         self.n_users = n_users
         self.n_items = n_items
         self.n_layers = n_layers
+        self.layer_weights = tuple(layer_weights) if layer_weights is not None else mean_weights(n_layers)
+        if len(self.layer_weights) != n_layers + 1:
+            raise ValueError(f"{n_layers} layers need {n_layers + 1} layer weights, got {len(self.layer_weights)}")
         self.embedding = nn.Embedding(n_users + n_items, dim)
         nn.init.normal_(self.embedding.weight, std=init_std)
 
@@ -67,8 +78,16 @@ class LightGCN(nn.Module):
         return self.embedding.embedding_dim
 
     def propagate(self, adj: Tensor) -> Tensor:
-        """Final embeddings E (n_nodes x dim): the mean of layers 0..K."""
-        return _Propagate.apply(adj, self.embedding.weight, self.n_layers)
+        """Final embeddings E (n_nodes x dim): sum_k alpha_k E^(k), k = 0..K."""
+        return _Propagate.apply(adj, self.embedding.weight, self.layer_weights)
+
+    @torch.no_grad()
+    def layers(self, adj: Tensor) -> list[Tensor]:
+        """Every layer E^(0), ..., E^(K) (n_nodes x dim each), unweighted."""
+        out = [self.embedding.weight.detach().clone()]
+        for _ in range(self.n_layers):
+            out.append(adj @ out[-1])
+        return out
 
     def split(self, final: Tensor) -> tuple[Tensor, Tensor]:
         """(user rows, item rows) of a node-embedding matrix."""
@@ -91,6 +110,20 @@ class LightGCN(nn.Module):
         ego = self.embedding.weight.index_select(0, rows)
         l2 = ego[: 2 * batch].square().sum() + ego[2 * batch :].square().sum() / neg.shape[1]
         return bpr + reg * l2 / (2 * batch)
+
+    def softmax_loss(self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, temperature: float, reg: float) -> Tensor:
+        """Sampled softmax over cosine similarities: for each (user, positive) pair, the
+        cross-entropy of the positive against `neg` (N,) item indices shared by the batch,
+        logits = cos / `temperature`; plus `reg` * L2 of the batch's layer-0 rows, per pair."""
+        batch = len(users)
+        rows = torch.cat([users, pos + self.n_users, neg + self.n_users])
+        emb = F.normalize(final.index_select(0, rows), dim=1)
+        u, i, j = emb[:batch], emb[batch : 2 * batch], emb[2 * batch :]
+        pos_logit = (u * i).sum(-1, keepdim=True) / temperature
+        logits = torch.cat([pos_logit, u @ j.T / temperature], dim=1)
+        loss = (torch.logsumexp(logits, dim=1, keepdim=True) - pos_logit).mean()
+        ego = self.embedding.weight.index_select(0, rows[: 2 * batch])
+        return loss + reg * ego.square().sum() / (2 * batch)
 
     def grow(self, n_users: int, n_items: int, user_rows: Tensor | None = None, item_rows: Tensor | None = None) -> None:
         """Resize the table to `n_users + n_items` rows, keeping every existing row. New rows

@@ -34,6 +34,7 @@ from tui_recommender.movielens import MovieLensData
 from tui_recommender.rating_scale import RatingScale
 from tui_recommender.ratings_merge import merge_ratings
 from tui_recommender.ratings_store import RatingsStore
+from tui_recommender.user_config import parse_novelty
 from tui_recommender.user_lists import UserLists
 from tui_recommender.user_ratings import UserRatings, liked_movies
 
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 RETRAIN_AFTER = 100  # ratings applied incrementally since the last full training
+NOVELTY_KEY = "novelty"  # the profile setting of the popular <-> niche dial
 
 
 @dataclass(frozen=True)
@@ -205,18 +207,21 @@ class RecommenderService:
         return MovieDetails(self.catalogue.movie(movie_id), None if rating is None else rating[0], because, facts)
 
     def recommend(
-        self, user_id: int, genres: Collection[str] = (), k: int = 20, offset: int = 0
+        self, user_id: int, genres: Collection[str] = (), k: int = 20, offset: int = 0, novelty: float | None = None
     ) -> list[Recommendation]:
         """Top movies `offset`..`offset+k` the user has not rated, keeping those with any of
-        `genres` (all genres if empty). A user with no liked movie gets popular movies."""
+        `genres` (all genres if empty), re-ranked by the popular <-> niche dial `novelty`
+        (0..1; None: the profile's saved setting). A user with no liked movie gets popular
+        movies."""
         if k < 1 or offset < 0:
             raise UserError(f"ask for at least one recommendation (got k={k}, offset={offset})")
+        novelty = self.novelty_of(user_id) if novelty is None else _novelty(novelty)
         ratings = self.ratings.of(user_id)
         snapshot = self.model.snapshot
         items = self.catalogue.items
         rated = items.indices(np.fromiter(ratings, dtype=np.int64))
         liked = items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
-        scores = user_scores(snapshot, user_id, liked)
+        scores = user_scores(snapshot, user_id, liked, novelty)
         popular = scores is None
         if scores is None:
             scores = snapshot.popularity.astype(np.float32)
@@ -242,6 +247,22 @@ class RecommenderService:
             )
             for rank, i in enumerate(top)
         ]
+
+    def novelty_of(self, user_id: int) -> float:
+        """The profile's popular (0) <-> niche (1) setting: saved, else the default."""
+        saved = self.store.profile_value(user_id, NOVELTY_KEY)
+        if saved is not None:
+            try:
+                return parse_novelty(saved, ValueError)
+            except ValueError:
+                pass  # a damaged value reads as the default, like an unset one
+        return self.settings.novelty
+
+    def set_novelty(self, user_id: int, novelty: object) -> float:
+        """Save the profile's popular <-> niche setting durably; returns it."""
+        value = _novelty(novelty)
+        self.store.set_profile_value(user_id, NOVELTY_KEY, repr(value))
+        return value
 
     def model_positives(self, user_id: int) -> set[int]:
         """Movie ids the current model counts as liked by `user_id` (its graph's edges)."""
@@ -349,6 +370,11 @@ class RecommenderService:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _novelty(value: object) -> float:
+    """The dial's value by `user_config.parse_novelty`, or a `UserError`."""
+    return parse_novelty(value, lambda problem: UserError(f"novelty {problem}"))
 
 
 def _list(name: str) -> str:

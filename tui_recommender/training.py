@@ -39,7 +39,11 @@ class TrainConfig:
     eval_every: int = 5
     patience: int = 4
     seed: int = 0
-    negatives: int = 8  # per positive pair; cheap, as the propagation dominates a step
+    negatives: int = 8  # bpr: per positive pair; softmax: shared by the batch. Cheap, as the propagation dominates a step
+    loss: str = "bpr"  # "bpr", or "softmax": sampled softmax over cosine similarities
+    temperature: float = 0.1  # of the softmax loss's logits (cos / temperature)
+    layer_weights: tuple[float, ...] | None = None  # alpha_0..alpha_K; None: 1 / (K + 1) each
+    scoring: str = "adaptive"  # ranking.DEFAULT_SCORING; how rankings score (ranking.SCORINGS): validation here, the app later
     refit: bool = True  # after early stopping, retrain on all pairs for the best epoch count
     sampling: str = "user"  # "user": uniform user, then one of their positives; "edge": uniform edge
 
@@ -147,22 +151,31 @@ def bpr_epoch(
     reg: float,
     negatives: int = 1,
     should_stop: Callable[[], bool] = lambda: False,
+    loss: str = "bpr",
+    temperature: float = 0.1,
 ) -> float:
-    """One pass over the (user, positive item) pairs, each with a fresh negative, in
-    mini-batches; returns the mean batch loss."""
+    """One pass over the (user, positive item) pairs in mini-batches, with fresh negatives
+    (bpr: `negatives` per pair, never a positive of the user; softmax: `negatives` uniform
+    items shared by the batch); returns the mean batch loss."""
     u_all = torch.from_numpy(users)
     i_all = torch.from_numpy(items)
-    j_all = torch.from_numpy(sampler.sample(users, rng, negatives))
+    softmax = loss == "softmax"
+    j_all = None if softmax else torch.from_numpy(sampler.sample(users, rng, negatives))
     losses = []
     for start in range(0, len(users), batch_size):
         if should_stop():
             break
         batch = slice(start, start + batch_size)
         optimizer.zero_grad(set_to_none=True)
-        loss = model.bpr_loss(model.propagate(adj), u_all[batch], i_all[batch], j_all[batch], reg)
-        loss.backward()
+        final = model.propagate(adj)
+        if softmax:
+            shared = torch.from_numpy(rng.integers(0, sampler.n_items, size=negatives))
+            loss_value = model.softmax_loss(final, u_all[batch], i_all[batch], shared, temperature, reg)
+        else:
+            loss_value = model.bpr_loss(final, u_all[batch], i_all[batch], j_all[batch], reg)
+        loss_value.backward()
         optimizer.step()
-        losses.append(loss.item())
+        losses.append(loss_value.item())
     return float(np.mean(losses)) if losses else float("nan")
 
 
@@ -175,12 +188,13 @@ def train(
 ) -> TrainResult:
     """Train a fresh model on `graph`. With `validation` (user, item) index pairs, stop
     early on validation Recall@20 and keep the best weights; else run `max_epochs`."""
-    from tui_recommender.metrics import recall_at_k, top_k_unseen
+    from tui_recommender.metrics import recall_at_k
+    from tui_recommender.ranking import top_k_unseen
 
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std)
+    model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, config.layer_weights)
     adj = graph.normalized_adjacency()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     sampler = NegativeSampler(graph)
@@ -192,7 +206,7 @@ def train(
             break
         t0 = time.perf_counter()
         users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
-        loss = bpr_epoch(model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg, config.negatives, should_stop)
+        loss = bpr_epoch(model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg, config.negatives, should_stop, config.loss, config.temperature)
         stats = EpochStats(epoch, loss, time.perf_counter() - t0, total=config.max_epochs)
         result.history.append(stats)
         result.epochs = epoch
@@ -201,9 +215,9 @@ def train(
             break
         if validation is not None and (epoch % config.eval_every == 0 or epoch == config.max_epochs):
             with torch.no_grad():
-                users_emb, items_emb = model.split(model.propagate(adj))
-                top = top_k_unseen(users_emb, items_emb, graph.users, graph.items, 20)
-            stats.val_recall20 = recall_at_k(top, *validation, k=20)
+                final = model.propagate(adj).numpy()
+            top = top_k_unseen(final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, 20, config.scoring)
+            stats.val_recall20 = recall_at_k(torch.from_numpy(top), *validation, k=20)
             if stats.val_recall20 > best_recall:
                 best_recall, result.best_epoch = stats.val_recall20, epoch
                 result.val_metrics = {"recall@20": round(best_recall, 6)}
@@ -256,15 +270,26 @@ def train_on_pairs(
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    """A bounded update after new ratings: `steps` Adam steps; each step's loss is the BPR
-    loss on every positive of the focus users plus, weighted equally, the BPR loss on
-    `replay` random old edges, which keeps the rest of the model from drifting."""
+    """A bounded update after new ratings: `steps` Adam steps; each step's loss is the
+    training loss (`loss`: "bpr" or "softmax", as the model was trained) on every positive
+    of the focus users plus, weighted equally, the same loss on `replay` random old edges,
+    which keeps the rest of the model from drifting."""
 
     steps: int = 10
     lr: float = 0.002
     replay: int = 1024
-    negatives: int = 4
+    negatives: int = 4  # bpr: per pair; softmax: `softmax_negatives` shared items instead
     reg: float = 3e-4
+    loss: str = "bpr"
+    temperature: float = 0.1
+    softmax_negatives: int = 1024
+
+    @classmethod
+    def for_model(cls, hyperparameters: dict) -> "FineTuneConfig":
+        """The update that matches a checkpoint's training recipe (its loss)."""
+        if hyperparameters.get("loss") == "softmax":
+            return cls(loss="softmax", temperature=float(hyperparameters.get("temperature", 0.1)), reg=float(hyperparameters.get("reg", 0.0)))
+        return cls()
 
 
 def fine_tune(
@@ -293,13 +318,18 @@ def fine_tune(
         replay_u, replay_i = graph.users[replay], graph.items[replay]
         optimizer.zero_grad(set_to_none=True)
         final = model.propagate(adj)
-        loss = model.bpr_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)), config.reg)
-        if len(focus_u):
-            focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
-            if disliked is not None:
-                _use_disliked(focus_neg, graph.users[focus], disliked, rng)
-            focus_neg = torch.from_numpy(focus_neg)
-            loss = loss + model.bpr_loss(final, focus_u, focus_i, focus_neg, config.reg)
+        if config.loss == "softmax":
+            shared = torch.from_numpy(rng.integers(0, graph.n_items, size=config.softmax_negatives))
+            loss = model.softmax_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), shared, config.temperature, config.reg)
+            if len(focus_u):
+                loss = loss + model.softmax_loss(final, focus_u, focus_i, shared, config.temperature, config.reg)
+        else:
+            loss = model.bpr_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)), config.reg)
+            if len(focus_u):
+                focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
+                if disliked is not None:
+                    _use_disliked(focus_neg, graph.users[focus], disliked, rng)
+                loss = loss + model.bpr_loss(final, focus_u, focus_i, torch.from_numpy(focus_neg), config.reg)
         loss.backward()
         optimizer.step()
         if on_progress is not None:

@@ -53,6 +53,8 @@ from tui_recommender.tui.messages import (
     HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
+    NoveltyChanged,
+    NoveltyStepRequested,
     RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
@@ -63,7 +65,8 @@ from tui_recommender.tui.messages import (
     ServiceStatus,
     UserSummaryLoaded,
 )
-from tui_recommender.tui.model_status import FINE_TUNE, ModelStatus
+from tui_recommender.tui.components.main_screen import next_novelty, novelty_text
+from tui_recommender.tui.model_status import FINE_TUNE, LEARNING, ModelStatus
 from tui_recommender.tui.ratings_flow import Change, RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow
 
@@ -102,6 +105,7 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
         self.settings = settings
         self.service: RecommenderService | None = None
         self.user_id: int | None = None
+        self.novelty: float | None = None  # the current profile's popular <-> niche dial
         self.saved_path: Path | None = None
         self._quitting = False
         self._save_attempted = False
@@ -233,6 +237,25 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
     @work(thread=True, exclusive=True, group="summary", exit_on_error=False, description="Summarising your ratings")
     def _summarise(self, service: RecommenderService, user_id: int) -> None:
         self.post_message(UserSummaryLoaded(service.user_summary(user_id)))
+        self.post_message(NoveltyChanged(service.novelty_of(user_id), changed=False))
+
+    @work(thread=True, group="write", exit_on_error=False, description="Saving the popular/niche setting")
+    def _store_novelty(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    def on_novelty_step_requested(self, message: NoveltyStepRequested) -> None:
+        service, user_id = self.service, self.user_id
+        if service is None or user_id is None:
+            return
+        value = next_novelty(self.novelty if self.novelty is not None else service.settings.novelty)
+        self._store_novelty(self._writer.submit(lambda: NoveltyChanged(service.set_novelty(user_id, value), changed=True)))
+
+    def on_novelty_changed(self, message: NoveltyChanged) -> None:
+        self.novelty = message.novelty
+        self._refresh_status(LEARNING if self.update_progress is not None else "")
+        if message.changed:
+            self.notify(novelty_text(message.novelty), title="Recommendations", timeout=3)
+            self._broadcast(lambda: NoveltyChanged(message.novelty, changed=True))
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
     def _details(self, service: RecommenderService, movie: Movie, user_id: int, requester: Screen[None]) -> None:

@@ -93,6 +93,20 @@ class UserSummaryLoaded(Message, bubble=False):
         self.summary = summary
 
 
+class NoveltyStepRequested(Message):
+    """Move the popular <-> niche dial one step towards niche (wrapping to popular)."""
+
+
+class NoveltyChanged(Message, bubble=False):
+    """The profile's popular (0) <-> niche (1) setting; `changed` when the user moved it
+    (the lists then reload), not when it was only read for a profile just opened."""
+
+    def __init__(self, novelty: float, changed: bool) -> None:
+        super().__init__()
+        self.novelty = novelty
+        self.changed = changed
+
+
 @dataclass(frozen=True)
 class RecommendationQuery:
     """One page of recommendations; `serial` lets the screen drop stale answers."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
+from tui_recommender.tui.components.main_screen import novelty_text
 from tui_recommender.tui.messages import (
     FineTuneProgress,
     ModelSaved,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from tui_recommender.service import RecommenderService
 
 FINE_TUNE = "finetune"  # the worker group quitting cancels
+LEARNING = "learning from your ratings…"  # the status while a fine-tune runs
 
 
 class ModelStatus:
@@ -45,7 +47,7 @@ class ModelStatus:
         self.post_message(ModelSaved(written.result()))
 
     def _refresh_status(self, doing: str = "") -> None:
-        """`dataset · what is going on · model: where it came from`."""
+        """`dataset · what is going on · model: where it came from · the popular <-> niche dial`."""
         if self.service is None or self._quitting:
             return
         parts = [self.service.dataset_name]
@@ -57,6 +59,8 @@ class ModelStatus:
             if self._retrain_due:
                 parts.append("a full retrain is due")
         parts.append(f"model: {self.service.model_label}")
+        if self.novelty is not None and self.user_id is not None:
+            parts.append(novelty_text(self.novelty))
         self.status_text = " · ".join(parts)
 
     def on_fine_tune_progress(self, message: FineTuneProgress) -> None:
@@ -72,7 +76,7 @@ class ModelStatus:
             return
         self._update_again = False
         self.update_progress = 0.0
-        self._refresh_status("learning from your ratings…")
+        self._refresh_status(LEARNING)
         worker = self._fine_tune_worker = self._fine_tune(self.service)
         self._after(worker, lambda _error: self._update_stopped(worker))
 

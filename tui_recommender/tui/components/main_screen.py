@@ -24,6 +24,8 @@ from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     ListChanged,
     ModelUpdated,
+    NoveltyChanged,
+    NoveltyStepRequested,
     RatingRemoved,
     RatingsImported,
     RatingStored,
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
     from tui_recommender.service import Recommendation, UserSummary
 
 PAGE_SIZE = 20
+NOVELTY_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the dial's stops, popular to niche
+
+
+def next_novelty(current: float) -> float:
+    """The dial's next stop above `current`, wrapping from niche back to popular."""
+    return next((step for step in NOVELTY_STEPS if step > current + 1e-9), NOVELTY_STEPS[0])
+
+
+def novelty_text(novelty: float) -> str:
+    """`popular ●──── niche` with the knob at `novelty` (0..1)."""
+    knob = round(novelty * (len(NOVELTY_STEPS) - 1))
+    return "popular " + "".join("●" if i == knob else "─" for i in range(len(NOVELTY_STEPS))) + " niche"
 GENRE_DEBOUNCE_SECONDS = 0.3
 COLUMNS = (
     Column(RATED_COLUMN, "#", width=4, justify="right"),  # the rank, or your stars once rated
@@ -85,6 +99,7 @@ class MainScreen(Screen[None]):
         Binding("g", "toggle_focus", "Genres", id="toggle-focus", tooltip="Jump between the genres and the list"),
         Binding("tab", "toggle_focus", "Genres", show=False, id="toggle-focus-tab", tooltip="Jump between the genres and the list"),
         Binding("u", "app.switch_user", "User", priority=True, id="switch-user", tooltip="Change user (escape comes back)"),
+        Binding("d", "novelty", "Popular↔niche", id="novelty", tooltip="Move the popular <-> niche dial one step (saved for this profile)"),
     ]
 
     def __init__(self, user_id: int, genre_counts: list[tuple[str, int]], genres: tuple[str, ...] = ()) -> None:
@@ -239,6 +254,13 @@ class MainScreen(Screen[None]):
             self._waiting = None
             self.table.loading = False
             self.table.border_subtitle = "failed · ctrl+r to retry"
+
+    def action_novelty(self) -> None:
+        self.post_message(NoveltyStepRequested())
+
+    def on_novelty_changed(self, message: NoveltyChanged) -> None:
+        if message.changed:
+            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
 
     def action_refresh(self) -> None:
         self.request(offset=0, k=PAGE_SIZE)

@@ -46,25 +46,25 @@ def main() -> int:
         sys.exit(f"no dataset at {args.data}")
 
     import torch
-    from ease import ease_scores  # benchmarks/ease.py, beside this script
+    from ease import (  # benchmarks/ease.py, beside this script
+        ease_user_scores,
+        ease_weights,
+    )
 
     from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.config import Settings
+    from tui_recommender.evaluation import genre_matrix
     from tui_recommender.graph import POSITIVE_THRESHOLD
+    from tui_recommender.metrics import miscalibration_at_k
+    from tui_recommender.model import LightGCN
     from tui_recommender.model_source import ModelSource, SourceKind
     from tui_recommender.movielens import load_dataset
+    from tui_recommender.ranking import item_norms, new_user_vector, norm_exponents
+    from tui_recommender.ranking import scores as rank_scores
     from tui_recommender.ratings_store import RatingsStore
     from tui_recommender.service import RecommenderService
     from tui_recommender.training import train_checkpoint
 
-    from tui_recommender.evaluation import genre_matrix
-    from tui_recommender.metrics import miscalibration_at_k
-    from tui_recommender.model import LightGCN
-    from tui_recommender.ranking import item_norms, new_user_vector, norm_exponents, scores as rank_scores
-
-    from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
-
-    import torch
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)

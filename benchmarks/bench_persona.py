@@ -12,10 +12,8 @@ persona's genres), before the update (the fallback ranking) and after it, beside
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import harness  # first: it sets up the environment torch must load in
-
 import numpy as np
 
 # persona -> (genres that count, the five films: ml-latest-small movieIds)
@@ -42,11 +40,11 @@ def main() -> int:
     folder = harness.dataset_folder(args)
     harness.set_threads(args)
 
+    from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
+
     from tui_recommender.config import Settings
     from tui_recommender.graph import POSITIVE_THRESHOLD
     from tui_recommender.service import RecommenderService
-
-    from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
 
     rows, result = [], {"machine": harness.machine(), "personas": {}}
     with tempfile.TemporaryDirectory() as tmp:

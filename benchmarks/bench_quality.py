@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import harness  # first: it sets up the environment torch must load in
-
 import numpy as np
 
 
@@ -54,12 +53,12 @@ def ranked(user_emb, item_emb, graph, scoring="dot", novelty=0.0) -> np.ndarray:
 
 
 def cmd_train(args, folder: Path) -> dict:
-    import torch
 
-    from tui_recommender.training import TrainConfig, train_on_pairs
     import pandas as pd
 
-    data, users, items, graph, test_u, test_i, genres = protocol(folder)
+    from tui_recommender.training import TrainConfig, train_on_pairs
+
+    _, users, items, graph, test_u, test_i, genres = protocol(folder)
     overrides = json.loads(args.config)
     if "layer_weights" in overrides and overrides["layer_weights"] is not None:
         overrides["layer_weights"] = tuple(overrides["layer_weights"])

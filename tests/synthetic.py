@@ -72,7 +72,7 @@ def write_clustered(folder: Path, seed: int = 0) -> Path:
     """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    blocks = {"Drama": range(0, 20), "Animation": range(20, 40), "Horror": range(40, 60)}
+    blocks = {"Drama": range(20), "Animation": range(20, 40), "Horror": range(40, 60)}
     lines = ["movieId,title,genres"]
     for genre, block in blocks.items():
         for k in block:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tui_recommender.ranking import item_norms, new_user_vector, norm_exponents, popularity_penalty, scores, top_k_unseen
+from tui_recommender.ranking import (
+    item_norms,
+    new_user_vector,
+    norm_exponents,
+    popularity_penalty,
+    scores,
+    top_k_unseen,
+)
 
 
 def brute_force_top_k(user_emb, item_emb, seen_users, seen_items, k):

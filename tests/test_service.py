@@ -17,9 +17,9 @@ from tui_recommender.config import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.errors import RatingError, UnknownGenreError, UnknownMovieError, UnknownUserError, UserError
 from tui_recommender.interactions import Interactions
 from tui_recommender.model import LightGCN
+from tui_recommender.ranking import norm_exponents
 from tui_recommender.ratings_merge import merge_ratings
 from tui_recommender.ratings_store import RatingsStore
-from tui_recommender.ranking import norm_exponents
 from tui_recommender.service import SourceKind
 
 ALL = 1000  # more than the 80 movies: "every candidate"

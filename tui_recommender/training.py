@@ -285,7 +285,7 @@ class FineTuneConfig:
     softmax_negatives: int = 1024
 
     @classmethod
-    def for_model(cls, hyperparameters: dict) -> "FineTuneConfig":
+    def for_model(cls, hyperparameters: dict) -> FineTuneConfig:
         """The update that matches a checkpoint's training recipe (its loss)."""
         if hyperparameters.get("loss") == "softmax":
             return cls(loss="softmax", temperature=float(hyperparameters.get("temperature", 0.1)), reg=float(hyperparameters.get("reg", 0.0)))

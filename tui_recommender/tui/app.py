@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,7 @@ from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
+from tui_recommender.tui.components.main_screen import next_novelty, novelty_text
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.config_check import check_config
@@ -65,7 +66,6 @@ from tui_recommender.tui.messages import (
     ServiceStatus,
     UserSummaryLoaded,
 )
-from tui_recommender.tui.components.main_screen import next_novelty, novelty_text
 from tui_recommender.tui.model_status import FINE_TUNE, LEARNING, ModelStatus
 from tui_recommender.tui.ratings_flow import Change, RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow

@@ -168,3 +168,18 @@ async def test_model_status_and_progress(app: RecommenderApp) -> None:
         await settle(pilot)
         assert seen[0] == 0.0 and seen[-1] is None
         assert any(value is not None and 0 < value <= 1 for value in seen)
+
+
+async def test_the_dial_key_moves_towards_niche_saves_it_and_reloads(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 2)
+        assert app.service is not None
+        await wait_for(pilot, lambda: app.novelty == 0.0)
+        assert app.status_text.endswith("popular ●──── niche")
+        before = listed(app)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.novelty == 0.25)
+        await settle(pilot)
+        assert app.service.novelty_of(2) == 0.25  # stored for the profile
+        assert app.status_text.endswith("popular ─●─── niche")
+        assert listed(app) != before  # the list was reloaded with the popularity penalty

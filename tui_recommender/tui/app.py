@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,6 @@ from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
-from tui_recommender.tui.components.main_screen import next_novelty, novelty_text
 from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.config_check import check_config
@@ -55,7 +54,6 @@ from tui_recommender.tui.messages import (
     HistoryLoaded,
     HistoryRequested,
     NoveltyChanged,
-    NoveltyStepRequested,
     RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
@@ -66,7 +64,7 @@ from tui_recommender.tui.messages import (
     ServiceStatus,
     UserSummaryLoaded,
 )
-from tui_recommender.tui.model_status import FINE_TUNE, LEARNING, ModelStatus
+from tui_recommender.tui.model_status import FINE_TUNE, ModelStatus
 from tui_recommender.tui.ratings_flow import Change, RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow
 
@@ -238,24 +236,6 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
     def _summarise(self, service: RecommenderService, user_id: int) -> None:
         self.post_message(UserSummaryLoaded(service.user_summary(user_id)))
         self.post_message(NoveltyChanged(service.novelty_of(user_id), changed=False))
-
-    @work(thread=True, group="write", exit_on_error=False, description="Saving the popular/niche setting")
-    def _store_novelty(self, written: Future[Message]) -> None:
-        self.post_message(written.result())
-
-    def on_novelty_step_requested(self, message: NoveltyStepRequested) -> None:
-        service, user_id = self.service, self.user_id
-        if service is None or user_id is None:
-            return
-        value = next_novelty(self.novelty if self.novelty is not None else service.settings.novelty)
-        self._store_novelty(self._writer.submit(lambda: NoveltyChanged(service.set_novelty(user_id, value), changed=True)))
-
-    def on_novelty_changed(self, message: NoveltyChanged) -> None:
-        self.novelty = message.novelty
-        self._refresh_status(LEARNING if self.update_progress is not None else "")
-        if message.changed:
-            self.notify(novelty_text(message.novelty), title="Recommendations", timeout=3)
-            self._broadcast(lambda: NoveltyChanged(message.novelty, changed=True))
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
     def _details(self, service: RecommenderService, movie: Movie, user_id: int, requester: Screen[None]) -> None:

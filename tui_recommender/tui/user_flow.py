@@ -11,16 +11,19 @@ from textual import work
 from textual.message import Message
 from textual.screen import Screen
 
-from tui_recommender.tui.components.main_screen import MainScreen
+from tui_recommender.tui.components.main_screen import MainScreen, next_novelty, novelty_text
 from tui_recommender.tui.components.new_profile_modal import NewProfileModal
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.messages import (
     NewUserRequested,
+    NoveltyChanged,
+    NoveltyStepRequested,
     ProfileCreated,
     UserIdSubmitted,
     UserLookedUp,
     UserSummaryLoaded,
 )
+from tui_recommender.tui.model_status import LEARNING
 from tui_recommender.user_config import known_genres
 
 if TYPE_CHECKING:
@@ -104,6 +107,25 @@ class UserFlow:
         """Ask for another user over the current one: escape comes back to it."""
         if not isinstance(self.screen, UserScreen):
             self.push_screen(UserScreen(can_go_back=True))
+
+    @work(thread=True, group="write", exit_on_error=False, description="Saving the popular/niche setting")
+    def _store_novelty(self, written: Future[Message]) -> None:
+        self.post_message(written.result())
+
+    def on_novelty_step_requested(self, message: NoveltyStepRequested) -> None:
+        service, user_id = self.service, self.user_id
+        if service is None or user_id is None:
+            return
+        value = next_novelty(self.novelty if self.novelty is not None else service.settings.novelty)
+        self.novelty = value  # at once, so quick presses step on from it (the write confirms)
+        self._store_novelty(self._writer.submit(lambda: NoveltyChanged(service.set_novelty(user_id, value), changed=True)))
+
+    def on_novelty_changed(self, message: NoveltyChanged) -> None:
+        self.novelty = message.novelty
+        self._refresh_status(LEARNING if self.update_progress is not None else "")
+        if message.changed:
+            self.notify(novelty_text(message.novelty), title="Recommendations", timeout=3)
+            self._broadcast(lambda: NoveltyChanged(message.novelty, changed=True))
 
     def on_user_summary_loaded(self, message: UserSummaryLoaded) -> None:
         summary = message.summary

@@ -260,7 +260,7 @@ class MainScreen(Screen[None]):
 
     def on_novelty_changed(self, message: NoveltyChanged) -> None:
         if message.changed:
-            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count), quietly=True)
+            self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count))  # the user asked: reload now
 
     def action_refresh(self) -> None:
         self.request(offset=0, k=PAGE_SIZE)

@@ -56,7 +56,12 @@ def negative_sampling(graph, repeats: int) -> dict:
     pyg = best_of(repeats, lambda: [structured_negative_sampling(edge_index, graph.n_items) for _ in range(NEGATIVES)])
     negatives = structured_negative_sampling(edge_index, graph.n_items)[2].numpy()
     clash = float(sampler.is_positive(graph.users, negatives).mean())
-    return {"ours_s": round(ours, 4), "pyg_s": round(pyg, 4), "pyg_over_ours": harness.ratio(pyg, ours), "pyg_negatives_that_are_positives": clash}
+    return {
+        "ours_s": round(ours, 4),
+        "pyg_s": round(pyg, 4),
+        "pyg_over_ours": harness.ratio(pyg, ours),
+        "pyg_negatives_that_are_positives": clash,
+    }
 
 
 def adjacency(graph, repeats: int) -> dict:
@@ -169,13 +174,35 @@ def main() -> None:
     }
     neg, adj, dl = result["negative_sampling"], result["adjacency"], result["download"]
     rows = [
-        ["negative sampling, 8 per edge", f"{neg['ours_s'] * 1e3:.1f} ms", f"{neg['pyg_s'] * 1e3:.1f} ms (structured_negative_sampling x8)", neg["pyg_over_ours"]],
-        ["adjacency build", f"{adj['build_ours_s'] * 1e3:.1f} ms", f"{adj['build_pyg_s'] * 1e3:.1f} ms (gcn_norm + to_torch_csr_tensor)", harness.ratio(adj["build_pyg_s"], adj["build_ours_s"])],
-        ["3-layer propagation, dim 64", f"{adj['propagate_ours_s'] * 1e3:.1f} ms (int32)", f"{adj['propagate_pyg_s'] * 1e3:.1f} ms (int64)", adj["propagate_pyg_over_ours"]],
+        [
+            "negative sampling, 8 per edge",
+            f"{neg['ours_s'] * 1e3:.1f} ms",
+            f"{neg['pyg_s'] * 1e3:.1f} ms (structured_negative_sampling x8)",
+            neg["pyg_over_ours"],
+        ],
+        [
+            "adjacency build",
+            f"{adj['build_ours_s'] * 1e3:.1f} ms",
+            f"{adj['build_pyg_s'] * 1e3:.1f} ms (gcn_norm + to_torch_csr_tensor)",
+            harness.ratio(adj["build_pyg_s"], adj["build_ours_s"]),
+        ],
+        [
+            "3-layer propagation, dim 64",
+            f"{adj['propagate_ours_s'] * 1e3:.1f} ms (int32)",
+            f"{adj['propagate_pyg_s'] * 1e3:.1f} ms (int64)",
+            adj["propagate_pyg_over_ours"],
+        ],
         ["import", "-", f"+{adj['import_pyg_utils_over_torch_s']:.2f} s (torch_geometric.utils after torch)", "-"],
     ]
     if "ours_s" in dl:
-        rows.append(["download + SHA-256 + unzip", f"{dl['ours_s'] * 1e3:.0f} ms", f"{dl['pooch_s'] * 1e3:.0f} ms (pooch.retrieve + Unzip)", dl["pooch_over_ours"]])
+        rows.append(
+            [
+                "download + SHA-256 + unzip",
+                f"{dl['ours_s'] * 1e3:.0f} ms",
+                f"{dl['pooch_s'] * 1e3:.0f} ms (pooch.retrieve + Unzip)",
+                dl["pooch_over_ours"],
+            ]
+        )
         rows.append(["import", "-", f"{dl['import_pooch_s'] * 1e3:.0f} ms (import pooch)", "-"])
     text = harness.table(rows, ["job", "ours", "library", "library / ours"])
     text += f"\n{graph.n_edges} positive edges; machine load {before['load_average_1m']} (shared 2-core machine)"

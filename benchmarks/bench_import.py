@@ -22,8 +22,22 @@ import harness
 import numpy as np
 
 TARGET_S = 5.0
-HEADER = ["Const", "Your Rating", "Date Rated", "Title", "Original Title", "URL", "Title Type", "IMDb Rating",
-          "Runtime (mins)", "Year", "Genres", "Num Votes", "Release Date", "Directors"]
+HEADER = [
+    "Const",
+    "Your Rating",
+    "Date Rated",
+    "Title",
+    "Original Title",
+    "URL",
+    "Title Type",
+    "IMDb Rating",
+    "Runtime (mins)",
+    "Year",
+    "Genres",
+    "Num Votes",
+    "Release Date",
+    "Directors",
+]
 
 
 def write_export(path: Path, data, links, rows: int, seed: int) -> int:
@@ -49,8 +63,24 @@ def write_export(path: Path, data, links, rows: int, seed: int) -> int:
         for i in order:
             const, title, kind, year = lines[i]
             day = f"{2020 + int(rng.integers(5))}-{1 + int(rng.integers(12)):02d}-{1 + int(rng.integers(28)):02d}"
-            writer.writerow([const, int(rng.integers(1, 11)), day, title, title, f"https://www.imdb.com/title/{const}/",
-                             kind, "7.0", "100", year, "Drama", "1000", f"{year}-01-01" if year else "", "Someone"])
+            writer.writerow(
+                [
+                    const,
+                    int(rng.integers(1, 11)),
+                    day,
+                    title,
+                    title,
+                    f"https://www.imdb.com/title/{const}/",
+                    kind,
+                    "7.0",
+                    "100",
+                    year,
+                    "Drama",
+                    "1000",
+                    f"{year}-01-01" if year else "",
+                    "Someone",
+                ]
+            )
     return n_known
 
 
@@ -91,14 +121,18 @@ def main() -> None:
                 report = service.update_model()
                 t3 = time.perf_counter()
                 if stored != known or report.n_ratings != known or report.cancelled:
-                    raise SystemExit(f"benchmark: stored {stored}, learnt {report.n_ratings} of {known} known rows (cancelled: {report.cancelled})")
+                    raise SystemExit(
+                        f"benchmark: stored {stored}, learnt {report.n_ratings} of {known} known rows (cancelled: {report.cancelled})"
+                    )
                 for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
                     parts[name].append(seconds)
             skipped, unmatched = len(plan.skipped), len(plan.unmatched)
 
             by_title = MovieMatcher(service.data.movies, None)
             scale, movie_ids = service.scale, set(service.data.movies.index.tolist())
-            title_seconds, title_plan = harness.timed(lambda: read_import(files[0], by_title, scale, movie_ids, first_user))
+            title_seconds, title_plan = harness.timed(
+                lambda: read_import(files[0], by_title, scale, movie_ids, first_user)
+            )
             title_matched = len(title_plan.ratings)
 
             per_row_user = first_user + args.rounds
@@ -128,7 +162,11 @@ def main() -> None:
         "steps": {name: harness.stats(seconds) for name, seconds in parts.items()},
         "first_total_s": round(totals[0], 3),
         "median_total_s": round(median_total, 3),
-        "per_row_baseline": {"rows_timed": len(rows), "seconds_per_row": round(per_row_s, 4), "scaled_to_file_s": round(per_row_file_s, 1)},
+        "per_row_baseline": {
+            "rows_timed": len(rows),
+            "seconds_per_row": round(per_row_s, 4),
+            "scaled_to_file_s": round(per_row_file_s, 1),
+        },
         "speedup_vs_per_row": harness.ratio(per_row_file_s, median_total),
         "title_only_matching": {"seconds": round(title_seconds, 3), "matched": title_matched, "of": known},
         "target_s": TARGET_S,

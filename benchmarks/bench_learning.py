@@ -65,7 +65,6 @@ def main() -> int:
     from tui_recommender.service import RecommenderService
     from tui_recommender.training import train_checkpoint
 
-
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)
     data = load_dataset(args.data)
@@ -105,7 +104,13 @@ def main() -> int:
     from tui_recommender.graph import InteractionGraph
 
     graph = InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti)
-    lgcn = LightGCN(n_users_ckpt, len(items), checkpoint.ego.shape[1], int(hyper.get("n_layers", 3)), layer_weights=hyper.get("layer_weights") and tuple(hyper["layer_weights"]))
+    lgcn = LightGCN(
+        n_users_ckpt,
+        len(items),
+        checkpoint.ego.shape[1],
+        int(hyper.get("n_layers", 3)),
+        layer_weights=hyper.get("layer_weights") and tuple(hyper["layer_weights"]),
+    )
     lgcn.embedding.weight.data.copy_(torch.from_numpy(checkpoint.ego))
     item_layers = [layer[n_users_ckpt:].numpy() for layer in lgcn.layers(graph.normalized_adjacency())]
     item_degrees = np.bincount(ti, minlength=len(items)).astype(np.float64)
@@ -115,7 +120,13 @@ def main() -> int:
         store = RatingsStore(settings.ratings_db(train_data.name))
         source = ModelSource(SourceKind.TRAINED, args.cache or Path(tmp))
         service = RecommenderService(settings, train_data, store, checkpoint, source)
-        names = ("most-popular", f"EASE (lambda {EASE_LAMBDA:g}, 5 items)", "fold-in: mean of propagated rows", "fold-in: exact propagation", "update path (app)")
+        names = (
+            "most-popular",
+            f"EASE (lambda {EASE_LAMBDA:g}, 5 items)",
+            "fold-in: mean of propagated rows",
+            "fold-in: exact propagation",
+            "update path (app)",
+        )
         scores = {name: [] for name in names}
         tops = {name: [] for name in names}
         histories = []
@@ -127,10 +138,20 @@ def main() -> int:
             replay, rest = mine.iloc[: args.replay], set(mine["movieId"].iloc[args.replay :].tolist())
             history = np.array([item_index[m] for m in replay["movieId"]])
             histories.append(history)
-            rows_top = lambda s, history=history: np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]  # noqa: E731
+
+            def rows_top(s, history=history):
+                return np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]
+
             exact = new_user_vector(item_layers, item_degrees, history, lgcn.layer_weights)
-            for name, s in zip(names[:4], (popularity, ease_user_scores(kept, ease_b, len(items), history),
-                                            rank_scores(item_final, norms, item_final[history].mean(0), new_user_p), rank_scores(item_final, norms, exact, new_user_p))):
+            for name, s in zip(
+                names[:4],
+                (
+                    popularity,
+                    ease_user_scores(kept, ease_b, len(items), history),
+                    rank_scores(item_final, norms, item_final[history].mean(0), new_user_p),
+                    rank_scores(item_final, norms, exact, new_user_p),
+                ),
+            ):
                 top = rows_top(s)
                 tops[name].append(top)
                 scores[name].append(normalised_recall(items[top], rest))
@@ -150,7 +171,9 @@ def main() -> int:
         "replayed_per_user": args.replay,
         "recall@20_normalised": {name: round(float(np.mean(v)), 4) for name, v in scores.items()},
         # p: the genres of the 5 rated movies (all the model knows of the user)
-        "miscalibration@20": {name: round(miscalibration_at_k(np.array(t), histories, genres), 4) for name, t in tops.items()},
+        "miscalibration@20": {
+            name: round(miscalibration_at_k(np.array(t), histories, genres), 4) for name, t in tops.items()
+        },
         "arp@20": {name: round(float(popularity[np.array(t)].mean()), 1) for name, t in tops.items()},
         "scoring": scoring,
         "train_seconds": round(train_seconds, 1),
@@ -161,9 +184,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{len(held)} held-out users, {args.replay} ratings replayed each; model trained in {train_seconds:.0f} s")
+        print(
+            f"{len(held)} held-out users, {args.replay} ratings replayed each; model trained in {train_seconds:.0f} s"
+        )
         for name, value in report["recall@20_normalised"].items():
-            print(f"  {name:<34} Recall@20 (normalised) {value:.4f}  miscalibration@20 {report['miscalibration@20'][name]:.4f}  ARP@20 {report['arp@20'][name]:.1f}")
+            print(
+                f"  {name:<34} Recall@20 (normalised) {value:.4f}  miscalibration@20 {report['miscalibration@20'][name]:.4f}  ARP@20 {report['arp@20'][name]:.1f}"
+            )
         print(f"  update_model: p50 {report['update_seconds_p50']:.3f} s, p95 {report['update_seconds_p95']:.3f} s")
     return 0
 

@@ -33,7 +33,11 @@ def peak_rss(command: list[str], workdir: Path) -> dict:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"benchmark: {' '.join(command)} exited with {child.returncode}:\n{err_path.read_text()[-2000:]}")
-    return {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "seconds": round(seconds, 2), "stdout": out_path.read_text()}
+    return {
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "seconds": round(seconds, 2),
+        "stdout": out_path.read_text(),
+    }
 
 
 def main() -> None:
@@ -45,8 +49,21 @@ def main() -> None:
         tmp_path = Path(tmp)
         baseline = peak_rss([sys.executable, "-c", "import torch, torch_geometric"], tmp_path)
         train = peak_rss(
-            [sys.executable, "-m", "tui_recommender", "train", "--data", str(folder), "--epochs", str(EPOCHS),
-             "--state-dir", str(tmp_path / "state"), "--out", str(tmp_path / "m.npz"), "--json"],
+            [
+                sys.executable,
+                "-m",
+                "tui_recommender",
+                "train",
+                "--data",
+                str(folder),
+                "--epochs",
+                str(EPOCHS),
+                "--state-dir",
+                str(tmp_path / "state"),
+                "--out",
+                str(tmp_path / "m.npz"),
+                "--json",
+            ],
             tmp_path,
         )
     summary = json.loads(train.pop("stdout").strip().splitlines()[-1])
@@ -56,7 +73,12 @@ def main() -> None:
         "machine": before,
         "load_average_1m_after": harness.machine()["load_average_1m"],
         "import_torch_pyg": baseline,
-        "train": {**train, "summary": {key: summary.get(key) for key in ("validation_epochs", "epochs", "best_epoch", "seconds_per_epoch")}},
+        "train": {
+            **train,
+            "summary": {
+                key: summary.get(key) for key in ("validation_epochs", "epochs", "best_epoch", "seconds_per_epoch")
+            },
+        },
         "train_over_import": harness.ratio(train["peak_rss_mb"], baseline["peak_rss_mb"]),
         "target_mb": TARGET_MB,
         "met": train["peak_rss_mb"] < TARGET_MB,

@@ -18,12 +18,27 @@ import numpy as np
 
 # persona -> (genres that count, the five films: ml-latest-small movieIds)
 PERSONAS = {
-    "Animation/Children": (("Animation", "Children"), (1, 364, 588, 595, 6377)),  # Toy Story, Lion King, Aladdin, Beauty and the Beast, Finding Nemo
+    "Animation/Children": (
+        ("Animation", "Children"),
+        (1, 364, 588, 595, 6377),
+    ),  # Toy Story, Lion King, Aladdin, Beauty and the Beast, Finding Nemo
     "Horror": (("Horror",), (1258, 1219, 1407, 2710, 1997)),  # The Shining, Psycho, Scream, Blair Witch, The Exorcist
-    "Documentary": (("Documentary",), (5669, 8464, 8622, 2064, 246)),  # Bowling for Columbine, Super Size Me, Fahrenheit 9/11, Roger & Me, Hoop Dreams
-    "War": (("War",), (2028, 1208, 1222, 1090, 68157)),  # Saving Private Ryan, Apocalypse Now, Full Metal Jacket, Platoon, Inglourious Basterds
-    "Western": (("Western",), (1201, 1266, 553, 1304, 99114)),  # The Good the Bad and the Ugly, Unforgiven, Tombstone, Butch Cassidy, Django Unchained
-    "Film-Noir": (("Film-Noir",), (1252, 913, 922, 2186, 1212)),  # Chinatown, The Maltese Falcon, Sunset Blvd., Strangers on a Train, The Third Man
+    "Documentary": (
+        ("Documentary",),
+        (5669, 8464, 8622, 2064, 246),
+    ),  # Bowling for Columbine, Super Size Me, Fahrenheit 9/11, Roger & Me, Hoop Dreams
+    "War": (
+        ("War",),
+        (2028, 1208, 1222, 1090, 68157),
+    ),  # Saving Private Ryan, Apocalypse Now, Full Metal Jacket, Platoon, Inglourious Basterds
+    "Western": (
+        ("Western",),
+        (1201, 1266, 553, 1304, 99114),
+    ),  # The Good the Bad and the Ugly, Unforgiven, Tombstone, Butch Cassidy, Django Unchained
+    "Film-Noir": (
+        ("Film-Noir",),
+        (1252, 913, 922, 2186, 1212),
+    ),  # Chinatown, The Maltese Falcon, Sunset Blvd., Strangers on a Train, The Third Man
 }
 EASE_LAMBDA = 100.0
 TOP = 10
@@ -66,15 +81,29 @@ def main() -> int:
             s = ease_user_scores(kept, weights, len(items), history)
             s[history] = -np.inf
             ease = [service.movie(int(items.raw_ids[i])) for i in np.argsort(-s, kind="stable")[:TOP]]
-            entry = {"before_update": share(before, genres), "after_update": share(after, genres), "ease": share(ease, genres),
-                     "top10_after": [m.title for m in after], "top10_ease": [m.title for m in ease]}
+            entry = {
+                "before_update": share(before, genres),
+                "after_update": share(after, genres),
+                "ease": share(ease, genres),
+                "top10_after": [m.title for m in after],
+                "top10_ease": [m.title for m in ease],
+            }
             result["personas"][name] = entry
-            rows.append([name, f"{entry['before_update']:.1f}", f"{entry['after_update']:.1f}", f"{entry['ease']:.1f}",
-                         "yes" if entry["after_update"] >= entry["ease"] else "NO"])
+            rows.append(
+                [
+                    name,
+                    f"{entry['before_update']:.1f}",
+                    f"{entry['after_update']:.1f}",
+                    f"{entry['ease']:.1f}",
+                    "yes" if entry["after_update"] >= entry["ease"] else "NO",
+                ]
+            )
         result["model"] = str(service.model_source)
         service.close()
     result["met"] = all(e["after_update"] >= e["ease"] for e in result["personas"].values())
-    text = harness.table(rows, ["persona (5 films rated top)", "share before update", "after update (app)", "EASE", ">= EASE"])
+    text = harness.table(
+        rows, ["persona (5 films rated top)", "share before update", "after update (app)", "EASE", ">= EASE"]
+    )
     harness.emit(args, f"Share of the top {TOP} in the persona's genre ({result['model']})\n{text}", result)
     return 0
 

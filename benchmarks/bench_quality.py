@@ -35,14 +35,34 @@ def protocol(folder: Path):
     users = IdMap(np.sort(data.ratings["userId"].unique()))
     items = IdMap(data.movies.index.to_numpy())
     graph = pairs_graph(train_pairs, users, items)
-    return data, users, items, graph, users.indices(test_pairs["userId"]), items.indices(test_pairs["movieId"]), genre_matrix(data)
+    return (
+        data,
+        users,
+        items,
+        graph,
+        users.indices(test_pairs["userId"]),
+        items.indices(test_pairs["movieId"]),
+        genre_matrix(data),
+    )
 
 
 def figures(top: np.ndarray, graph, test_u, test_i, genres) -> dict:
     from tui_recommender.evaluation import protocol_metrics
 
     m = protocol_metrics(top, graph.users, graph.items, test_u, test_i, genres)
-    return {key: m[key] for key in ("recall@20", "ndcg@20", "precision@20", "recall@10", "ndcg@10", "coverage@20", "arp@20", "miscalibration@20")}
+    return {
+        key: m[key]
+        for key in (
+            "recall@20",
+            "ndcg@20",
+            "precision@20",
+            "recall@10",
+            "ndcg@10",
+            "coverage@20",
+            "arp@20",
+            "miscalibration@20",
+        )
+    }
 
 
 def ranked(user_emb, item_emb, graph, scoring="dot", novelty=0.0) -> np.ndarray:
@@ -78,7 +98,12 @@ def cmd_train(args, folder: Path) -> dict:
         np.savez(args.save, layers=np.stack(layers), n_users=graph.n_users, config=json.dumps(config.to_dict()))
     final = sum(w * layer for w, layer in zip(result.model.layer_weights, layers))
     top = ranked(final[: graph.n_users], final[graph.n_users :], graph, config.scoring)
-    return {"config": overrides, "train_seconds": round(seconds, 1), "training": result.summary(), **figures(top, graph, test_u, test_i, genres)}
+    return {
+        "config": overrides,
+        "train_seconds": round(seconds, 1),
+        "training": result.summary(),
+        **figures(top, graph, test_u, test_i, genres),
+    }
 
 
 def cmd_score(args, folder: Path) -> list[dict]:
@@ -93,7 +118,13 @@ def cmd_score(args, folder: Path) -> list[dict]:
         final = sum(w * layer for w, layer in zip(weights, layers)) / sum(weights)
         item_emb = final[n_users:] * np.maximum(np.linalg.norm(final[n_users:], axis=1, keepdims=True), 1e-12) ** -power
         top = ranked(final[:n_users], item_emb, graph, scoring, novelty)
-        row = {"weights": weights, "scoring": scoring, "novelty": novelty, "norm_power": power, **figures(top, graph, test_u, test_i, genres)}
+        row = {
+            "weights": weights,
+            "scoring": scoring,
+            "novelty": novelty,
+            "norm_power": power,
+            **figures(top, graph, test_u, test_i, genres),
+        }
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
     return rows
@@ -105,7 +136,12 @@ def cmd_baselines(args, folder: Path) -> list[dict]:
     x = np.zeros((graph.n_users, graph.n_items), dtype=np.float64)
     x[graph.users, graph.items] = 1.0
     seen = -np.inf * x
-    rows = [{"method": "most popular", **figures(np.argsort(-(popularity + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres)}]
+    rows = [
+        {
+            "method": "most popular",
+            **figures(np.argsort(-(popularity + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres),
+        }
+    ]
     kept = np.flatnonzero(popularity > 0)
     gram = x[:, kept].T @ x[:, kept] + args.ease_lambda * np.eye(len(kept))
     p = np.linalg.inv(gram)
@@ -113,7 +149,12 @@ def cmd_baselines(args, folder: Path) -> list[dict]:
     np.fill_diagonal(b, 0.0)
     s = np.full_like(x, -1e9)
     s[:, kept] = x[:, kept] @ b
-    rows.append({"method": f"EASE lambda {args.ease_lambda:g}", **figures(np.argsort(-(s + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres)})
+    rows.append(
+        {
+            "method": f"EASE lambda {args.ease_lambda:g}",
+            **figures(np.argsort(-(s + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres),
+        }
+    )
     return rows
 
 
@@ -128,7 +169,9 @@ def main() -> int:
     score.add_argument("--weights", action="append", default=[], help="alpha_0,...,alpha_K (repeatable)")
     score.add_argument("--scoring", nargs="+", default=["dot", "cosine"])
     score.add_argument("--novelty", nargs="+", type=float, default=[0.0])
-    score.add_argument("--norm-power", nargs="+", type=float, default=[0.0], help="with dot: item rows scaled by |row|^-p")
+    score.add_argument(
+        "--norm-power", nargs="+", type=float, default=[0.0], help="with dot: item rows scaled by |row|^-p"
+    )
     base = sub.add_parser("baselines")
     base.add_argument("--ease-lambda", type=float, default=100.0)
     args = cli.parse_args()

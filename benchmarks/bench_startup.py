@@ -68,7 +68,13 @@ def main() -> int:
     runs = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as state:
-            out = subprocess.run([sys.executable, "-c", CHILD, str(args.data), state, args.user], capture_output=True, text=True, timeout=300, cwd=ROOT)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(args.data), state, args.user],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=ROOT,
+            )
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
             return 1
@@ -82,8 +88,12 @@ def main() -> int:
         print(json.dumps(report))
     else:
         print(f"{args.data.name}, {args.rounds} fresh processes, 80x24 headless")
-        print(f"  first screen takes keys:            median {report['first_screen_s']['median']:.2f} s, max {report['first_screen_s']['max']:.2f} s (target < 1.5 s)")
-        print(f"  ID submitted -> recommendations in: median {report['first_recommendations_s']['median']:.2f} s, max {report['first_recommendations_s']['max']:.2f} s (target < 3 s)")
+        print(
+            f"  first screen takes keys:            median {report['first_screen_s']['median']:.2f} s, max {report['first_screen_s']['max']:.2f} s (target < 1.5 s)"
+        )
+        print(
+            f"  ID submitted -> recommendations in: median {report['first_recommendations_s']['median']:.2f} s, max {report['first_recommendations_s']['max']:.2f} s (target < 3 s)"
+        )
     return 0
 
 

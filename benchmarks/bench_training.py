@@ -43,7 +43,9 @@ def protocol_graph(folder):
     train_pairs, _ = split_per_user(positives(data.ratings))
     users = IdMap(np.sort(data.ratings["userId"].unique()))
     items = IdMap(data.movies.index.to_numpy())
-    return InteractionGraph.from_pairs(len(users), len(items), users.indices(train_pairs["userId"]), items.indices(train_pairs["movieId"]))
+    return InteractionGraph.from_pairs(
+        len(users), len(items), users.indices(train_pairs["userId"]), items.indices(train_pairs["movieId"])
+    )
 
 
 def edge_index_of(graph) -> torch.Tensor:
@@ -64,7 +66,9 @@ class Ours:
         self.name = "ours, default recipe (TrainConfig)" if config else "ours (fused _Propagate), PyG's setup"
         torch.manual_seed(0)
         dim, layers, lr = (config.dim, config.n_layers, config.lr) if config else (DIM, LAYERS, LR)
-        self.model = LightGCN(graph.n_users, graph.n_items, dim, layers, layer_weights=config.layer_weights if config else None)
+        self.model = LightGCN(
+            graph.n_users, graph.n_items, dim, layers, layer_weights=config.layer_weights if config else None
+        )
         self.adj = graph.normalized_adjacency()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
         self.sampler = NegativeSampler(graph)
@@ -75,7 +79,20 @@ class Ours:
         c = self.config
         if c is None:
             return bpr_epoch(self.model, self.adj, self.optimizer, users, items, self.sampler, rng, BATCH, REG, 1)
-        return bpr_epoch(self.model, self.adj, self.optimizer, users, items, self.sampler, rng, c.batch_size, c.reg, c.negatives, loss=c.loss, temperature=c.temperature)
+        return bpr_epoch(
+            self.model,
+            self.adj,
+            self.optimizer,
+            users,
+            items,
+            self.sampler,
+            rng,
+            c.batch_size,
+            c.reg,
+            c.negatives,
+            loss=c.loss,
+            temperature=c.temperature,
+        )
 
 
 def old_app_epoch(folder) -> dict:
@@ -88,7 +105,9 @@ def old_app_epoch(folder) -> dict:
     script = harness.REPO_ROOT.parent / "shared" / "anchors" / "seed_lightgcn.py"
     if not script.is_file():
         return {"error": f"{script} not found"}
-    done = subprocess.run([sys.executable, str(script), str(folder / "ratings.csv"), "1"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(script), str(folder / "ratings.csv"), "1"], capture_output=True, text=True
+    )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -181,7 +200,9 @@ def propagation_contenders(graph):
         "ours: fused _Propagate": lambda x: _Propagate.apply(adj, x, mean_weights(LAYERS)),
         "torch: adj @ x (CSR autograd)": lambda x: layer_mean(lambda h: adj @ h, x),
         "PyG LGConv (stock, gcn_norm per call)": lambda x: layer_mean(lambda h: stock(h, edge_index), x),
-        "PyG LGConv (normalize=False, weights precomputed)": lambda x: layer_mean(lambda h: pre_normed(h, edge_index, weight), x),
+        "PyG LGConv (normalize=False, weights precomputed)": lambda x: layer_mean(
+            lambda h: pre_normed(h, edge_index, weight), x
+        ),
     }
 
 
@@ -262,8 +283,16 @@ def main() -> None:
         "machine": before,
         "load_average_1m_after": harness.machine()["load_average_1m"],
         "graph": {"users": graph.n_users, "items": graph.n_items, "train_positives": graph.n_edges},
-        "setup": {"batch": BATCH, "dim": DIM, "layers": LAYERS, "negatives": 1, "lr": LR, "reg": REG,
-                  "epochs": args.epochs, "warmup_batches": args.warmup_batches},
+        "setup": {
+            "batch": BATCH,
+            "dim": DIM,
+            "layers": LAYERS,
+            "negatives": 1,
+            "lr": LR,
+            "reg": REG,
+            "epochs": args.epochs,
+            "warmup_batches": args.warmup_batches,
+        },
         "epochs": epochs,
         "speedup_vs_pyg_naive": speedup_pyg,
         "speedup_vs_pyg_naive_paired": [round(r, 2) for r in paired],
@@ -273,11 +302,31 @@ def main() -> None:
         "speedup_vs_old_app": speedup_old,
         "speedup_vs_old_app_default_recipe": speedup_old_default,
         "targets": {"vs_pyg_naive": TARGET_VS_PYG, "vs_old_app": TARGET_VS_OLD_APP},
-        "met": {"vs_pyg_naive": speedup_pyg >= TARGET_VS_PYG, "vs_old_app": min(speedup_old, speedup_old_default) >= TARGET_VS_OLD_APP},
+        "met": {
+            "vs_pyg_naive": speedup_pyg >= TARGET_VS_PYG,
+            "vs_old_app": min(speedup_old, speedup_old_default) >= TARGET_VS_OLD_APP,
+        },
         "propagation_fwd_bwd": micro,
     }
-    rows = [[name, f"{e['median_s']:.3f}", f"{e['median_cpu_s']:.2f}", " ".join(f"{s:.2f}" for s in e["seconds"]), f"{e['loss'][-1]:.4f}"] for name, e in epochs.items()]
-    rows.append(["old app (seed_lightgcn.py, child process, before + after)", f"{old_median:.3f}", "-", " ".join(f"{s:.2f}" for s in old_seconds), "-"])
+    rows = [
+        [
+            name,
+            f"{e['median_s']:.3f}",
+            f"{e['median_cpu_s']:.2f}",
+            " ".join(f"{s:.2f}" for s in e["seconds"]),
+            f"{e['loss'][-1]:.4f}",
+        ]
+        for name, e in epochs.items()
+    ]
+    rows.append(
+        [
+            "old app (seed_lightgcn.py, child process, before + after)",
+            f"{old_median:.3f}",
+            "-",
+            " ".join(f"{s:.2f}" for s in old_seconds),
+            "-",
+        ]
+    )
     text = [
         f"Training epoch, ml-latest-small protocol train split ({graph.n_edges} positives), batch {BATCH}, dim {DIM}, "
         f"{LAYERS} layers, {args.threads} threads, load {before['load_average_1m']} -> {result['load_average_1m_after']}",
@@ -287,8 +336,18 @@ def main() -> None:
         f"default recipe epoch / PyG's setup epoch: {result['default_recipe_cost']}x",
         "",
         f"One propagation ({LAYERS} layers, forward + backward), median of {args.rounds} rounds",
-        harness.table([[n, f"{e['median_ms']:.2f}", f"{e['vs_fused']:.2f}x", f"{max(e['max_abs_diff_out'], e['max_abs_diff_grad']):.1e}"] for n, e in micro.items()],
-                      ["contender", "ms", "vs fused", "max |diff|"]),
+        harness.table(
+            [
+                [
+                    n,
+                    f"{e['median_ms']:.2f}",
+                    f"{e['vs_fused']:.2f}x",
+                    f"{max(e['max_abs_diff_out'], e['max_abs_diff_grad']):.1e}",
+                ]
+                for n, e in micro.items()
+            ],
+            ["contender", "ms", "vs fused", "max |diff|"],
+        ),
     ]
     harness.emit(args, "\n".join(text), result)
 

@@ -55,7 +55,9 @@ def main() -> None:
                 service.recommend(user, k=K)
                 t3 = time.perf_counter()
                 if report.n_ratings != 1 or report.cancelled:
-                    raise SystemExit(f"benchmark: update applied {report.n_ratings} ratings (cancelled: {report.cancelled}), expected 1")
+                    raise SystemExit(
+                        f"benchmark: update applied {report.n_ratings} ratings (cancelled: {report.cancelled}), expected 1"
+                    )
                 for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t3 - t0)):
                     parts[name].append(seconds)
             source = str(service.model_source)
@@ -76,7 +78,10 @@ def main() -> None:
         "target_p95_ms": TARGET_P95_MS,
         "met": warm["total"]["p95_ms"] < TARGET_P95_MS,
     }
-    rows = [[name, f"{first[name]:.1f}", f"{s['median_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['max_ms']:.1f}"] for name, s in warm.items()]
+    rows = [
+        [name, f"{first[name]:.1f}", f"{s['median_ms']:.1f}", f"{s['p95_ms']:.1f}", f"{s['max_ms']:.1f}"]
+        for name, s in warm.items()
+    ]
     text = [
         f"rate -> update_model -> recommend, ml-latest-small, {args.updates} rounds, {args.threads} threads, "
         f"load {before['load_average_1m']} -> {result['load_average_1m_after']}",

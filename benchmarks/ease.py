@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def ease_weights(train_users: np.ndarray, train_items: np.ndarray, n_items: int, lam: float = 200.0, min_count: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def ease_weights(
+    train_users: np.ndarray, train_items: np.ndarray, n_items: int, lam: float = 200.0, min_count: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     """EASE fitted in closed form on the (user, item) training pairs: (kept item indices,
     their item-item weight matrix B). Only items with >= `min_count` positives enter the
     Gram matrix (the full 9.7k x 9.7k inverse is slow)."""
@@ -32,7 +34,14 @@ def ease_user_scores(kept: np.ndarray, b: np.ndarray, n_items: int, history: np.
     return scores
 
 
-def ease_scores(train_users: np.ndarray, train_items: np.ndarray, n_items: int, history: np.ndarray, lam: float = 200.0, min_count: int = 5) -> np.ndarray:
+def ease_scores(
+    train_users: np.ndarray,
+    train_items: np.ndarray,
+    n_items: int,
+    history: np.ndarray,
+    lam: float = 200.0,
+    min_count: int = 5,
+) -> np.ndarray:
     """EASE scores of every item for one user's `history` (see `ease_weights`)."""
     kept, b = ease_weights(train_users, train_items, n_items, lam, min_count)
     return ease_user_scores(kept, b, n_items, history)

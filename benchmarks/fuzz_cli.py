@@ -44,7 +44,9 @@ class Case:
 def write_dataset(folder: Path, n_users: int = 30, n_movies: int = 60) -> Path:
     """A small ml-latest-layout dataset: users like movies whose id shares their parity."""
     folder.mkdir(parents=True, exist_ok=True)
-    movies = ["movieId,title,genres"] + [f"{m},Movie {m} ({1950 + m % 60}),{'Drama' if m % 2 else 'Comedy'}" for m in range(1, n_movies + 1)]
+    movies = ["movieId,title,genres"] + [
+        f"{m},Movie {m} ({1950 + m % 60}),{'Drama' if m % 2 else 'Comedy'}" for m in range(1, n_movies + 1)
+    ]
     ratings = ["userId,movieId,rating,timestamp"]
     for user in range(1, n_users + 1):
         for movie in range(1 + user % 2, n_movies + 1, 2)[:12]:
@@ -75,7 +77,9 @@ def mount_tmpfs(path: Path, size: str, read_only: bool = False, fill: Callable[[
     """A tmpfs of `size` at `path` (filled by `fill`, then remounted read-only if asked);
     False where mounting is not allowed."""
     path.mkdir(parents=True, exist_ok=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, check=False).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, check=False
+    ).returncode:
         return False
     if fill is not None:
         fill(path)
@@ -91,27 +95,82 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
 
     # Ids, ratings and counts on the command line.
     for value in (HUGE, str(2**64), str(2**31), "0", "-1", "1e3", DIGITS, "٣", "", "abc"):
-        found.append(Case(f"recommend --user {value[:12]}", [*common, "--state-dir", "{dir}", "recommend", "--user", value]))
-        found.append(Case(f"rate --movie {value[:12]}", [*common, "--state-dir", "{dir}", "rate", "--user", "1", "--movie", value, "--rating", "4"]))
-    found.append(Case("rate --user 2^63", [*common, "--state-dir", "{dir}", "rate", "--user", HUGE, "--movie", "2", "--rating", "4"]))
+        found.append(
+            Case(f"recommend --user {value[:12]}", [*common, "--state-dir", "{dir}", "recommend", "--user", value])
+        )
+        found.append(
+            Case(
+                f"rate --movie {value[:12]}",
+                [*common, "--state-dir", "{dir}", "rate", "--user", "1", "--movie", value, "--rating", "4"],
+            )
+        )
+    found.append(
+        Case(
+            "rate --user 2^63",
+            [*common, "--state-dir", "{dir}", "rate", "--user", HUGE, "--movie", "2", "--rating", "4"],
+        )
+    )
     for value in ("nan", "inf", "1e400", "0_5", "٣", "4.25", "-1", "", DIGITS):
-        found.append(Case(f"rate --rating {value[:12]}", [*common, "--state-dir", "{dir}", "rate", "--user", "1", "--movie", "2", "--rating", value]))
+        found.append(
+            Case(
+                f"rate --rating {value[:12]}",
+                [*common, "--state-dir", "{dir}", "rate", "--user", "1", "--movie", "2", "--rating", value],
+            )
+        )
     for value in ("0", "-3", HUGE, DIGITS):
-        found.append(Case(f"recommend -k {value[:12]}", [*common, "--state-dir", "{dir}", "recommend", "--user", "1", "-k", value]))
-    found.append(Case("recommend --genre unknown", [*common, "--state-dir", "{dir}", "recommend", "--user", "1", "--genre", "[b]x"]))
+        found.append(
+            Case(
+                f"recommend -k {value[:12]}", [*common, "--state-dir", "{dir}", "recommend", "--user", "1", "-k", value]
+            )
+        )
+    found.append(
+        Case(
+            "recommend --genre unknown",
+            [*common, "--state-dir", "{dir}", "recommend", "--user", "1", "--genre", "[b]x"],
+        )
+    )
 
     # Paths longer than the OS allows, on every path option.
     for label, path in (("long name", LONG_NAME), ("long path", LONG_PATH)):
         for option in ("--data", "--state-dir", "--checkpoint"):
-            found.append(Case(f"{option} {label}", [*common, "--state-dir", "{dir}", option, f"/tmp/{path}", "recommend", "--user", "1"]))
-        found.append(Case(f"train --out {label}", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", f"/tmp/{path}"]))
-        found.append(Case(f"ratings import {label}", [*common, "--state-dir", "{dir}", "ratings", "import", f"/tmp/{path}"]))
-        found.append(Case(f"ratings export --state-dir {label}", ["--data", str(data), "--state-dir", f"/tmp/{path}", "ratings", "export"]))
+            found.append(
+                Case(
+                    f"{option} {label}",
+                    [*common, "--state-dir", "{dir}", option, f"/tmp/{path}", "recommend", "--user", "1"],
+                )
+            )
+        found.append(
+            Case(
+                f"train --out {label}",
+                [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", f"/tmp/{path}"],
+            )
+        )
+        found.append(
+            Case(f"ratings import {label}", [*common, "--state-dir", "{dir}", "ratings", "import", f"/tmp/{path}"])
+        )
+        found.append(
+            Case(
+                f"ratings export --state-dir {label}",
+                ["--data", str(data), "--state-dir", f"/tmp/{path}", "ratings", "export"],
+            )
+        )
 
     # train --out where it cannot be written (checked before training or after?).
-    found.append(Case("train --out a folder", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "{dir}"]))
-    found.append(Case("train --out below a file", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "{dir}/f.txt/m.npz"], setup=lambda d: (d / "f.txt").write_text("x")))
-    found.append(Case("train --out unwritable", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "/sys/m.npz"]))
+    found.append(
+        Case("train --out a folder", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "{dir}"])
+    )
+    found.append(
+        Case(
+            "train --out below a file",
+            [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "{dir}/f.txt/m.npz"],
+            setup=lambda d: (d / "f.txt").write_text("x"),
+        )
+    )
+    found.append(
+        Case(
+            "train --out unwritable", [*common, "--state-dir", "{dir}", "train", "--epochs", "1", "--out", "/sys/m.npz"]
+        )
+    )
 
     # Malformed datasets.
     def dataset(edit: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -146,20 +205,60 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
         "extra field": replace_line("ratings.csv", 5, "1,6,4.0,5,extra"),
         "unclosed quote": replace_line("movies.csv", 4, '3,"Unclosed (1999),Drama'),
         "binary ratings": lambda f: (f / "ratings.csv").write_bytes(os.urandom(3000)),
-        "latin-1 movies": lambda f: (f / "movies.csv").write_bytes((f / "movies.csv").read_text().replace("Movie 3 ", "Movi\xe9 3 ").encode("latin-1")),
+        "latin-1 movies": lambda f: (f / "movies.csv").write_bytes(
+            (f / "movies.csv").read_text().replace("Movie 3 ", "Movi\xe9 3 ").encode("latin-1")
+        ),
         "empty ratings": lambda f: (f / "ratings.csv").write_text(""),
         "ratings.csv a folder": lambda f: ((f / "ratings.csv").unlink(), (f / "ratings.csv").mkdir()),
         "header only": lambda f: (f / "ratings.csv").write_text("userId,movieId,rating,timestamp\n"),
     }
     for label, edit in bad_data.items():
-        found.append(Case(f"dataset: {label}", ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "recommend", "--user", "1"], setup=dataset(edit)))
-        found.append(Case(f"dataset (ratings export): {label}", ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "ratings", "export"], setup=dataset(edit)))
+        found.append(
+            Case(
+                f"dataset: {label}",
+                ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "recommend", "--user", "1"],
+                setup=dataset(edit),
+            )
+        )
+        found.append(
+            Case(
+                f"dataset (ratings export): {label}",
+                ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "ratings", "export"],
+                setup=dataset(edit),
+            )
+        )
     # A title with a clear-screen escape, a bell and a bidi override: printed inert or not?
     evil_title = replace_line("movies.csv", 4, '3,"Evil\x1b[2J\x1b]0;pwned\x07 Title\u202e (1999)",Drama')
-    found.append(Case("dataset: control characters in a title", ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "rate", "--user", "2", "--movie", "3", "--rating", "4"], setup=dataset(evil_title), expect_ok=True))
+    found.append(
+        Case(
+            "dataset: control characters in a title",
+            [
+                "--data",
+                "{dir}/ml-bad",
+                "--state-dir",
+                "{dir}/state",
+                "rate",
+                "--user",
+                "2",
+                "--movie",
+                "3",
+                "--rating",
+                "4",
+            ],
+            setup=dataset(evil_title),
+            expect_ok=True,
+        )
+    )
     # CRLF files are normal and must load.
     for twice in (False, True):
-        found.append(Case(f"dataset: CRLF{' twice' if twice else ''} loads", ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "ratings", "export"], setup=dataset(to_crlf(twice)), expect_ok=True))
+        found.append(
+            Case(
+                f"dataset: CRLF{' twice' if twice else ''} loads",
+                ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "ratings", "export"],
+                setup=dataset(to_crlf(twice)),
+                expect_ok=True,
+            )
+        )
 
     # Import files.
     imports = {
@@ -169,7 +268,10 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
         "5000 digits (csv)": ("r.csv", f"userId,movieId,rating\n{DIGITS},2,4.0\n"),
         "5000 digits (json)": ("r.json", '[{"userId": ' + DIGITS + ', "movieId": 2, "rating": 4.0}]'),
         "nested 100000 (json)": ("r.json", "[" * 100_000 + "]" * 100_000),
-        "nested item (json)": ("r.json", '[{"userId": 1, "movieId": 2, "rating": ' + "[" * 100_000 + "]" * 100_000 + "}]"),
+        "nested item (json)": (
+            "r.json",
+            '[{"userId": 1, "movieId": 2, "rating": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+        ),
         "huge timestamp (csv)": ("r.csv", "userId,movieId,rating,timestamp\n1,2,4.0,99999999999999999999\n"),
         "rating 1e400 (json)": ("r.json", '[{"userId": 1, "movieId": 2, "rating": 1e400}]'),
         "NaN rating (json)": ("r.json", '[{"userId": 1, "movieId": 2, "rating": NaN}]'),
@@ -180,11 +282,18 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
         "garbage": ("r.csv", os.urandom(2000)),
     }
     for label, (file, content) in imports.items():
+
         def setup(folder: Path, file: str = file, content: str | bytes = content) -> None:
             target = folder / file
             target.write_bytes(content if isinstance(content, bytes) else content.encode())
 
-        found.append(Case(f"import: {label}", [*common, "--state-dir", "{dir}/state", "ratings", "import", f"{{dir}}/{file}"], setup=setup))
+        found.append(
+            Case(
+                f"import: {label}",
+                [*common, "--state-dir", "{dir}/state", "ratings", "import", f"{{dir}}/{file}"],
+                setup=setup,
+            )
+        )
 
     # Damaged ratings databases (the state of `write_state`, then damaged).
     def db(damage: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -222,8 +331,18 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
         "truncated": lambda p: p.write_bytes(p.read_bytes()[:3000]),
     }
     for label, damage in databases.items():
-        for command in (["recommend", "--user", "1"], ["ratings", "export"], ["rate", "--user", "1", "--movie", "3", "--rating", "4"]):
-            found.append(Case(f"database {label}: {command[0]}", [*common, "--state-dir", "{dir}/state", *command], setup=db(damage)))
+        for command in (
+            ["recommend", "--user", "1"],
+            ["ratings", "export"],
+            ["rate", "--user", "1", "--movie", "3", "--rating", "4"],
+        ):
+            found.append(
+                Case(
+                    f"database {label}: {command[0]}",
+                    [*common, "--state-dir", "{dir}/state", *command],
+                    setup=db(damage),
+                )
+            )
 
     # Damaged checkpoints.
     def bad_checkpoint(damage: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -260,18 +379,45 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
     }
     for label, damage in checkpoints.items():
         for command in (["recommend", "--user", "1"], ["rate", "--user", "1", "--movie", "3", "--rating", "4"]):
-            found.append(Case(f"checkpoint {label}: {command[0]}", ["--data", str(data), "--checkpoint", "{dir}/model.npz", "--state-dir", "{dir}/state", *command], setup=bad_checkpoint(damage)))
-            found.append(Case(f"state checkpoint {label}: {command[0]}", ["--data", str(data), "--state-dir", "{dir}/state", *command], setup=lambda folder, damage=damage: (shutil.copytree(state / data.name, folder / "state" / data.name), shutil.copy(checkpoint, folder / "state" / data.name / "model.npz"), damage(folder / "state" / data.name / "model.npz"))))
+            found.append(
+                Case(
+                    f"checkpoint {label}: {command[0]}",
+                    ["--data", str(data), "--checkpoint", "{dir}/model.npz", "--state-dir", "{dir}/state", *command],
+                    setup=bad_checkpoint(damage),
+                )
+            )
+            found.append(
+                Case(
+                    f"state checkpoint {label}: {command[0]}",
+                    ["--data", str(data), "--state-dir", "{dir}/state", *command],
+                    setup=lambda folder, damage=damage: (
+                        shutil.copytree(state / data.name, folder / "state" / data.name),
+                        shutil.copy(checkpoint, folder / "state" / data.name / "model.npz"),
+                        damage(folder / "state" / data.name / "model.npz"),
+                    ),
+                )
+            )
 
     # Downloads.
     def planted(folder: Path) -> None:
         (folder / "pip").mkdir(exist_ok=True)
         for module in ("__init__.py", "__main__.py"):
-            (folder / "pip" / module).write_text(f"import pathlib; pathlib.Path({str(folder / 'PLANTED-RAN')!r}).write_text('x')\n")
+            (folder / "pip" / module).write_text(
+                f"import pathlib; pathlib.Path({str(folder / 'PLANTED-RAN')!r}).write_text('x')\n"
+            )
 
     download_env = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
-    found.append(Case("data download unknown", ["data", "download", "ml-1m"], env={"TUI_RECOMMENDER_DATA_ROOT": "{dir}"}))
-    found.append(Case("data download mirror, planted pip", ["data", "download", "ml-100k-mirror"], setup=planted, env={**download_env}))
+    found.append(
+        Case("data download unknown", ["data", "download", "ml-1m"], env={"TUI_RECOMMENDER_DATA_ROOT": "{dir}"})
+    )
+    found.append(
+        Case(
+            "data download mirror, planted pip",
+            ["data", "download", "ml-100k-mirror"],
+            setup=planted,
+            env={**download_env},
+        )
+    )
     return found
 
 
@@ -288,12 +434,37 @@ def main() -> int:
         env.update(TUI_RECOMMENDER_DATA_ROOT=str(base / "data-root"), HOME=str(base / "home"))
         state = base / "good-state"
         checkpoint = base / "start.npz"
-        setup_case = Case("setup: train", ["--data", str(data), "--state-dir", str(state), "train", "--epochs", "2", "--out", str(checkpoint)])
+        setup_case = Case(
+            "setup: train",
+            ["--data", str(data), "--state-dir", str(state), "train", "--epochs", "2", "--out", str(checkpoint)],
+        )
         code, _out, err = run(project, setup_case, base, env)
         if code != 0:
             print(f"setup failed: {err[-500:]}")
             return 2
-        code, _out, err = run(project, Case("setup: rate", ["--data", str(data), "--state-dir", str(state), "--checkpoint", str(checkpoint), "rate", "--user", "1", "--movie", "3", "--rating", "4"]), base, env)
+        code, _out, err = run(
+            project,
+            Case(
+                "setup: rate",
+                [
+                    "--data",
+                    str(data),
+                    "--state-dir",
+                    str(state),
+                    "--checkpoint",
+                    str(checkpoint),
+                    "rate",
+                    "--user",
+                    "1",
+                    "--movie",
+                    "3",
+                    "--rating",
+                    "4",
+                ],
+            ),
+            base,
+            env,
+        )
         if code != 0:
             print(f"setup failed: {err[-500:]}")
             return 2
@@ -301,12 +472,55 @@ def main() -> int:
         special: list[Case] = []
         ro = base / "ro-mount"
         if mount_tmpfs(ro, "20m", read_only=True, fill=lambda p: shutil.copytree(state / data.name, p / data.name)):
-            for command in (["recommend", "--user", "1"], ["ratings", "export"], ["rate", "--user", "1", "--movie", "5", "--rating", "4"]):
-                special.append(Case(f"read-only database: {command[0]}", ["--data", str(data), "--checkpoint", str(checkpoint), "--state-dir", str(ro), *command]))
+            for command in (
+                ["recommend", "--user", "1"],
+                ["ratings", "export"],
+                ["rate", "--user", "1", "--movie", "5", "--rating", "4"],
+            ):
+                special.append(
+                    Case(
+                        f"read-only database: {command[0]}",
+                        ["--data", str(data), "--checkpoint", str(checkpoint), "--state-dir", str(ro), *command],
+                    )
+                )
         full = base / "full-mount"
         if mount_tmpfs(full, "64k"):
-            special.append(Case("disk full: rate", ["--data", str(data), "--checkpoint", str(checkpoint), "--state-dir", str(full), "rate", "--user", "1", "--movie", "5", "--rating", "4"]))
-            special.append(Case("disk full: train", ["--data", str(data), "--state-dir", str(base / "state-t"), "train", "--epochs", "1", "--out", str(full / "model.npz")]))
+            special.append(
+                Case(
+                    "disk full: rate",
+                    [
+                        "--data",
+                        str(data),
+                        "--checkpoint",
+                        str(checkpoint),
+                        "--state-dir",
+                        str(full),
+                        "rate",
+                        "--user",
+                        "1",
+                        "--movie",
+                        "5",
+                        "--rating",
+                        "4",
+                    ],
+                )
+            )
+            special.append(
+                Case(
+                    "disk full: train",
+                    [
+                        "--data",
+                        str(data),
+                        "--state-dir",
+                        str(base / "state-t"),
+                        "train",
+                        "--epochs",
+                        "1",
+                        "--out",
+                        str(full / "model.npz"),
+                    ],
+                )
+            )
         all_cases += [case for case in special if args.only in case.name]
 
         tracebacks = crashes = not_one_line = planted_ran = control_chars = wrong = 0
@@ -326,7 +540,9 @@ def main() -> int:
                     problems.append("exit 2 without a final error line")
                 if case.expect_ok and code != 0:
                     wrong += 1
-                    problems.append(f"valid input refused: {err.strip().splitlines()[-1][:150] if err.strip() else code}")
+                    problems.append(
+                        f"valid input refused: {err.strip().splitlines()[-1][:150] if err.strip() else code}"
+                    )
                 if (base / case.name.replace("/", "_") / "PLANTED-RAN").exists():
                     planted_ran += 1
                     problems.append("planted pip package ran")

@@ -36,10 +36,14 @@ EXIT_NO_DATA = 2
 def parser(description: str, threads: bool = True) -> argparse.ArgumentParser:
     """An argument parser with `--data`, `--json` and (for in-process benchmarks) `--threads`."""
     cli = argparse.ArgumentParser(description=description)
-    cli.add_argument("--data", metavar="DIR", default=str(DEFAULT_DATA), help=f"ml-latest-small folder (default: {DEFAULT_DATA})")
+    cli.add_argument(
+        "--data", metavar="DIR", default=str(DEFAULT_DATA), help=f"ml-latest-small folder (default: {DEFAULT_DATA})"
+    )
     cli.add_argument("--json", action="store_true", help="print one JSON object on stdout (the table goes to stderr)")
     if threads:
-        cli.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2, the machine's cores)")
+        cli.add_argument(
+            "--threads", type=int, default=2, help="torch intra-op threads (default 2, the machine's cores)"
+        )
     return cli
 
 
@@ -49,7 +53,10 @@ def dataset_folder(args: argparse.Namespace) -> Path:
 
     folder = Path(args.data).expanduser().resolve()
     if not folder.is_dir() or not is_dataset(folder):
-        print(f"benchmark: no MovieLens dataset at {folder} (expected ml-latest-small: ratings.csv, movies.csv); pass --data DIR", file=sys.stderr)
+        print(
+            f"benchmark: no MovieLens dataset at {folder} (expected ml-latest-small: ratings.csv, movies.csv); pass --data DIR",
+            file=sys.stderr,
+        )
         sys.exit(EXIT_NO_DATA)
     return folder
 
@@ -103,11 +110,14 @@ def machine() -> dict:
 
 def _commit() -> str | None:
     """The checked-out commit, with `-dirty` when the engine has uncommitted edits."""
+
     def git(*argv: str) -> str:
         return subprocess.run(["git", *argv], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
 
     try:
-        return git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain", "--", "tui_recommender") else "")
+        return git("rev-parse", "--short", "HEAD") + (
+            "-dirty" if git("status", "--porcelain", "--", "tui_recommender") else ""
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
 
@@ -126,8 +136,19 @@ def checkpoint_settings(args: argparse.Namespace, folder: Path, state_dir: Path)
     name = load_dataset(folder).name
     if args.checkpoint or (settings.weights_dir / f"{name}.npz").exists() or args.train_epochs == 0:
         return settings, "as RecommenderService.open finds it"
-    command = [sys.executable, "-m", "tui_recommender", "train", "--data", str(folder), "--state-dir", str(state_dir),
-               "--epochs", str(args.train_epochs), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "tui_recommender",
+        "train",
+        "--data",
+        str(folder),
+        "--state-dir",
+        str(state_dir),
+        "--epochs",
+        str(args.train_epochs),
+        "--json",
+    ]
     seconds, done = timed(lambda: subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT))
     if done.returncode != 0:
         sys.exit(f"benchmark: {' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -137,7 +158,10 @@ def checkpoint_settings(args: argparse.Namespace, folder: Path, state_dir: Path)
 def add_checkpoint_options(cli: argparse.ArgumentParser) -> None:
     cli.add_argument("--checkpoint", metavar="PATH", help="model checkpoint to open the service with")
     cli.add_argument(
-        "--train-epochs", type=int, default=3, metavar="N",
+        "--train-epochs",
+        type=int,
+        default=3,
+        metavar="N",
         help="without --checkpoint or shipped weights: train N epochs first (default 3); 0 lets the service train its default",
     )
 

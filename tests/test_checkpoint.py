@@ -43,7 +43,12 @@ def sample_checkpoint(seed: int = 0, n_users: int = 3, n_items: int = 4, dim: in
 def raw_npz(path: Path, meta: object, **arrays: np.ndarray) -> Path:
     """An npz written by hand, for files `save_checkpoint` would never write."""
     base = sample_checkpoint()
-    content = {"ego": base.ego.astype(np.float32), "final": base.final, "user_ids": base.user_ids, "item_ids": base.item_ids}
+    content = {
+        "ego": base.ego.astype(np.float32),
+        "final": base.final,
+        "user_ids": base.user_ids,
+        "item_ids": base.item_ids,
+    }
     content.update(arrays)
     with path.open("wb") as out:
         np.savez(out, meta=np.array(json.dumps(meta)), **content)
@@ -163,7 +168,9 @@ def test_missing_metadata_field_and_missing_array(tmp_path):
         load_checkpoint(raw_npz(tmp_path / "no-fp.npz", meta))
     full = sample_checkpoint()
     with (tmp_path / "no-final.npz").open("wb") as out:
-        np.savez(out, meta=np.array(json.dumps(full._meta())), ego=full.ego, user_ids=full.user_ids, item_ids=full.item_ids)
+        np.savez(
+            out, meta=np.array(json.dumps(full._meta())), ego=full.ego, user_ids=full.user_ids, item_ids=full.item_ids
+        )
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(tmp_path / "no-final.npz")
 
@@ -171,7 +178,9 @@ def test_missing_metadata_field_and_missing_array(tmp_path):
 def test_inconsistent_shapes(tmp_path):
     meta = sample_checkpoint()._meta()
     with pytest.raises(CheckpointError, match="inconsistent"):
-        load_checkpoint(raw_npz(tmp_path / "rows.npz", meta, ego=np.zeros((6, 5), np.float32), final=np.zeros((6, 5), np.float32)))
+        load_checkpoint(
+            raw_npz(tmp_path / "rows.npz", meta, ego=np.zeros((6, 5), np.float32), final=np.zeros((6, 5), np.float32))
+        )
     with pytest.raises(CheckpointError, match="inconsistent"):
         load_checkpoint(raw_npz(tmp_path / "final.npz", meta, final=np.zeros((7, 4), np.float32)))
 
@@ -185,13 +194,29 @@ _META = sample_checkpoint()._meta()
         (_META, {"user_ids": np.array([5, 5, 9])}, "user_ids lists an id twice"),
         (_META, {"item_ids": np.array([10, 10, 30, 40])}, "item_ids lists an id twice"),
         ({**_META, "hyperparameters": "lr=0.1"}, {}, "its hyperparameters are not an object"),
-        ({**_META, "hyperparameters": {"n_layers": "three"}}, {}, "hyperparameter n_layers is 'three', not a whole number"),
+        (
+            {**_META, "hyperparameters": {"n_layers": "three"}},
+            {},
+            "hyperparameter n_layers is 'three', not a whole number",
+        ),
         ({**_META, "hyperparameters": {"n_layers": 2.0}}, {}, "hyperparameter n_layers is 2.0, not a whole number"),
         ({**_META, "hyperparameters": {"seed": -5}}, {}, "hyperparameter seed is -5, not a whole number"),
         ({**_META, "hyperparameters": {"dim": 6}}, {}, "hyperparameter dim is 6 but the embeddings have 5 columns"),
-        ({**_META, "hyperparameters": {"scoring": "euclid"}}, {}, "hyperparameter scoring is 'euclid', not one of dot, cosine, adaptive"),
-        ({**_META, "hyperparameters": {"n_layers": 2, "layer_weights": [1, 1]}}, {}, "hyperparameter layer_weights is [1, 1], not n_layers + 1"),
-        ({**_META, "hyperparameters": {"layer_weights": [1, 1, "x", 1]}}, {}, "hyperparameter layer_weights is [1, 1, 'x', 1], not n_layers + 1"),
+        (
+            {**_META, "hyperparameters": {"scoring": "euclid"}},
+            {},
+            "hyperparameter scoring is 'euclid', not one of dot, cosine, adaptive",
+        ),
+        (
+            {**_META, "hyperparameters": {"n_layers": 2, "layer_weights": [1, 1]}},
+            {},
+            "hyperparameter layer_weights is [1, 1], not n_layers + 1",
+        ),
+        (
+            {**_META, "hyperparameters": {"layer_weights": [1, 1, "x", 1]}},
+            {},
+            "hyperparameter layer_weights is [1, 1, 'x', 1], not n_layers + 1",
+        ),
         ({**_META, "trained_seq": 1e400}, {}, "trained_seq is inf, not a whole number"),
         ({**_META, "applied_seq": True}, {}, "applied_seq is True, not a whole number"),
         ({**_META, "trained_users": 4}, {}, "trained_users is 4, not a whole number from 0 to 3"),
@@ -199,11 +224,23 @@ _META = sample_checkpoint()._meta()
         ({**_META, "fingerprint": 5}, {}, "its dataset name or fingerprint is not text"),
         (_META, {"ego": np.full((7, 5), "a")}, "the ego embeddings are <U1, not floating point"),
         (_META, {"final": np.ones((7, 5), dtype=np.int64)}, "the final embeddings are int64, not floating point"),
-        (_META, {"ego": np.ones((7, 5, 1), np.float32), "final": np.ones((7, 5, 1), np.float32)}, "inconsistent: (7, 5, 1) embeddings"),
+        (
+            _META,
+            {"ego": np.ones((7, 5, 1), np.float32), "final": np.ones((7, 5, 1), np.float32)},
+            "inconsistent: (7, 5, 1) embeddings",
+        ),
         (_META, {"final": np.full((7, 5), np.nan, np.float32)}, "its embeddings hold NaN or infinite values"),
-        (_META, {"user_ids": np.array([5.0, 1.0, 9.0])}, "user_ids is float64 of shape (3,), not a list of integer ids"),
+        (
+            _META,
+            {"user_ids": np.array([5.0, 1.0, 9.0])},
+            "user_ids is float64 of shape (3,), not a list of integer ids",
+        ),
         (_META, {"user_ids": np.array([2**62, 1, 9])}, "user_ids holds ids outside 1 to 2147483647"),
-        (_META, {"item_ids": np.array(["a", "b", "c", "d"])}, "item_ids is <U1 of shape (4,), not a list of integer ids"),
+        (
+            _META,
+            {"item_ids": np.array(["a", "b", "c", "d"])},
+            "item_ids is <U1 of shape (4,), not a list of integer ids",
+        ),
     ],
 )
 def test_crafted_checkpoint_is_damaged_like_any_other(tmp_path, meta, arrays, problem):
@@ -218,7 +255,14 @@ def test_metadata_nested_too_deep_is_corrupt(tmp_path):
     path = tmp_path / "model.npz"
     base = sample_checkpoint()
     with path.open("wb") as out:
-        np.savez(out, meta=np.array("[" * 100_000 + "]" * 100_000), ego=base.ego, final=base.final, user_ids=base.user_ids, item_ids=base.item_ids)
+        np.savez(
+            out,
+            meta=np.array("[" * 100_000 + "]" * 100_000),
+            ego=base.ego,
+            final=base.final,
+            user_ids=base.user_ids,
+            item_ids=base.item_ids,
+        )
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(path)
 
@@ -275,15 +319,21 @@ def damaged_copy(good: bytes, damage: str) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad-compression", "meta-list", "duplicate-ids", "n_layers-text", "folder"])
-def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, state_dir, tmp_path, quick_startup_training, damage):
+@pytest.mark.parametrize(
+    "damage", ["garbage", "truncated", "bad-compression", "meta-list", "duplicate-ids", "n_layers-text", "folder"]
+)
+def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(
+    small_data, state_dir, tmp_path, quick_startup_training, damage
+):
     bad = state_checkpoint(state_dir)
     bad.parent.mkdir(parents=True)
     good = load_checkpoint(write_trained_checkpoint(tmp_path / "good.npz"))
     if damage == "meta-list":
         raw_npz(bad, [1, 2, 3])
     elif damage == "duplicate-ids":
-        save_checkpoint(replace(good, user_ids=np.where(good.user_ids == good.user_ids[1], good.user_ids[0], good.user_ids)), bad)
+        save_checkpoint(
+            replace(good, user_ids=np.where(good.user_ids == good.user_ids[1], good.user_ids[0], good.user_ids)), bad
+        )
     elif damage == "n_layers-text":
         save_checkpoint(replace(good, hyperparameters={**good.hyperparameters, "n_layers": "three"}), bad)
     elif damage == "folder":
@@ -301,7 +351,9 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(small_data, stat
         service.close()
 
 
-def test_bad_state_checkpoint_without_other_candidate_trains_instead(small_data, state_dir, tmp_path, quick_startup_training):
+def test_bad_state_checkpoint_without_other_candidate_trains_instead(
+    small_data, state_dir, tmp_path, quick_startup_training
+):
     bad = state_checkpoint(state_dir)
     bad.parent.mkdir(parents=True)
     bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), "truncated"))
@@ -340,7 +392,9 @@ def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_
 
 
 @pytest.mark.parametrize("problem", ["missing", "damaged", "other-data"])
-def test_an_explicit_checkpoint_wins_and_must_be_usable(small_data, state_dir, tmp_path, quick_startup_training, problem):
+def test_an_explicit_checkpoint_wins_and_must_be_usable(
+    small_data, state_dir, tmp_path, quick_startup_training, problem
+):
     """`--checkpoint` is what the user asked for: it wins over the fine-tuned state, and a
     missing, damaged or foreign one is an error saying why, never a silent fallback."""
     ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
@@ -367,14 +421,19 @@ def test_an_explicit_checkpoint_wins_and_must_be_usable(small_data, state_dir, t
     assert quick_startup_training == []
 
 
-def test_a_model_trained_at_start_up_that_cannot_be_saved_still_serves(small_data, state_dir, tmp_path, quick_startup_training):
+def test_a_model_trained_at_start_up_that_cannot_be_saved_still_serves(
+    small_data, state_dir, tmp_path, quick_startup_training
+):
     state_checkpoint(state_dir).mkdir(parents=True)  # a folder where the checkpoint goes
     messages = []
     settings = Settings.resolve(data=small_data, state_dir=state_dir)
     service = RecommenderService.open(replace(settings, weights_dir=tmp_path / "no-weights"), on_status=messages.append)
     try:
         assert service.model_source.kind == SourceKind.TRAINED and quick_startup_training == [DATASET_NAME]
-        assert any(m.startswith("cannot save the checkpoint") and m.endswith("trained again at the next start") for m in messages), messages
+        assert any(
+            m.startswith("cannot save the checkpoint") and m.endswith("trained again at the next start")
+            for m in messages
+        ), messages
         assert len(service.recommend(1, k=5)) == 5
     finally:
         service.close()

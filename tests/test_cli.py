@@ -105,8 +105,18 @@ def test_recommend_genres_and_plain_text(capsys, where):
         (["--user", "1", "--novelty", "lots"], ["--novelty", "lots"]),
         (["--user", "1", "--novelty", "nan"], ["--novelty"]),
     ],
-    ids=["unknown-user", "unknown-genre", "k-zero", "user-not-a-number", "user-negative", "user-missing",
-         "novelty-above", "novelty-below", "novelty-not-a-number", "novelty-nan"],
+    ids=[
+        "unknown-user",
+        "unknown-genre",
+        "k-zero",
+        "user-not-a-number",
+        "user-negative",
+        "user-missing",
+        "novelty-above",
+        "novelty-below",
+        "novelty-not-a-number",
+        "novelty-nan",
+    ],
 )
 def test_recommend_user_errors_exit_2_with_one_line(capsys, where, args, words):
     assert_one_line_error(*run(capsys, "recommend", *where, *args), *words)
@@ -207,7 +217,10 @@ def test_ratings_export_csv_and_json(capsys, where, state_dir):
     removal = [r for r in rows if r["rating"] == "removed"]  # it hides a dataset rating wherever imported
     assert [(r["userId"], r["movieId"]) for r in removal] == [("3", "50")]
     rows = [r for r in rows if r not in removal]
-    assert sorted((int(r["userId"]), int(r["movieId"]), float(r["rating"]), int(r["timestamp"])) for r in rows) == EXPECTED_ROWS
+    assert (
+        sorted((int(r["userId"]), int(r["movieId"]), float(r["rating"]), int(r["timestamp"])) for r in rows)
+        == EXPECTED_ROWS
+    )
     code, out, err = run(capsys, "ratings", "export", *where, "--format", "json")
     assert code == 0, err
     items = [r for r in json.loads(out) if r["rating"] != "removed"]
@@ -227,7 +240,10 @@ def test_ratings_export_then_import_round_trips(capsys, where, state_dir, tmp_pa
     events, _ = store_events(other_state)
     removed = events["rating"].isna()
     assert events.loc[removed, ["userId", "movieId"]].values.tolist() == [[3, 50]]  # the removal travels
-    assert sorted(map(tuple, events.loc[~removed, ["userId", "movieId", "rating", "timestamp"]].values.tolist())) == EXPECTED_ROWS
+    assert (
+        sorted(map(tuple, events.loc[~removed, ["userId", "movieId", "rating", "timestamp"]].values.tolist()))
+        == EXPECTED_ROWS
+    )
 
 
 def test_ratings_import_bad_row_exits_2_naming_the_line_and_imports_nothing(capsys, where, state_dir, tmp_path):
@@ -250,7 +266,9 @@ def letterboxd_rows(small_data: Path, n: int) -> str:
     return LETTERBOXD + "\n".join([*rows, "2024-01-02,Not In The Data,1999,https://boxd.it/y,3"]) + "\n"
 
 
-def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(capsys, where, state_dir, tmp_path, small_data):
+def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(
+    capsys, where, state_dir, tmp_path, small_data
+):
     path = tmp_path / "ratings.csv"
     path.write_text(letterboxd_rows(small_data, 5))
     code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", "--dry-run", str(path))
@@ -277,7 +295,9 @@ def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(cap
     ],
     ids=["unknown-format", "malformed-row"],
 )
-def test_ratings_import_bad_files_exit_2_with_one_line_and_store_nothing(capsys, where, state_dir, tmp_path, content, words):
+def test_ratings_import_bad_files_exit_2_with_one_line_and_store_nothing(
+    capsys, where, state_dir, tmp_path, content, words
+):
     path = tmp_path / "export.csv"
     path.write_text(content)
     assert_one_line_error(*run(capsys, "ratings", "import", *where, "--user", "500", str(path)), *words)
@@ -295,7 +315,9 @@ def test_ratings_import_of_letterboxd_needs_a_user(capsys, where, tmp_path, smal
 
 
 def test_train_json_on_small_data(capsys, small_data, state_dir):
-    code, out, err = run(capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5", "--json")
+    code, out, err = run(
+        capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5", "--json"
+    )
     assert code == 0, err
     assert len(out.splitlines()) == 1
     summary = json.loads(out)
@@ -304,7 +326,9 @@ def test_train_json_on_small_data(capsys, small_data, state_dir):
     assert summary["epochs"] == summary["best_epoch"]
     assert summary["seconds_per_epoch"] > 0 and summary["seconds"] >= summary["seconds_per_epoch"]
     assert summary["hyperparameters"]["max_epochs"] == 5
-    assert summary["positives"] == sum(1 for line in (small_data / "ratings.csv").read_text().splitlines()[1:] if float(line.split(",")[2]) >= 3)
+    assert summary["positives"] == sum(
+        1 for line in (small_data / "ratings.csv").read_text().splitlines()[1:] if float(line.split(",")[2]) >= 3
+    )
     assert "recall@20" in summary["validation"]
     checkpoint = load_checkpoint(Path(summary["checkpoint"]))
     assert Path(summary["checkpoint"]) == state_dir / DATASET_NAME / CHECKPOINT_NAME
@@ -312,7 +336,9 @@ def test_train_json_on_small_data(capsys, small_data, state_dir):
 
 
 def test_evaluate_json_on_small_data(capsys, small_data, state_dir):
-    code, out, err = run(capsys, "evaluate", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5", "--json")
+    code, out, err = run(
+        capsys, "evaluate", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5", "--json"
+    )
     assert code == 0, err
     report = json.loads(out)
     metrics = report["metrics"]
@@ -321,7 +347,9 @@ def test_evaluate_json_on_small_data(capsys, small_data, state_dir):
             assert 0.0 <= metrics[f"{name}@{k}"] <= 1.0
     assert metrics["recall@20"] >= metrics["recall@10"]
     assert report["train_seconds"] >= 0 and report["training"]["epochs"] == 5
-    n_positives = sum(1 for line in (small_data / "ratings.csv").read_text().splitlines()[1:] if float(line.split(",")[2]) >= 3)
+    n_positives = sum(
+        1 for line in (small_data / "ratings.csv").read_text().splitlines()[1:] if float(line.split(",")[2]) >= 3
+    )
     assert report["train_positives"] + report["test_positives"] == n_positives
     assert 0.15 * n_positives < report["test_positives"] < 0.25 * n_positives
     assert report["hyperparameters"]["max_epochs"] == 5
@@ -338,17 +366,45 @@ def test_corrupt_explicit_checkpoint_exits_2_with_why(capsys, small_data, state_
     monkeypatch.setattr(training_module, "train_checkpoint", pytest.fail)  # never trains instead
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
-    code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(corrupt), "--user", "1", "-k", "3", "--json")
+    code, out, err = run(
+        capsys,
+        "recommend",
+        "--data",
+        str(small_data),
+        "--state-dir",
+        str(state_dir),
+        "--checkpoint",
+        str(corrupt),
+        "--user",
+        "1",
+        "-k",
+        "3",
+        "--json",
+    )
     assert_one_line_error(code, out, err, str(corrupt), "corrupt or truncated")
 
 
 def test_corrupt_state_checkpoint_falls_back_with_a_message(capsys, small_data, state_dir, tmp_path, monkeypatch):
     real = training_module.train_checkpoint
-    monkeypatch.setattr(training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
+    monkeypatch.setattr(
+        training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw)
+    )
     corrupt = state_dir / DATASET_NAME / "model.npz"
     corrupt.parent.mkdir(parents=True)
     corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
-    code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--user", "1", "-k", "3", "--json")
+    code, out, err = run(
+        capsys,
+        "recommend",
+        "--data",
+        str(small_data),
+        "--state-dir",
+        str(state_dir),
+        "--user",
+        "1",
+        "-k",
+        "3",
+        "--json",
+    )
     assert code == 0, err
     assert len(json.loads(out)) == 3
     assert "Traceback" not in err

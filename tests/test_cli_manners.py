@@ -31,7 +31,10 @@ def test_version_prints_the_package_version_and_exits_0(capsys):
 # ---- shell completion ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("shell", "marker"), [("bash", "complete "), ("zsh", "#compdef tui-recommender"), ("fish", "complete --command tui-recommender")])
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [("bash", "complete "), ("zsh", "#compdef tui-recommender"), ("fish", "complete --command tui-recommender")],
+)
 def test_completion_prints_a_script_for_each_shell(capsys, shell, marker):
     code, out, err = run(capsys, "completion", shell)
     assert code == 0, err
@@ -47,7 +50,14 @@ def complete(tmp_path: Path, line: str) -> list[str]:
     """What `tui-recommender` offers for the command line `line` (cursor at its end), asked
     the way the shell scripts ask: argcomplete's environment protocol."""
     out = tmp_path / "completions"
-    env = {**os.environ, "_ARGCOMPLETE": "1", "COMP_LINE": line, "COMP_POINT": str(len(line)), "_ARGCOMPLETE_STDOUT_FILENAME": str(out), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "_ARGCOMPLETE": "1",
+        "COMP_LINE": line,
+        "COMP_POINT": str(len(line)),
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+        "PYTHONPATH": str(ROOT),
+    }
     subprocess.run([sys.executable, "-m", "tui_recommender"], env=env, cwd=tmp_path, check=True, timeout=60)
     return [word.strip() for word in out.read_text().split("\v")]
 
@@ -74,7 +84,9 @@ function=$(complete -p tui-recommender | sed -E 's/.* -F ([^ ]+) .*/\1/')
 printf '%s\n' "${COMPREPLY[@]}"
 """
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(w.strip() for w in result.stdout.splitlines()) == ["rate", "ratings"]
 
@@ -154,8 +166,12 @@ def test_training_at_start_up_shows_its_progress(capsys, small_data, state_dir, 
     from tui_recommender import training as training_module
 
     real = training_module.train_checkpoint
-    monkeypatch.setattr(training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
-    code, out, err = run(capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--user", "1", "-k", "2")
+    monkeypatch.setattr(
+        training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw)
+    )
+    code, out, err = run(
+        capsys, "recommend", "--data", str(small_data), "--state-dir", str(state_dir), "--user", "1", "-k", "2"
+    )
     assert code == 0, err
     assert "training a model" in err and "\r" not in err
     assert "training a model for this data: epoch 1 of at most 2, loss " in err

@@ -29,7 +29,7 @@ ITEM = (
     "242\tKolya\t1996\tComedy\n"
     "267\tunkonwn\tunkonwn\tunknown\n"
     "302\tMisérables, Les\t1995\tDrama Musical\n"
-    "303\tThe \"Quoted\" One\t1997\tChildren's Film-Noir Sci-Fi\n"
+    '303\tThe "Quoted" One\t1997\tChildren\'s Film-Noir Sci-Fi\n'
 )
 
 
@@ -101,9 +101,7 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(
     assert leftovers(root) == []
 
 
-def test_bad_archive_and_bad_data_leave_nothing(
-    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_archive_and_bad_data_leave_nothing(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "data"
     served.write_bytes(b"not a zip")
     monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
@@ -146,7 +144,9 @@ def test_existing_dataset_is_returned_without_fetching(
 
 
 def test_unknown_name(tmp_path: Path) -> None:
-    with pytest.raises(DownloadError, match="unknown dataset 'ml-1m': choose one of ml-latest-small, ml-100k, ml-100k-mirror"):
+    with pytest.raises(
+        DownloadError, match="unknown dataset 'ml-1m': choose one of ml-latest-small, ml-100k, ml-100k-mirror"
+    ):
         dl.download("ml-1m", tmp_path)
 
 
@@ -336,7 +336,9 @@ def test_zip_bomb_is_refused_before_unpacking(served: Path, tmp_path: Path, monk
     root = tmp_path / "data"
     extracted: list[object] = []
     monkeypatch.setattr(zipfile.ZipFile, "extractall", lambda *args: extracted.append(args))
-    with pytest.raises(DownloadError, match=r"would unpack to 5,0\d\d,\d\d\d bytes, over the 3 MiB limit: refusing it$"):
+    with pytest.raises(
+        DownloadError, match=r"would unpack to 5,0\d\d,\d\d\d bytes, over the 3 MiB limit: refusing it$"
+    ):
         dl.download("ml-latest-small", root, progress=False)
     assert extracted == [] and leftovers(root) == []
 

@@ -69,17 +69,41 @@ def test_train_out_is_checked_before_training(capsys, tmp_path, where, no_traini
 
 
 HOSTILE_IMPORTS = {
-    "huge-user.csv": ("userId,movieId,rating,timestamp\n9223372036854775808,10,4.0,1\n", "line 2: userId '9223372036854775808' is out of range"),
-    "huge-movie.csv": ("userId,movieId,rating\n1,18446744073709551616,4.0\n", "line 2: movieId '18446744073709551616' is out of range"),
+    "huge-user.csv": (
+        "userId,movieId,rating,timestamp\n9223372036854775808,10,4.0,1\n",
+        "line 2: userId '9223372036854775808' is out of range",
+    ),
+    "huge-movie.csv": (
+        "userId,movieId,rating\n1,18446744073709551616,4.0\n",
+        "line 2: movieId '18446744073709551616' is out of range",
+    ),
     "user-zero.csv": ("userId,movieId,rating\n0,10,4.0\n", "line 2: userId '0' is out of range"),
     "exponent-user.csv": ("userId,movieId,rating\n1e3,10,4.0\n", "line 2: userId '1e3' is not a whole number"),
-    "huge-timestamp.csv": ("userId,movieId,rating,timestamp\n1,10,4.0,99999999999999999999\n", "line 2: timestamp '99999999999999999999' is not a whole number"),
-    "5000-digits.csv": ("userId,movieId,rating\n" + "9" * 5000 + ",10,4.0\n", "line 2: userId '9999999999999999999999999999999999999999…' is out of range"),
-    "huge-user.json": ('[{"userId": 9223372036854775808, "movieId": 10, "rating": 4.0}]', "item 1: userId '9223372036854775808' is out of range"),
-    "huge-movie.json": (json.dumps([{"userId": 1, "movieId": 2**64, "rating": 4.0}]), "item 1: movieId '18446744073709551616' is out of range"),
-    "5000-digits.json": ('[{"userId": ' + "9" * 5000 + ', "movieId": 10, "rating": 4.0}]', "holds a number with thousands of digits"),
+    "huge-timestamp.csv": (
+        "userId,movieId,rating,timestamp\n1,10,4.0,99999999999999999999\n",
+        "line 2: timestamp '99999999999999999999' is not a whole number",
+    ),
+    "5000-digits.csv": (
+        "userId,movieId,rating\n" + "9" * 5000 + ",10,4.0\n",
+        "line 2: userId '9999999999999999999999999999999999999999…' is out of range",
+    ),
+    "huge-user.json": (
+        '[{"userId": 9223372036854775808, "movieId": 10, "rating": 4.0}]',
+        "item 1: userId '9223372036854775808' is out of range",
+    ),
+    "huge-movie.json": (
+        json.dumps([{"userId": 1, "movieId": 2**64, "rating": 4.0}]),
+        "item 1: movieId '18446744073709551616' is out of range",
+    ),
+    "5000-digits.json": (
+        '[{"userId": ' + "9" * 5000 + ', "movieId": 10, "rating": 4.0}]',
+        "holds a number with thousands of digits",
+    ),
     "nested.json": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    "nested-item.json": ('[{"userId": 1, "movieId": 10, "rating": ' + "[" * 100_000 + "]" * 100_000 + "}]", "nested too deeply"),
+    "nested-item.json": (
+        '[{"userId": 1, "movieId": 10, "rating": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+        "nested too deeply",
+    ),
     "infinite-rating.json": ('[{"userId": 1, "movieId": 10, "rating": 1e400}]', "item 1: rating inf is not allowed"),
 }
 
@@ -96,7 +120,11 @@ def test_hostile_import_files_are_one_line_and_store_nothing(capsys, tmp_path, w
     assert events.empty
 
 
-@pytest.mark.parametrize("value", [str(2**63), str(2**31), "0", "-1", "1e3", "9" * 5000, "٣"], ids=["2^63", "2^31", "0", "-1", "1e3", "5000-digits", "arabic-3"])
+@pytest.mark.parametrize(
+    "value",
+    [str(2**63), str(2**31), "0", "-1", "1e3", "9" * 5000, "٣"],
+    ids=["2^63", "2^31", "0", "-1", "1e3", "5000-digits", "arabic-3"],
+)
 @pytest.mark.parametrize("option", ["--user", "--movie"])
 def test_hostile_ids_on_the_command_line(capsys, where, value, option) -> None:
     ids = {"--user": "1", "--movie": "10", option: value}
@@ -110,10 +138,32 @@ def test_control_sequences_in_titles_print_inert(capsys, small_data, state_dir, 
     override prints as visible escapes: nothing in it reaches the terminal as a control."""
     movies = small_data / "movies.csv"
     evil = "Toy\x1b[2J\x1b]0;pwned\x07 Story\u202e"
-    movies.write_text("\n".join(f'10,"{evil} (1995)",Comedy' if line.startswith("10,") else line for line in movies.read_text().splitlines()) + "\n")
+    movies.write_text(
+        "\n".join(
+            f'10,"{evil} (1995)",Comedy' if line.startswith("10,") else line for line in movies.read_text().splitlines()
+        )
+        + "\n"
+    )
     checkpoint = load_checkpoint(write_trained_checkpoint(tmp_path / "start.npz"))
-    retied = save_checkpoint(replace(checkpoint, fingerprint=load_dataset(small_data).fingerprint), tmp_path / "retied.npz")
-    code, out, err = run(capsys, "rate", "--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(retied), "--user", "1", "--movie", "10", "--rating", "4")
+    retied = save_checkpoint(
+        replace(checkpoint, fingerprint=load_dataset(small_data).fingerprint), tmp_path / "retied.npz"
+    )
+    code, out, err = run(
+        capsys,
+        "rate",
+        "--data",
+        str(small_data),
+        "--state-dir",
+        str(state_dir),
+        "--checkpoint",
+        str(retied),
+        "--user",
+        "1",
+        "--movie",
+        "10",
+        "--rating",
+        "4",
+    )
     assert code == 0, err
     assert "Toy\\x1b[2J\\x1b]0;pwned\\x07 Story\\u202e" in out
     assert not any(ch in out + err for ch in "\x1b\x07\u202e")

@@ -9,7 +9,9 @@ from tui_recommender.errors import InvalidIdError, UserError
 from tui_recommender.ids import MAX_ID, MIN_ID, id_problem, parse_id, valid_id_mask
 
 
-@pytest.mark.parametrize("value, expected", [(1, 1), ("42", 42), (" 7 ", 7), (str(MAX_ID), MAX_ID), (np.int64(5), 5), ("007", 7)])
+@pytest.mark.parametrize(
+    "value, expected", [(1, 1), ("42", 42), (" 7 ", 7), (str(MAX_ID), MAX_ID), (np.int64(5), 5), ("007", 7)]
+)
 def test_valid_ids_parse(value, expected) -> None:
     assert parse_id(value) == expected
 

@@ -60,7 +60,11 @@ def test_imdb_export_matches_by_imdb_id_and_halves_the_stars(real, with_links) -
     # A Close Shave (a Short) 6 -> 3, Amélie 1 -> 0.5.
     assert _stars(plan) == {1: 4.5, 47: 4.0, 858: 5.0, 1233: 3.5, 745: 3.0, 4973: 0.5}
     assert set(plan.ratings["userId"]) == {611}
-    assert sorted((e.title, e.why) for e in plan.skipped) == [("Breaking Bad", "TV Series"), ("Ozymandias", "TV Episode"), ("The Wire", "TV Series")]
+    assert sorted((e.title, e.why) for e in plan.skipped) == [
+        ("Breaking Bad", "TV Series"),
+        ("Ozymandias", "TV Episode"),
+        ("The Wire", "TV Series"),
+    ]
     assert [(e.line, e.title, e.year) for e in plan.unmatched] == [(10, "Oppenheimer", 2023)]
     # Date Rated, as midnight UTC.
     toy_story = plan.ratings.loc[plan.ratings["movieId"] == 1, "timestamp"].item()
@@ -90,7 +94,14 @@ def test_imdb_stars_round_to_whole_stars_on_whole_star_data(real, with_links) ->
 
 @pytest.mark.parametrize(
     "stars, scale, expected",
-    [(4.5, HALF_STARS, 4.5), (4.5, WHOLE_STARS, 5.0), (2.5, WHOLE_STARS, 3.0), (0.5, WHOLE_STARS, 1.0), (5.0, WHOLE_STARS, 5.0), (0.5, HALF_STARS, 0.5)],
+    [
+        (4.5, HALF_STARS, 4.5),
+        (4.5, WHOLE_STARS, 5.0),
+        (2.5, WHOLE_STARS, 3.0),
+        (0.5, WHOLE_STARS, 1.0),
+        (5.0, WHOLE_STARS, 5.0),
+        (0.5, HALF_STARS, 0.5),
+    ],
 )
 def test_to_scale(stars: float, scale, expected: float) -> None:
     assert to_scale(stars, scale) == expected
@@ -186,18 +197,47 @@ def test_an_imdb_file_needs_a_user(real, with_links) -> None:
 @pytest.mark.parametrize(
     "header, rows, message",
     [
-        (IMDB_HEADER, ["tt0114709,9,2024-03-02,Toy Story,,u,Movie,8,81,1995,,1,,", "tt0114369,11,2024-03-01,Se7en,,u,Movie,8,1,1995,,1,,"], r"line 3: Your Rating '11' is not a whole number from 1 to 10"),
-        (IMDB_HEADER, ["nm0000123,9,2024-03-02,Toy Story,,u,Movie,8,81,1995,,1,,"], r"line 2: Const 'nm0000123' is not an IMDb id"),
-        (IMDB_HEADER, ["tt0114709,9,02/03/2024,Toy Story,,u,Movie,8,81,1995,,1,,"], r"line 2: Date Rated '02/03/2024' is not a date"),
-        (IMDB_HEADER, ["tt0114709,9,2024-03-02,Toy Story,,u,Movie,8,81,nineteen,,1,,"], r"line 2: Year 'nineteen' is not a year"),
-        (LETTERBOXD_HEADER, ["2024-01-01,Se7en,1995,u,4", "2024-01-01,Alien,1979,u,6"], r"line 3: Rating '6' is not 0.5 to 5"),
+        (
+            IMDB_HEADER,
+            [
+                "tt0114709,9,2024-03-02,Toy Story,,u,Movie,8,81,1995,,1,,",
+                "tt0114369,11,2024-03-01,Se7en,,u,Movie,8,1,1995,,1,,",
+            ],
+            r"line 3: Your Rating '11' is not a whole number from 1 to 10",
+        ),
+        (
+            IMDB_HEADER,
+            ["nm0000123,9,2024-03-02,Toy Story,,u,Movie,8,81,1995,,1,,"],
+            r"line 2: Const 'nm0000123' is not an IMDb id",
+        ),
+        (
+            IMDB_HEADER,
+            ["tt0114709,9,02/03/2024,Toy Story,,u,Movie,8,81,1995,,1,,"],
+            r"line 2: Date Rated '02/03/2024' is not a date",
+        ),
+        (
+            IMDB_HEADER,
+            ["tt0114709,9,2024-03-02,Toy Story,,u,Movie,8,81,nineteen,,1,,"],
+            r"line 2: Year 'nineteen' is not a year",
+        ),
+        (
+            LETTERBOXD_HEADER,
+            ["2024-01-01,Se7en,1995,u,4", "2024-01-01,Alien,1979,u,6"],
+            r"line 3: Rating '6' is not 0.5 to 5",
+        ),
         (LETTERBOXD_HEADER, ["2024-01-01,Se7en,1995,u,4.25"], r"line 2: Rating '4.25' is not 0.5 to 5"),
         (LETTERBOXD_HEADER, ["2024-01-01,,1995,u,4"], r"line 2: Name is empty"),
-        (LETTERBOXD_HEADER, ["2024-01-01,Se7en,1995,u,4", "", "2024-01-01,Se7en,1995,4"], r"line 4: 4 fields, the header has 5"),
+        (
+            LETTERBOXD_HEADER,
+            ["2024-01-01,Se7en,1995,u,4", "", "2024-01-01,Se7en,1995,4"],
+            r"line 4: 4 fields, the header has 5",
+        ),
     ],
 )
 @pytest.mark.realdata
-def test_a_malformed_row_names_the_file_and_line(tmp_path, real, with_links, header: str, rows: list[str], message: str) -> None:
+def test_a_malformed_row_names_the_file_and_line(
+    tmp_path, real, with_links, header: str, rows: list[str], message: str
+) -> None:
     path = tmp_path / "export.csv"
     path.write_text("\n".join([header, *rows]) + "\n")
     with pytest.raises(DataError, match=f"{path}.* {message}"):
@@ -235,10 +275,16 @@ def test_report_counts_imported_skipped_and_lists_unmatched(real, with_links) ->
 # ---- properties ----------------------------------------------------------------------------
 
 _MOVIES = pd.DataFrame(
-    {"title": ["Seven (a.k.a. Se7en)", "Godfather, The", "Emma", "Emma", "Boot, Das (Boat, The)"], "year": pd.array([1995, 1972, 1996, 1996, 1981], dtype="Int64")},
+    {
+        "title": ["Seven (a.k.a. Se7en)", "Godfather, The", "Emma", "Emma", "Boot, Das (Boat, The)"],
+        "year": pd.array([1995, 1972, 1996, 1996, 1981], dtype="Int64"),
+    },
     index=pd.Index([47, 858, 838, 26958, 1233], name="movieId"),
 )
-_NAMES = st.one_of(st.sampled_from(["Se7en", "The Godfather", "Emma", "Das Boot", "Alien"]), st.text(min_size=1, max_size=30).filter(str.strip))
+_NAMES = st.one_of(
+    st.sampled_from(["Se7en", "The Godfather", "Emma", "Das Boot", "Alien"]),
+    st.text(min_size=1, max_size=30).filter(str.strip),
+)
 _ROWS = st.lists(
     st.tuples(_NAMES, st.one_of(st.none(), st.integers(1890, 2030)), st.sampled_from(["", "0.5", "3", "4.5", "5"])),
     max_size=20,

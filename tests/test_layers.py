@@ -57,5 +57,7 @@ def test_engine_service_and_cli_never_import_textual():
 def test_service_import_does_not_load_torch():
     seen = loaded_after_each_import()
     first = next((name for name, loaded in seen.items() if "torch" in loaded), None)
-    assert seen["tui_recommender.service"] == [], f"importing the service loads {seen['tui_recommender.service']}; torch first appears with {first}"
+    assert seen["tui_recommender.service"] == [], (
+        f"importing the service loads {seen['tui_recommender.service']}; torch first appears with {first}"
+    )
     assert "torch" in seen["tui_recommender.model"]  # the check can see torch at all

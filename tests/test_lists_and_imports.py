@@ -105,7 +105,7 @@ def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypa
 
     monkeypatch.setattr(training, "fine_tune", spy)
     service.update_model()
-    (users, items), = seen
+    ((users, items),) = seen
     item_ids = service.catalogue.items.raw_ids
     assert item_ids[items].tolist() == [skipped] and len(set(users.tolist())) == 1
 
@@ -121,7 +121,15 @@ def test_disliked_items_are_pushed_down_by_the_fine_tune() -> None:
     def score_after(disliked) -> float:
         torch.manual_seed(0)
         model = LightGCN(30, 50, 16, 2)
-        fine_tune(model, adj, graph, np.array([user]), FineTuneConfig(steps=20, lr=0.05), np.random.default_rng(1), disliked=disliked)
+        fine_tune(
+            model,
+            adj,
+            graph,
+            np.array([user]),
+            FineTuneConfig(steps=20, lr=0.05),
+            np.random.default_rng(1),
+            disliked=disliked,
+        )
         with torch.no_grad():
             final = model.propagate(adj)
         return float(final[user] @ final[30 + disliked_item])
@@ -153,7 +161,9 @@ def test_a_later_import_overrides_an_earlier_rating_and_takes_movies_off_the_lis
     service.add_to_list(500, other, WATCHLIST)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     first.write_text(f"{LETTERBOXD_HEADER}\n{letterboxd_line(service, movie, '1')}\n")
-    second.write_text(f"{LETTERBOXD_HEADER}\n{letterboxd_line(service, movie, '5')}\n{letterboxd_line(service, other, '3')}\n")
+    second.write_text(
+        f"{LETTERBOXD_HEADER}\n{letterboxd_line(service, movie, '5')}\n{letterboxd_line(service, other, '3')}\n"
+    )
     service.apply_import(service.read_import(first, 500))
     service.apply_import(service.read_import(second, 500))
     assert {r.movie.movie_id: r.rating for r in service.user_ratings(500)} == {movie: 5.0, other: 3.0}

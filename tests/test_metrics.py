@@ -70,13 +70,16 @@ def test_recall_at_k_equals_ranking_metrics(seed):
 
 
 # Beyond accuracy (issue 7). 3 genres; item 3 has two genres, item 4 none.
-GENRES = np.array([
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-    [1, 1, 0],
-    [0, 0, 0],
-], dtype=bool)
+GENRES = np.array(
+    [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [1, 1, 0],
+        [0, 0, 0],
+    ],
+    dtype=bool,
+)
 
 
 def test_coverage_is_the_share_of_the_catalogue_recommended_to_anyone():

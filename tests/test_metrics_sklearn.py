@@ -38,7 +38,15 @@ def test_ranking_metrics_agree_with_scikit_learn(seed):
     relevant = (rng.random((N_USERS, N_ITEMS)) < rng.uniform(0.01, 0.2, size=(N_USERS, 1))).astype(int)
     relevant[:5] = 0
     test_users, test_items = np.nonzero(relevant)
-    top = torch.from_numpy(top_k_unseen(scores.astype(np.float32), np.eye(N_ITEMS, dtype=np.float32), np.array([], dtype=np.int64), np.array([], dtype=np.int64), 20))
+    top = torch.from_numpy(
+        top_k_unseen(
+            scores.astype(np.float32),
+            np.eye(N_ITEMS, dtype=np.float32),
+            np.array([], dtype=np.int64),
+            np.array([], dtype=np.int64),
+            20,
+        )
+    )
     got = ranking_metrics(top, test_users, test_items, ks=(5, 10, 20))
     expected = {**oracle(scores, relevant, 5), **oracle(scores, relevant, 10), **oracle(scores, relevant, 20)}
     assert got.keys() == expected.keys()

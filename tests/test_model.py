@@ -18,7 +18,9 @@ N_USERS, N_ITEMS, DIM, LAYERS = 5, 7, 4, 3
 
 def random_graph(seed: int = 0, n_users: int = N_USERS, n_items: int = N_ITEMS, n_edges: int = 16) -> InteractionGraph:
     rng = np.random.default_rng(seed)
-    return InteractionGraph.from_pairs(n_users, n_items, rng.integers(0, n_users, n_edges), rng.integers(0, n_items, n_edges))
+    return InteractionGraph.from_pairs(
+        n_users, n_items, rng.integers(0, n_users, n_edges), rng.integers(0, n_items, n_edges)
+    )
 
 
 def dense_layer_mean(adj: torch.Tensor, x: torch.Tensor, n_layers: int) -> torch.Tensor:
@@ -75,7 +77,9 @@ def test_softmax_loss_by_hand():
     model = LightGCN(1, 3, dim=2, n_layers=0)
     table = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [-1.0, 1.0]])
     model.embedding.weight.data.copy_(table)
-    loss = model.softmax_loss(table, torch.tensor([0]), torch.tensor([0]), torch.tensor([1, 2]), temperature=0.5, reg=0.0)
+    loss = model.softmax_loss(
+        table, torch.tensor([0]), torch.tensor([0]), torch.tensor([1, 2]), temperature=0.5, reg=0.0
+    )
     cos = torch.tensor([1.0, 0.0, -1.0 / 2**0.5])  # positive, then the two negatives
     logits = cos / 0.5
     torch.testing.assert_close(loss, torch.logsumexp(logits, 0) - logits[0])
@@ -122,13 +126,17 @@ def test_propagation_equals_pyg_lightgcn_normalising_itself():
     edge_index = torch.stack([torch.cat([users, items]), torch.cat([items, users])])
     with torch.no_grad():
         pyg.embedding.weight.copy_(model.embedding.weight)
-        torch.testing.assert_close(model.propagate(graph.normalized_adjacency()), pyg.get_embedding(edge_index), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            model.propagate(graph.normalized_adjacency()), pyg.get_embedding(edge_index), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_custom_backward_passes_gradcheck_in_float64():
     graph = random_graph()
     adj = graph.normalized_adjacency()
-    adj64 = torch.sparse_csr_tensor(adj.crow_indices(), adj.col_indices(), adj.values().double(), adj.shape, check_invariants=True)
+    adj64 = torch.sparse_csr_tensor(
+        adj.crow_indices(), adj.col_indices(), adj.values().double(), adj.shape, check_invariants=True
+    )
     x = torch.randn(graph.n_nodes, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda t: _Propagate.apply(adj64, t, (0.1, 0.2, 0.3, 0.4)), (x,))
 
@@ -137,7 +145,11 @@ def test_bpr_loss_gradient_equals_dense_autograd():
     graph = random_graph(seed=3)
     adj = graph.normalized_adjacency()
     model = model_on(graph)
-    users, pos, neg = torch.tensor([0, 1, 4, 1]), torch.tensor([2, 0, 6, 5]), torch.tensor([[1, 3], [4, 4], [0, 2], [6, 1]])
+    users, pos, neg = (
+        torch.tensor([0, 1, 4, 1]),
+        torch.tensor([2, 0, 6, 5]),
+        torch.tensor([[1, 3], [4, 4], [0, 2], [6, 1]]),
+    )
     reg = 0.1
     model.bpr_loss(model.propagate(adj), users, pos, neg, reg).backward()
 
@@ -145,7 +157,9 @@ def test_bpr_loss_gradient_equals_dense_autograd():
     final = dense_layer_mean(adj, ego, LAYERS)
     u, i, j = final[users], final[pos + N_USERS], final[neg + N_USERS]
     margin = (u * i).sum(-1, keepdim=True) - torch.einsum("bd,bnd->bn", u, j)
-    l2 = ego[users].square().sum() + ego[pos + N_USERS].square().sum() + ego[neg + N_USERS].square().sum() / neg.shape[1]
+    l2 = (
+        ego[users].square().sum() + ego[pos + N_USERS].square().sum() + ego[neg + N_USERS].square().sum() / neg.shape[1]
+    )
     loss = -F.logsigmoid(margin).mean() + reg * l2 / (2 * len(users))
     loss.backward()
     torch.testing.assert_close(model.embedding.weight.grad.double(), ego.grad, rtol=1e-4, atol=1e-6)
@@ -179,13 +193,16 @@ def test_bpr_loss_by_hand_with_one_negative():
     reg = 0.5
     loss = model.bpr_loss(final, torch.tensor(users), torch.tensor(pos), torch.tensor(neg), reg).item()
     item = lambda table, i: table[2 + i]  # noqa: E731 - rows of items follow the 2 users
-    bpr = -sum(
-        _log_sigmoid(dot(fin[u], item(fin, i)) - dot(fin[u], item(fin, j))) for u, i, j in zip(users, pos, neg)
-    ) / 2
+    bpr = (
+        -sum(_log_sigmoid(dot(fin[u], item(fin, i)) - dot(fin[u], item(fin, j))) for u, i, j in zip(users, pos, neg))
+        / 2
+    )
     l2 = sum(sq(ego[u]) + sq(item(ego, i)) + sq(item(ego, j)) for u, i, j in zip(users, pos, neg))
     assert loss == pytest.approx(bpr + reg * l2 / (2 * 2), rel=1e-6)
     # Scores come from `final`, not the layer-0 table: with ego as `final` the loss differs.
-    assert model.bpr_loss(torch.tensor(ego), torch.tensor(users), torch.tensor(pos), torch.tensor(neg), reg).item() != pytest.approx(loss)
+    assert model.bpr_loss(
+        torch.tensor(ego), torch.tensor(users), torch.tensor(pos), torch.tensor(neg), reg
+    ).item() != pytest.approx(loss)
 
 
 def test_bpr_loss_by_hand_with_several_negatives():
@@ -200,7 +217,9 @@ def test_bpr_loss_by_hand_with_several_negatives():
         for j in js
     ]
     bpr = -sum(terms) / len(terms)
-    l2 = sum(sq(ego[u]) + sq(item(ego, i)) + sum(sq(item(ego, j)) for j in js) / 2 for u, i, js in zip(users, pos, negs))
+    l2 = sum(
+        sq(ego[u]) + sq(item(ego, i)) + sum(sq(item(ego, j)) for j in js) / 2 for u, i, js in zip(users, pos, negs)
+    )
     assert loss == pytest.approx(bpr + reg * l2 / (2 * 3), rel=1e-6)
 
 

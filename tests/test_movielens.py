@@ -139,7 +139,12 @@ MOVIES = "movies.csv"
 @pytest.mark.parametrize(
     ("file", "line", "new", "message"),
     [
-        (RATINGS, 1, "user,movie,rating,timestamp", "ratings.csv line 1: expected header 'userId,movieId,rating,timestamp'"),
+        (
+            RATINGS,
+            1,
+            "user,movie,rating,timestamp",
+            "ratings.csv line 1: expected header 'userId,movieId,rating,timestamp'",
+        ),
         (RATINGS, 3, "x,2,3.5,964982704", "ratings.csv line 3: userId 'x' is not a whole number"),
         (RATINGS, 3, "1,2.5,3.5,964982704", "ratings.csv line 3: movieId '2.5' is not a whole number"),
         (RATINGS, 3, "1,-2,3.5,964982704", "ratings.csv line 3: movieId '-2' is out of range (1 to 2147483647)"),
@@ -160,9 +165,7 @@ MOVIES = "movies.csv"
         (MOVIES, 3, '2,"Unclosed (1995),Comedy', "movies.csv: cannot be parsed"),
     ],
 )
-def test_malformed_ml_latest_names_file_and_line(
-    tmp_path: Path, file: str, line: int, new: str, message: str
-) -> None:
+def test_malformed_ml_latest_names_file_and_line(tmp_path: Path, file: str, line: int, new: str, message: str) -> None:
     texts = {MOVIES: MOVIES_CSV, RATINGS: RATINGS_CSV}
     texts[file] = replace_line(texts[file], line, new)
     folder = write_ml_latest(tmp_path / "bad", movies=texts[MOVIES], ratings=texts[RATINGS])
@@ -179,9 +182,15 @@ def test_malformed_ml_latest_names_file_and_line(
         ({"data": U_DATA.replace("\t5\t", "\t3.5\t")}, "u.data line 2: rating '3.5' is off the 1-star step"),
         ({"data": U_DATA.replace("\t5\t", "\t0.5\t")}, "u.data line 2: rating '0.5' is outside 1.0 to 5.0"),
         ({"data": U_DATA.replace("196\t3\t", "196\t4\t")}, "u.data line 3: movieId 4 is not in u.item"),
-        ({"item": U_ITEM.replace("|0|0|0|1\n", "|0|0|yes|1\n")}, "u.item line 2: the 4 genre flags must each be 0 or 1"),
+        (
+            {"item": U_ITEM.replace("|0|0|0|1\n", "|0|0|yes|1\n")},
+            "u.item line 2: the 4 genre flags must each be 0 or 1",
+        ),
         ({"item": U_ITEM.replace("1|Toy", "1|x|Toy")}, "u.item line 1: expected 9 fields, found 10"),
-        ({"item": U_ITEM.replace("3|unknown", "2|unknown")}, "u.item line 3: movieId 2 is listed twice (first on line 2)"),
+        (
+            {"item": U_ITEM.replace("3|unknown", "2|unknown")},
+            "u.item line 3: movieId 2 is listed twice (first on line 2)",
+        ),
         ({"genre": "unknown|0\nAction|2\n"}, "u.genre line 2: expected 'name|1', found 'Action|2'"),
     ],
 )
@@ -266,14 +275,39 @@ def test_real_ml_latest_small(ml_latest_small: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "line", "new", "message"),
     [
-        (RATINGS, 2, "9223372036854775808,1,4.0,964982703", "ratings.csv line 2: userId '9223372036854775808' is out of range"),
-        (RATINGS, 3, "99999999999999999999,2,3.5,964982704", "ratings.csv line 3: userId '99999999999999999999' is out of range"),
+        (
+            RATINGS,
+            2,
+            "9223372036854775808,1,4.0,964982703",
+            "ratings.csv line 2: userId '9223372036854775808' is out of range",
+        ),
+        (
+            RATINGS,
+            3,
+            "99999999999999999999,2,3.5,964982704",
+            "ratings.csv line 3: userId '99999999999999999999' is out of range",
+        ),
         (RATINGS, 3, "2147483648,2,3.5,964982704", "ratings.csv line 3: userId '2147483648' is out of range"),
         (RATINGS, 3, "0,2,3.5,964982704", "ratings.csv line 3: userId '0' is out of range"),
-        (RATINGS, 3, "1," + "9" * 5000 + ",3.5,1", "ratings.csv line 3: movieId '9999999999999999999999999999999999999999…' is"),
-        (RATINGS, 3, "1,2,3.5,9223372036854775808", "ratings.csv line 3: timestamp '9223372036854775808' is not a whole number of seconds"),
+        (
+            RATINGS,
+            3,
+            "1," + "9" * 5000 + ",3.5,1",
+            "ratings.csv line 3: movieId '9999999999999999999999999999999999999999…' is",
+        ),
+        (
+            RATINGS,
+            3,
+            "1,2,3.5,9223372036854775808",
+            "ratings.csv line 3: timestamp '9223372036854775808' is not a whole number of seconds",
+        ),
         (RATINGS, 3, "1,2,3.5,1e300", "ratings.csv line 3: timestamp '1e+300' is not a whole number of seconds"),
-        (MOVIES, 3, "9223372036854775808,Jumanji (1995),Comedy", "movies.csv line 3: movieId '9223372036854775808' is out of range"),
+        (
+            MOVIES,
+            3,
+            "9223372036854775808,Jumanji (1995),Comedy",
+            "movies.csv line 3: movieId '9223372036854775808' is out of range",
+        ),
     ],
 )
 def test_huge_ids_and_timestamps_are_refused_with_file_and_line_never_wrapped(
@@ -324,7 +358,9 @@ def test_line_end_conventions_load_like_unix_files(tmp_path: Path, convert) -> N
 )
 def test_extra_field_on_line_500_of_a_crlf_file_is_reported_on_line_500(tmp_path: Path, extra: str) -> None:
     lines = ["userId,movieId,rating,timestamp"] + [f"{user},1,4.0,964982703" for user in range(1, 600)]
-    text = "".join(f"{line},extra\r\n" if number == 500 else f"{line}\r\n" for number, line in enumerate(lines, start=1))
+    text = "".join(
+        f"{line},extra\r\n" if number == 500 else f"{line}\r\n" for number, line in enumerate(lines, start=1)
+    )
     text = text.replace(",extra\r\n", extra)
     folder = write_ml_latest(tmp_path / "extra", ratings=text)
     with pytest.raises(DataError, match=r"^ratings\.csv line 500: expected 4 fields"):

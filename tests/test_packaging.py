@@ -45,8 +45,7 @@ def requirement_name(requirement: str) -> str:
 def test_every_package_on_disk_is_listed_and_weights_are_mapped_in():
     setuptools = PYPROJECT["tool"]["setuptools"]
     on_disk = {
-        ".".join(init.parent.relative_to(ROOT).parts)
-        for init in (ROOT / "tui_recommender").rglob("__init__.py")
+        ".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "tui_recommender").rglob("__init__.py")
     }
     assert set(setuptools["packages"]) == on_disk | {"tui_recommender.weights"}
     assert setuptools["package-dir"] == {"tui_recommender.weights": "weights"}
@@ -88,7 +87,9 @@ def wheel(tmp_path_factory) -> Path:
     """The project's wheel, built by pip from a copy of the source tree."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    skip = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "data")
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "data"
+    )
     shutil.copytree(ROOT, source, ignore=skip)
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"), str(source)],

@@ -24,7 +24,9 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 NUMBERISH = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["", " ", "1e3", "0x10", "٣", "1_000", "+1", "-0", "nan", "inf", "9" * 5000, "4.5", "0.5", "\r", '"', ","]),
+    st.sampled_from(
+        ["", " ", "1e3", "0x10", "٣", "1_000", "+1", "-0", "nan", "inf", "9" * 5000, "4.5", "0.5", "\r", '"', ","]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
 )
 CELLS = st.lists(NUMBERISH, min_size=0, max_size=6)
@@ -60,7 +62,9 @@ def test_rating_scale_returns_a_rating_on_the_scale_or_one_line(value: str, half
 
 @FAST
 @given(cells=CELLS, line=st.integers(min_value=2, max_value=5), target=st.sampled_from(["ratings.csv", "movies.csv"]))
-def test_a_bad_ml_latest_line_loads_or_is_one_line(tmp_path_factory: pytest.TempPathFactory, cells: list[str], line: int, target: str) -> None:
+def test_a_bad_ml_latest_line_loads_or_is_one_line(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[str], line: int, target: str
+) -> None:
     texts = {"ratings.csv": RATINGS_CSV, "movies.csv": MOVIES_CSV}
     texts[target] = replace_line(texts[target], min(line, len(texts[target].splitlines())), ",".join(cells))
     folder = write_ml_latest(tmp_path_factory.mktemp("prop") / "ml", texts["movies.csv"], texts["ratings.csv"])
@@ -69,7 +73,9 @@ def test_a_bad_ml_latest_line_loads_or_is_one_line(tmp_path_factory: pytest.Temp
 
 @FAST
 @given(cells=CELLS, line=st.integers(min_value=1, max_value=3), target=st.sampled_from(["data", "item"]))
-def test_a_bad_ml_100k_line_loads_or_is_one_line(tmp_path_factory: pytest.TempPathFactory, cells: list[str], line: int, target: str) -> None:
+def test_a_bad_ml_100k_line_loads_or_is_one_line(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[str], line: int, target: str
+) -> None:
     sep = "\t" if target == "data" else "|"
     text = replace_line({"data": U_DATA, "item": U_ITEM}[target], line, sep.join(cells))
     try:
@@ -100,8 +106,15 @@ RATING_KEYS = st.sampled_from(["userId", "movieId", "rating", "timestamp", "list
 
 
 @FAST
-@given(rows=st.lists(CELLS, min_size=1, max_size=4), header=st.sampled_from(["userId,movieId,rating,timestamp", "userId,movieId,rating", "userId,movieId,rating,timestamp,list"]))
-def test_a_csv_import_loads_or_is_one_line(tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], header: str) -> None:
+@given(
+    rows=st.lists(CELLS, min_size=1, max_size=4),
+    header=st.sampled_from(
+        ["userId,movieId,rating,timestamp", "userId,movieId,rating", "userId,movieId,rating,timestamp,list"]
+    ),
+)
+def test_a_csv_import_loads_or_is_one_line(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]], header: str
+) -> None:
     path = tmp_path_factory.mktemp("prop") / "ratings.csv"
     path.write_text(header + "\n" + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
     _import_loads_or_one_line(path)

@@ -36,8 +36,6 @@ def store(tmp_path: Path) -> Iterator[RatingsStore]:
         yield opened
 
 
-
-
 def current(store: RatingsStore) -> dict[tuple[int, int], float]:
     latest = store.latest()
     kept = latest[latest["rating"].notna()]
@@ -256,9 +254,7 @@ def test_concurrent_ratings_from_many_threads_all_land(store: RatingsStore) -> N
     assert errors == []
     assert sorted(seqs) == list(range(1, threads * per_thread + 1))
     assert current(store) == {
-        (user, movie + 1): 0.5 + movie % 10 * 0.5
-        for user in range(1, threads + 1)
-        for movie in range(per_thread)
+        (user, movie + 1): 0.5 + movie % 10 * 0.5 for user in range(1, threads + 1) for movie in range(per_thread)
     }
 
 
@@ -321,9 +317,7 @@ CSV_HEADER = "userId,movieId,rating,timestamp\n1,10,4.0,5\n1,20,3.5,6\n"
         ("1,10,4.0", "3 fields, the header has 4"),
     ],
 )
-def test_a_bad_csv_line_rejects_the_file(
-    tmp_path: Path, store: RatingsStore, bad_line: str, message: str
-) -> None:
+def test_a_bad_csv_line_rejects_the_file(tmp_path: Path, store: RatingsStore, bad_line: str, message: str) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text(CSV_HEADER + bad_line + "\n1,30,5.0,8\n")
     with pytest.raises(DataError, match=message) as caught:
@@ -478,12 +472,9 @@ def test_a_bad_list_row_rejects_the_file(tmp_path: Path, text: str, message: str
 @pytest.mark.functional
 def test_the_store_imports_neither_torch_nor_textual() -> None:
     probe = (
-        "import sys, tui_recommender.ratings_store;"
-        "print(sorted(m for m in ('torch', 'textual') if m in sys.modules))"
+        "import sys, tui_recommender.ratings_store;print(sorted(m for m in ('torch', 'textual') if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 

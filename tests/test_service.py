@@ -121,7 +121,9 @@ def test_paging_continues_without_overlap(service):
     assert len(last) == 3 and last[-1].rank == n
     assert service.recommend(1, k=10, offset=n) == []
     genre_full = service.recommend(1, genres=["Drama"], k=8)
-    assert rec_ids(service.recommend(1, genres=["Drama"], k=4)) + rec_ids(service.recommend(1, genres=["Drama"], k=4, offset=4)) == rec_ids(genre_full)
+    assert rec_ids(service.recommend(1, genres=["Drama"], k=4)) + rec_ids(
+        service.recommend(1, genres=["Drama"], k=4, offset=4)
+    ) == rec_ids(genre_full)
 
 
 def test_paging_of_popular_movies_with_tied_scores_continues_without_overlap(service):
@@ -159,7 +161,9 @@ def test_scores_use_propagated_embeddings_not_the_layer_zero_table(small_data, s
         expected = ranked_as_served(svc, 1, items[item_rows] @ odd.final[user_row], items[item_rows])
         np.testing.assert_allclose([r.score for r in recs], expected, rtol=1e-5, atol=1e-6)
         ego_scores = odd.ego[ck.n_users :][item_rows] @ odd.ego[user_row]
-        assert rec_ids(recs)[0] != rec_ids(recs)[int(np.argmax(ego_scores))], "the two tables must disagree for this test to mean anything"
+        assert rec_ids(recs)[0] != rec_ids(recs)[int(np.argmax(ego_scores))], (
+            "the two tables must disagree for this test to mean anything"
+        )
     finally:
         svc.close()
 

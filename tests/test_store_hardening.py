@@ -83,7 +83,11 @@ def read_only(db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         os.chmod(db.parent, 0o755)
         return
     real_access = os.access
-    monkeypatch.setattr(ratings_store.os, "access", lambda p, m: False if m == os.W_OK and Path(p) in (db, db.parent) else real_access(p, m))
+    monkeypatch.setattr(
+        ratings_store.os,
+        "access",
+        lambda p, m: False if m == os.W_OK and Path(p) in (db, db.parent) else real_access(p, m),
+    )
     yield db
 
 
@@ -94,8 +98,13 @@ def test_read_only_database_reads_and_refuses_writes_in_one_line(read_only: Path
         assert len(store.events()) == 2 and store.users() == {1}
         with pytest.raises(RatingsDatabaseError) as error:
             store.put(1, 30, 5.0)
-    assert str(error.value) == f"the ratings database {read_only} is read-only: the rating of movie 30 by user 1 was not saved"
-    assert warnings == [f"the ratings database {read_only} is read-only: recommendations work, new ratings cannot be saved"]
+    assert (
+        str(error.value)
+        == f"the ratings database {read_only} is read-only: the rating of movie 30 by user 1 was not saved"
+    )
+    assert warnings == [
+        f"the ratings database {read_only} is read-only: recommendations work, new ratings cannot be saved"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +118,10 @@ def test_read_only_database_reads_and_refuses_writes_in_one_line(read_only: Path
         ),
         ("UPDATE events SET user_id = 'me' WHERE seq = 1", "event 1 holds ('me', 10, 4.0, 100)"),
         ("UPDATE events SET rating = 'great' WHERE seq = 2", "event 2 holds (1, 20, 'great', 101)"),
-        ("UPDATE events SET movie_id = 9223372036854775807 WHERE seq = 1", "event 1 holds (1, 9223372036854775807, 4.0, 100)"),
+        (
+            "UPDATE events SET movie_id = 9223372036854775807 WHERE seq = 1",
+            "event 1 holds (1, 9223372036854775807, 4.0, 100)",
+        ),
         ("UPDATE events SET rating = 99 WHERE seq = 1", "event 1 holds (1, 10, 99.0, 100)"),
         ("INSERT INTO users VALUES (0, 1)", "it lists user 0"),
         ("DROP TABLE events", "no such table: events"),
@@ -191,7 +203,9 @@ def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(sma
     messages: list[str] = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
-        assert any(m.startswith(f"Skipping stored ratings of 1 movies {DATASET_NAME} does not have (999999)") for m in messages), messages
+        assert any(
+            m.startswith(f"Skipping stored ratings of 1 movies {DATASET_NAME} does not have (999999)") for m in messages
+        ), messages
         assert 999_999 not in {r.movie.movie_id for r in service.user_ratings(1)}
         assert 10 in {r.movie.movie_id for r in service.user_ratings(1)}
         assert 999_999 not in service.model_positives(1)

@@ -25,9 +25,18 @@ from tui_recommender.titles import NO_TITLE, display_title, fold, is_placeholder
         ("Baader Meinhof Komplex, Der", "Der Baader Meinhof Komplex"),
         ("Bear, The (Ours, L')", "The Bear (L'Ours)"),
         ("Godfather: Part II, The", "The Godfather: Part II"),
-        ("Power of Nightmares, The: The Rise of the Politics of Fear", "The Power of Nightmares: The Rise of the Politics of Fear"),
-        ("Good, the Bad and the Ugly, The (Buono, il brutto, il cattivo, Il)", "The Good, the Bad and the Ugly (Il Buono, il brutto, il cattivo)"),
-        ("Dream of Light (a.k.a. Quince Tree Sun, The) (Sol del membrillo, El)", "Dream of Light (a.k.a. The Quince Tree Sun) (El Sol del membrillo)"),
+        (
+            "Power of Nightmares, The: The Rise of the Politics of Fear",
+            "The Power of Nightmares: The Rise of the Politics of Fear",
+        ),
+        (
+            "Good, the Bad and the Ugly, The (Buono, il brutto, il cattivo, Il)",
+            "The Good, the Bad and the Ugly (Il Buono, il brutto, il cattivo)",
+        ),
+        (
+            "Dream of Light (a.k.a. Quince Tree Sun, The) (Sol del membrillo, El)",
+            "Dream of Light (a.k.a. The Quince Tree Sun) (El Sol del membrillo)",
+        ),
         ("Woman Is a Woman, A (femme est une femme, Une)", "A Woman Is a Woman (Une femme est une femme)"),
         ("Seven (a.k.a. Se7en)", "Seven (a.k.a. Se7en)"),
         ("(500) Days of Summer", "(500) Days of Summer"),
@@ -59,7 +68,18 @@ def test_real_titles_named_like_placeholders_are_kept() -> None:
 
 
 def test_sort_ignores_articles_case_accents_and_orders_numbers() -> None:
-    titles = ["Godfather, The", "unkonwn", "Amelie", "10 Things I Hate About You", "(500) Days of Summer", "2 Fast 2 Furious", "Zorro", " Édith", "Boot, Das", "abyss, The"]
+    titles = [
+        "Godfather, The",
+        "unkonwn",
+        "Amelie",
+        "10 Things I Hate About You",
+        "(500) Days of Summer",
+        "2 Fast 2 Furious",
+        "Zorro",
+        " Édith",
+        "Boot, Das",
+        "abyss, The",
+    ]
     assert [display_title(t) for t in sorted(titles, key=sort_key)] == [
         "2 Fast 2 Furious",
         "10 Things I Hate About You",

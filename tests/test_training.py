@@ -14,10 +14,14 @@ from tui_recommender.model import LightGCN
 from tui_recommender.training import FineTuneConfig, NegativeSampler, TrainConfig, fine_tune, sample_positives, train
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.
-FAST = TrainConfig(dim=16, n_layers=2, lr=0.05, reg=1e-4, batch_size=128, max_epochs=15, seed=0, negatives=1, sampling="user")
+FAST = TrainConfig(
+    dim=16, n_layers=2, lr=0.05, reg=1e-4, batch_size=128, max_epochs=15, seed=0, negatives=1, sampling="user"
+)
 
 
-def clustered_graph(n_users: int = 30, n_items: int = 40, clusters: int = 3, p: float = 0.5, seed: int = 0) -> InteractionGraph:
+def clustered_graph(
+    n_users: int = 30, n_items: int = 40, clusters: int = 3, p: float = 0.5, seed: int = 0
+) -> InteractionGraph:
     """Users of cluster c like (with probability `p`) items of cluster c, so there is
     structure to learn."""
     rng = np.random.default_rng(seed)
@@ -108,13 +112,17 @@ def test_training_learns_the_cluster_structure():
 def test_train_with_validation_keeps_the_best_epochs_weights():
     # 120 items, so validation Recall@20 is not saturated and moves from epoch to epoch.
     graph, validation = held_out(clustered_graph(n_users=40, n_items=120, p=0.3, seed=3))
-    config = TrainConfig(**{**FAST.to_dict(), "lr": 0.02, "batch_size": 64, "max_epochs": 30, "eval_every": 1, "patience": 3})
+    config = TrainConfig(
+        **{**FAST.to_dict(), "lr": 0.02, "batch_size": 64, "max_epochs": 30, "eval_every": 1, "patience": 3}
+    )
     seen = []
     result = train(graph, config, validation=validation, on_epoch=seen.append)
     recalls = [h.val_recall20 for h in result.history]
     assert all(r is not None for r in recalls)
     assert seen == result.history
-    assert 1 < result.best_epoch < result.epochs, "the config must improve, then run past its best epoch, for this test to mean anything"
+    assert 1 < result.best_epoch < result.epochs, (
+        "the config must improve, then run past its best epoch, for this test to mean anything"
+    )
     assert len(set(recalls)) > 2
     assert result.epochs - result.best_epoch == config.patience  # stopped after `patience` checks without gain
     best = max(recalls)
@@ -156,7 +164,12 @@ def test_should_stop_between_epochs_records_only_epochs_that_ran():
     graph = clustered_graph()
     stop = []
     config = TrainConfig(**{**FAST.to_dict(), "max_epochs": 10})
-    result = train(graph, config, on_epoch=lambda stats: stop.append(stats.epoch == 2) if stats.epoch == 2 else None, should_stop=lambda: bool(stop))
+    result = train(
+        graph,
+        config,
+        on_epoch=lambda stats: stop.append(stats.epoch == 2) if stats.epoch == 2 else None,
+        should_stop=lambda: bool(stop),
+    )
     assert result.stopped
     replay = train(graph, TrainConfig(**{**config.to_dict(), "max_epochs": 2}))
     torch.testing.assert_close(result.model.embedding.weight, replay.model.embedding.weight, rtol=0, atol=0)
@@ -189,7 +202,9 @@ def test_fine_tune_moves_the_focus_user_towards_their_new_edges():
     before_margin, before = new_item_margin(), model.embedding.weight.detach().clone()
     config = FineTuneConfig(steps=15, lr=0.02)
     progress = []
-    steps = fine_tune(model, adj, updated, np.array([user]), config, np.random.default_rng(0), on_progress=progress.append)
+    steps = fine_tune(
+        model, adj, updated, np.array([user]), config, np.random.default_rng(0), on_progress=progress.append
+    )
     assert steps == config.steps
     assert progress == pytest.approx([(k + 1) / config.steps for k in range(config.steps)])
     assert not torch.equal(before, model.embedding.weight)

@@ -75,34 +75,49 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "words"), BAD_FILES, ids=[words.split(":")[0] + f"-{i}" for i, (_, words) in enumerate(BAD_FILES)])
+@pytest.mark.parametrize(
+    ("text", "words"), BAD_FILES, ids=[words.split(":")[0] + f"-{i}" for i, (_, words) in enumerate(BAD_FILES)]
+)
 def test_a_bad_file_is_one_line_naming_the_file_and_the_key(capsys, config_file, small_data, state_dir, text, words):
     config_file.write_text(text)
     assert_one_line_error(*run(capsys, "recommend", "--data", str(small_data), "--user", "1"), str(config_file), words)
 
 
 def test_a_file_that_is_not_utf8_or_not_a_file_is_one_line(capsys, config_file, small_data):
-    config_file.write_bytes(b"theme = \"\xff\"\n")
-    assert_one_line_error(*run(capsys, "recommend", "--data", str(small_data), "--user", "1"), str(config_file), "cannot be read")
+    config_file.write_bytes(b'theme = "\xff"\n')
+    assert_one_line_error(
+        *run(capsys, "recommend", "--data", str(small_data), "--user", "1"), str(config_file), "cannot be read"
+    )
     config_file.unlink()
     config_file.mkdir()
-    assert_one_line_error(*run(capsys, "recommend", "--data", str(small_data), "--user", "1"), str(config_file), "cannot be read")
+    assert_one_line_error(
+        *run(capsys, "recommend", "--data", str(small_data), "--user", "1"), str(config_file), "cannot be read"
+    )
 
 
 def test_a_bad_novelty_in_the_environment_names_the_variable(capsys, config_file, small_data, monkeypatch):
     monkeypatch.setenv("TUI_RECOMMENDER_NOVELTY", "lots")
-    assert_one_line_error(*run(capsys, "recommend", "--data", str(small_data), "--user", "1"), "TUI_RECOMMENDER_NOVELTY", "lots")
+    assert_one_line_error(
+        *run(capsys, "recommend", "--data", str(small_data), "--user", "1"), "TUI_RECOMMENDER_NOVELTY", "lots"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [('theme = "neon-nights"\n', ["theme: unknown theme 'neon-nights'", "nord"]), ('[keys]\nfly = "f"\n', ["keys.fly: no key binding has this id", "rate-prompt"])],
+    [
+        ('theme = "neon-nights"\n', ["theme: unknown theme 'neon-nights'", "nord"]),
+        ('[keys]\nfly = "f"\n', ["keys.fly: no key binding has this id", "rate-prompt"]),
+    ],
     ids=["theme", "binding-id"],
 )
-def test_the_app_refuses_an_unknown_theme_or_binding_id_in_one_line(capsys, config_file, small_data, state_dir, monkeypatch, text, words):
+def test_the_app_refuses_an_unknown_theme_or_binding_id_in_one_line(
+    capsys, config_file, small_data, state_dir, monkeypatch, text, words
+):
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # main sets it for the app; undone after the test
     config_file.write_text(text)
-    assert_one_line_error(*run(capsys, "--data", str(small_data), "--state-dir", str(state_dir)), str(config_file), *words)
+    assert_one_line_error(
+        *run(capsys, "--data", str(small_data), "--state-dir", str(state_dir)), str(config_file), *words
+    )
 
 
 @given(st.text(max_size=200))
@@ -118,7 +133,11 @@ def test_any_text_loads_or_is_a_config_error(text):
 
 
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3),
     max_leaves=6,
 )

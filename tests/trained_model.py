@@ -18,7 +18,19 @@ def small_train_config():
     """Hyperparameters that fit `small_data` in a few seconds."""
     from tui_recommender.training import TrainConfig
 
-    return TrainConfig(dim=32, n_layers=3, lr=0.02, reg=1e-4, batch_size=1024, max_epochs=20, eval_every=5, patience=2, seed=0, negatives=1, sampling="user")
+    return TrainConfig(
+        dim=32,
+        n_layers=3,
+        lr=0.02,
+        reg=1e-4,
+        batch_size=1024,
+        max_epochs=20,
+        eval_every=5,
+        patience=2,
+        seed=0,
+        negatives=1,
+        sampling="user",
+    )
 
 
 @functools.cache

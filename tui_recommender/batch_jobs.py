@@ -109,7 +109,10 @@ def evaluate_model(
 
 
 def export_ratings(
-    settings: Settings, out: TextIO, fmt: Literal["csv", "json"] = "csv", on_warning: Callable[[str], None] | None = None
+    settings: Settings,
+    out: TextIO,
+    fmt: Literal["csv", "json"] = "csv",
+    on_warning: Callable[[str], None] | None = None,
 ) -> int:
     """Write the stored ratings (removals left out) to `out`; returns how many."""
     from tui_recommender.ratings_files import export_ratings as export_from

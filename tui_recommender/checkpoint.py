@@ -154,7 +154,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise CheckpointError(f"checkpoint {shown} is corrupt: its metadata is not an object")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {shown} has format version {version!r:.40}, this version reads {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"checkpoint {shown} has format version {version!r:.40}, this version reads {FORMAT_VERSION}"
+        )
     problem = _array_problem(arrays) or _meta_problem(meta, arrays)
     if problem is not None:
         raise CheckpointError(f"checkpoint {shown} is damaged: {problem}")
@@ -213,7 +215,8 @@ def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
         return f"hyperparameter scoring is {hyper['scoring']!r:.40}, not one of {', '.join(SCORINGS)}"
     weights = hyper.get("layer_weights")
     if weights is not None and not (
-        isinstance(weights, list) and len(weights) == hyper.get("n_layers", 3) + 1
+        isinstance(weights, list)
+        and len(weights) == hyper.get("n_layers", 3) + 1
         and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in weights)
     ):
         return f"hyperparameter layer_weights is {weights!r:.40}, not n_layers + 1 finite numbers"

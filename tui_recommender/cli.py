@@ -68,9 +68,23 @@ def _novelty(text: str) -> float:
 
 def _common_options(default: object) -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--data", metavar="DIR", type=_path, default=default, help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none")
-    options.add_argument("--state-dir", metavar="DIR", type=_path, default=default, help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)")
-    options.add_argument("--checkpoint", metavar="PATH", type=_path, default=default, help="a model checkpoint to start from (.npz)")
+    options.add_argument(
+        "--data",
+        metavar="DIR",
+        type=_path,
+        default=default,
+        help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none",
+    )
+    options.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        type=_path,
+        default=default,
+        help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)",
+    )
+    options.add_argument(
+        "--checkpoint", metavar="PATH", type=_path, default=default, help="a model checkpoint to start from (.npz)"
+    )
     return options
 
 
@@ -78,24 +92,43 @@ def build_parser() -> argparse.ArgumentParser:
     # Subcommands repeat the options with no default, so one given before the
     # subcommand is not reset to None by the subcommand's parser.
     common = _common_options(argparse.SUPPRESS)
-    parser = _Parser(prog=PROG, parents=[_common_options(None)], description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.")
+    parser = _Parser(
+        prog=PROG,
+        parents=[_common_options(None)],
+        description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
     train.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
-    train.add_argument("--out", metavar="PATH", type=_path, help="checkpoint to write (default: the state dir's, which the app loads)")
+    train.add_argument(
+        "--out", metavar="PATH", type=_path, help="checkpoint to write (default: the state dir's, which the app loads)"
+    )
     train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
-    evaluate = sub.add_parser("evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20")
+    evaluate = sub.add_parser(
+        "evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20"
+    )
     evaluate.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")
     recommend.add_argument("--user", type=_id, required=True, metavar="ID")
-    recommend.add_argument("--genre", action="append", default=[], metavar="G", help="keep movies with any of these genres (repeatable; default: the config file's genres)")
+    recommend.add_argument(
+        "--genre",
+        action="append",
+        default=[],
+        metavar="G",
+        help="keep movies with any of these genres (repeatable; default: the config file's genres)",
+    )
     recommend.add_argument("-k", type=_positive, default=10, metavar="N", help="how many (default 10)")
-    recommend.add_argument("--novelty", type=_novelty, metavar="X", help="popular (0) <-> niche (1) for this call; default: the profile's setting (the app's dial)")
+    recommend.add_argument(
+        "--novelty",
+        type=_novelty,
+        metavar="X",
+        help="popular (0) <-> niche (1) for this call; default: the profile's setting (the app's dial)",
+    )
     recommend.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     rate = sub.add_parser("rate", parents=[common], help="rate a movie: stored, then the model is updated and saved")
@@ -103,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--movie", type=_id, required=True, metavar="ID")
     rate.add_argument("--rating", required=True, metavar="R", help="stars on the dataset's scale")
 
-    ratings = sub.add_parser("ratings", parents=[common], help="export or import ratings, watchlists and not-interested lists")
+    ratings = sub.add_parser(
+        "ratings", parents=[common], help="export or import ratings, watchlists and not-interested lists"
+    )
     ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION", required=True, parser_class=_Parser)
     export = ratings_sub.add_parser("export", parents=[common], help="write stored ratings to stdout")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -113,7 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add ratings from an IMDb or Letterboxd export or our own (all or nothing), then update the model once",
         description="FILE: IMDb's ratings export (CSV), Letterboxd's ratings.csv or diary.csv, or this app's own export (CSV or JSON), recognised by the header.",
     )
-    imp.add_argument("--user", type=_id, metavar="ID", help="who gets the ratings (required for IMDb and Letterboxd files; a new ID starts a profile)")
+    imp.add_argument(
+        "--user",
+        type=_id,
+        metavar="ID",
+        help="who gets the ratings (required for IMDb and Letterboxd files; a new ID starts a profile)",
+    )
     imp.add_argument("--dry-run", action="store_true", help="print the report, store nothing")
     imp.add_argument("file", metavar="FILE", type=_path)
 
@@ -122,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     download = data_sub.add_parser("download", parents=[common], help="download a dataset into data/")
     # Not `choices=DATASET_NAMES`: importing `download` loads pandas before the app starts;
     # download() itself rejects an unknown name with the list.
-    download.add_argument("name", metavar="NAME", help="ml-latest-small, ml-100k or ml-100k-mirror (built offline from PyPI)")
+    download.add_argument(
+        "name", metavar="NAME", help="ml-latest-small, ml-100k or ml-100k-mirror (built offline from PyPI)"
+    )
 
     completion = sub.add_parser("completion", help="print the shell completion script (see README: Shell completion)")
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
@@ -187,12 +229,20 @@ def _cmd_train(args, settings: Settings) -> int:
     with _progress(args.json) as on_epoch:
         report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, _status)
     result = report.result
-    summary = {"dataset": report.dataset, "checkpoint": str(report.checkpoint), "positives": report.positives, **result.summary(), "hyperparameters": result.config.to_dict()}
+    summary = {
+        "dataset": report.dataset,
+        "checkpoint": str(report.checkpoint),
+        "positives": report.positives,
+        **result.summary(),
+        "hyperparameters": result.config.to_dict(),
+    }
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
-              f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {report.checkpoint}")
+        print(
+            f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
+            f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {report.checkpoint}"
+        )
     return 0
 
 
@@ -205,9 +255,13 @@ def _cmd_evaluate(args, settings: Settings) -> int:
         print(json.dumps(report))
     else:
         m = report["metrics"]
-        print(f"{report['dataset']}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s")
+        print(
+            f"{report['dataset']}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s"
+        )
         for k in (10, 20):
-            print(f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}")
+            print(
+                f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}"
+            )
         print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}")
     return 0
 
@@ -227,10 +281,20 @@ def _cmd_recommend(args, settings: Settings) -> int:
     finally:
         service.close()
     if args.json:
-        print(json.dumps([
-            {"movieId": r.movie.movie_id, "title": r.movie.title, "year": r.movie.year, "genres": list(r.movie.genres), "score": round(r.score, 6)}
-            for r in recs
-        ]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "movieId": r.movie.movie_id,
+                        "title": r.movie.title,
+                        "year": r.movie.year,
+                        "genres": list(r.movie.genres),
+                        "score": round(r.score, 6),
+                    }
+                    for r in recs
+                ]
+            )
+        )
     else:
         for r in recs:
             year = f" ({r.movie.year})" if r.movie.year else ""
@@ -244,7 +308,9 @@ def _config_genres(settings: Settings, service) -> tuple[str, ...]:
 
     genres, unknown = known_genres(settings.genres, [genre for genre, _ in service.genre_counts()])
     if unknown:
-        _status(f"tui-recommender: config file {settings.config_file}: genres: not genres of {service.dataset_name}, ignored: {', '.join(unknown)}")
+        _status(
+            f"tui-recommender: config file {settings.config_file}: genres: not genres of {service.dataset_name}, ignored: {', '.join(unknown)}"
+        )
     return genres
 
 
@@ -257,7 +323,11 @@ def _cmd_rate(args, settings: Settings) -> int:
     finally:
         service.close()
     movie = service.movie(args.movie)
-    print(inert(f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}"))
+    print(
+        inert(
+            f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}"
+        )
+    )
     return 0
 
 

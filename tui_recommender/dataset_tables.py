@@ -150,7 +150,9 @@ def timestamp_cells(cells: pd.Series, file: str) -> pd.Series:
     bad = values.isna() | (values < 0) | (values % 1 != 0) | (values >= TIMESTAMP_LIMIT)
     if bad.any():
         line = first_bad(bad)
-        raise DataError(f"{file} line {line}: timestamp {cell_problem(cells, line, 'is not a whole number of seconds')}")
+        raise DataError(
+            f"{file} line {line}: timestamp {cell_problem(cells, line, 'is not a whole number of seconds')}"
+        )
     return values.astype("int64")
 
 

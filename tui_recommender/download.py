@@ -97,9 +97,7 @@ def download(name: str, data_root: Path, progress: bool = True) -> Path:
     return target
 
 
-def default_dataset(
-    data_root: Path, on_status: Callable[[str], None] | None = None, progress: bool = False
-) -> Path:
+def default_dataset(data_root: Path, on_status: Callable[[str], None] | None = None, progress: bool = False) -> Path:
     """A dataset folder in `data_root`: one already there (see `find_dataset`), else
     ml-latest-small from GroupLens, else the PyPI mirror of ml-100k. `on_status` gets one
     line per attempt and failure; raises `DownloadError` naming every failure."""
@@ -271,9 +269,7 @@ def _write_ml_100k(inter: str, item: str, folder: Path) -> None:
     empty = pd.Series("", index=items.index)
     u_item = pd.concat([items["id"], titles, empty, empty, empty, flags], axis=1)
     try:
-        text = u_item.to_csv(
-            sep="|", header=False, index=False, quoting=csv.QUOTE_NONE, lineterminator="\n"
-        )
+        text = u_item.to_csv(sep="|", header=False, index=False, quoting=csv.QUOTE_NONE, lineterminator="\n")
         (folder / "u.item").write_bytes(text.encode("latin-1"))
     except (UnicodeEncodeError, csv.Error) as error:
         raise DownloadError(f"ml-100k.item cannot be written as u.item ({error})") from None

@@ -25,12 +25,19 @@ def positives(ratings: pd.DataFrame, threshold: float = POSITIVE_THRESHOLD) -> p
 def genre_matrix(data: MovieLensData) -> np.ndarray:
     """(n_movies x n_genres) bool: movie row i has genre j of `data.genres`."""
     genres = data.movies["genres"]
-    return np.array([[g in gs for g in data.genres] for gs in genres], dtype=bool).reshape(len(genres), len(data.genres))
+    return np.array([[g in gs for g in data.genres] for gs in genres], dtype=bool).reshape(
+        len(genres), len(data.genres)
+    )
 
 
 def protocol_metrics(
-    top: np.ndarray, train_users: np.ndarray, train_items: np.ndarray, test_users: np.ndarray, test_items: np.ndarray,
-    genres: np.ndarray, k: int = 20,
+    top: np.ndarray,
+    train_users: np.ndarray,
+    train_items: np.ndarray,
+    test_users: np.ndarray,
+    test_items: np.ndarray,
+    genres: np.ndarray,
+    k: int = 20,
 ) -> dict[str, float]:
     """Every protocol figure of rankings `top` (n_users x >= k item indices, train items
     excluded): Recall/NDCG/Precision@10,20 and, over the test users' top `k`,
@@ -73,7 +80,14 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
         final = result.model.propagate(graph.normalized_adjacency()).numpy()
     user_emb, item_emb = final[: graph.n_users], final[graph.n_users :]
     top = top_k_unseen(user_emb, item_emb, graph.users, graph.items, 20, scoring=config.scoring)
-    metrics = protocol_metrics(top, graph.users, graph.items, users.indices(test_pairs["userId"]), items.indices(test_pairs["movieId"]), genre_matrix(data))
+    metrics = protocol_metrics(
+        top,
+        graph.users,
+        graph.items,
+        users.indices(test_pairs["userId"]),
+        items.indices(test_pairs["movieId"]),
+        genre_matrix(data),
+    )
     return {
         "dataset": data.name,
         "protocol": "docs/PROTOCOL.md",
@@ -85,4 +99,3 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
         "test_positives": len(test_pairs),
         "test_users": int(test_pairs["userId"].nunique()),
     }
-

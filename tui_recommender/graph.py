@@ -50,7 +50,9 @@ class InteractionGraph:
         """Sorted `user * n_items + item` keys, for fast membership tests."""
         return self.users * self.n_items + self.items
 
-    def with_edges(self, users: np.ndarray, items: np.ndarray, n_users: int | None = None, n_items: int | None = None) -> InteractionGraph:
+    def with_edges(
+        self, users: np.ndarray, items: np.ndarray, n_users: int | None = None, n_items: int | None = None
+    ) -> InteractionGraph:
         """A new graph with edges added (and optionally more nodes)."""
         nu, ni = n_users or self.n_users, n_items or self.n_items
         return InteractionGraph.from_pairs(
@@ -59,15 +61,19 @@ class InteractionGraph:
 
     def without_edges(self, users: np.ndarray, items: np.ndarray) -> InteractionGraph:
         """A new graph with the given edges removed (absent ones are ignored)."""
-        drop = np.isin(self.edge_keys(), np.asarray(users, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64))
+        drop = np.isin(
+            self.edge_keys(), np.asarray(users, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64)
+        )
         return InteractionGraph(self.n_users, self.n_items, self.users[~drop], self.items[~drop])
 
     def degrees(self) -> np.ndarray:
         """Node degrees (float64, length n_nodes)."""
-        return np.concatenate([
-            np.bincount(self.users, minlength=self.n_users),
-            np.bincount(self.items, minlength=self.n_items),
-        ]).astype(np.float64)
+        return np.concatenate(
+            [
+                np.bincount(self.users, minlength=self.n_users),
+                np.bincount(self.items, minlength=self.n_items),
+            ]
+        ).astype(np.float64)
 
     def normalized_adjacency(self) -> torch.Tensor:
         """A_hat as a float32 sparse CSR tensor with int32 indices (n_nodes x n_nodes).

@@ -159,7 +159,9 @@ class Importer:
         return read_import(path, self._matcher, self._data.scale, self._movie_ids, user_id)
 
 
-def read_import(path: Path, matcher: MovieMatcher, scale: RatingScale, known_movies: set[int], user_id: int | None) -> ImportPlan:
+def read_import(
+    path: Path, matcher: MovieMatcher, scale: RatingScale, known_movies: set[int], user_id: int | None
+) -> ImportPlan:
     """Read `path` in whichever format its header names and match its movies. `user_id`
     is required for IMDb and Letterboxd files; with our own export it moves a one-user
     file to that user. Raises `DataError`: unknown format (naming the header found and
@@ -257,7 +259,9 @@ def _imdb_rows(path: Path, header: list[str], rows: Iterator[list[str]], scale: 
         stars = cell("Your Rating")
         if not (stars.isascii() and stars.isdigit() and 1 <= int(stars) <= 10):
             raise DataError(f"{path} line {line}: Your Rating {stars!r} is not a whole number from 1 to 10")
-        names = tuple(name for name in (cell("Title"), cell("Original Title") if "Original Title" in header else "") if name)
+        names = tuple(
+            name for name in (cell("Title"), cell("Original Title") if "Original Title" in header else "") if name
+        )
         kind = cell("Title Type")
         yield _Record(
             line,
@@ -335,7 +339,9 @@ def _own(path: Path, ratings: pd.DataFrame, marks: pd.DataFrame, user_id: int | 
     users = sorted(set(ratings["userId"].tolist()) | set(marks["userId"].tolist()))
     if user_id is not None and users:
         if len(users) > 1:
-            raise DataError(f"{path} holds ratings of {len(users)} users ({', '.join(map(str, users[:5]))}...): import it without --user")
+            raise DataError(
+                f"{path} holds ratings of {len(users)} users ({', '.join(map(str, users[:5]))}...): import it without --user"
+            )
         ratings, marks = ratings.assign(userId=np.int64(user_id)), marks.assign(userId=np.int64(user_id))
     ratings = ratings.drop_duplicates(["userId", "movieId"], keep="last").reset_index(drop=True)
     return ImportPlan(path, OWN, ratings, (), (), marks.reset_index(drop=True))

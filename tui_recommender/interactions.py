@@ -37,4 +37,6 @@ class Interactions:
 
 def pairs_graph(pairs: pd.DataFrame, users: IdMap, items: IdMap) -> InteractionGraph:
     """The graph of the (userId, movieId) rows of `pairs` (raw ids, all in the maps)."""
-    return InteractionGraph.from_pairs(len(users), len(items), users.indices(pairs["userId"]), items.indices(pairs["movieId"]))
+    return InteractionGraph.from_pairs(
+        len(users), len(items), users.indices(pairs["userId"]), items.indices(pairs["movieId"])
+    )

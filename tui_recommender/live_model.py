@@ -76,7 +76,14 @@ def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray, novelty: fl
         vector = snapshot.item_emb[liked].mean(axis=0)
     if vector is None:
         return None
-    return scores(snapshot.item_emb, snapshot.norms, vector, norm_exponents(len(liked), snapshot.scoring), snapshot.penalty, novelty)
+    return scores(
+        snapshot.item_emb,
+        snapshot.norms,
+        vector,
+        norm_exponents(len(liked), snapshot.scoring),
+        snapshot.penalty,
+        novelty,
+    )
 
 
 def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
@@ -133,7 +140,12 @@ class LiveModel:
         n_users = len(self._users)
         self._scoring = str(checkpoint.hyperparameters.get("scoring", DEFAULT_SCORING))
         self.snapshot = Snapshot(
-            IdMap(self._users.raw_ids), final[:n_users], final[n_users:], inter.graph, _popularity(inter.graph), self._scoring
+            IdMap(self._users.raw_ids),
+            final[:n_users],
+            final[n_users:],
+            inter.graph,
+            _popularity(inter.graph),
+            self._scoring,
         )
 
     def positives_of(self, user_id: int) -> set[int]:
@@ -169,7 +181,9 @@ class LiveModel:
             _grow(model, graph.n_users)
             start_new_users(model, graph, np.unique(users), self._trained_users)
             adj = graph.normalized_adjacency()
-            cancelled = self._fine_tune(model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users))
+            cancelled = self._fine_tune(
+                model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users)
+            )
             self._publish(model, adj, graph)
             self.applied_seq = int(events["seq"].max())
         return UpdateReport(len(latest), time.perf_counter() - started, cancelled)
@@ -221,7 +235,10 @@ class LiveModel:
         from tui_recommender.training import FineTuneConfig, fine_tune
 
         config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
-        return fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked) < config.steps
+        return (
+            fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked)
+            < config.steps
+        )
 
     def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(user rows, item rows) of the "not interested" pairs of `users` (rows)."""
@@ -239,7 +256,12 @@ class LiveModel:
         with torch.no_grad():
             final = model.propagate(adj).numpy()
         self.snapshot = Snapshot(
-            IdMap(self._users.raw_ids), final[: graph.n_users], final[graph.n_users :], graph, _popularity(graph), self._scoring
+            IdMap(self._users.raw_ids),
+            final[: graph.n_users],
+            final[graph.n_users :],
+            graph,
+            _popularity(graph),
+            self._scoring,
         )
 
     # ---- internals -------------------------------------------------------------------------
@@ -258,7 +280,13 @@ class LiveModel:
 
             hyper = self._checkpoint.hyperparameters
             weights = hyper.get("layer_weights")
-            model = LightGCN(len(self._users), len(self._items), self._ego.shape[1], int(hyper.get("n_layers", 3)), layer_weights=weights and tuple(weights))
+            model = LightGCN(
+                len(self._users),
+                len(self._items),
+                self._ego.shape[1],
+                int(hyper.get("n_layers", 3)),
+                layer_weights=weights and tuple(weights),
+            )
             model.embedding.weight.data.copy_(torch.from_numpy(self._ego))
             self._model = model
         return self._model

@@ -13,7 +13,9 @@ from torch import Tensor
 DEFAULT_KS = (10, 20)
 
 
-def ranking_metrics(top_items: Tensor, test_users: np.ndarray, test_items: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
+def ranking_metrics(
+    top_items: Tensor, test_users: np.ndarray, test_items: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS
+) -> dict[str, float]:
     """Recall/NDCG/Precision at each K of `ks` for rankings `top_items` (n_users x >= max K)
     against held-out (user, item) pairs. Keys like "recall@20"."""
     # Imported here: torch_geometric takes ~7 s to import and only evaluation needs it.
@@ -55,11 +57,17 @@ def genre_distributions(items_per_row: list[np.ndarray] | np.ndarray, genre_matr
     over its genres (items with none count for nothing), rows normalised to sum to 1
     (all zero when none of the row's items has a genre)."""
     weights = genre_matrix / np.maximum(genre_matrix.sum(axis=1, keepdims=True), 1)
-    dist = np.stack([weights[np.asarray(row, dtype=np.int64)].sum(axis=0) for row in items_per_row]) if len(items_per_row) else np.zeros((0, genre_matrix.shape[1]))
+    dist = (
+        np.stack([weights[np.asarray(row, dtype=np.int64)].sum(axis=0) for row in items_per_row])
+        if len(items_per_row)
+        else np.zeros((0, genre_matrix.shape[1]))
+    )
     return dist / np.maximum(dist.sum(axis=1, keepdims=True), 1e-12)
 
 
-def miscalibration_at_k(top_items: np.ndarray, history: list[np.ndarray], genre_matrix: np.ndarray, alpha: float = 0.01) -> float:
+def miscalibration_at_k(
+    top_items: np.ndarray, history: list[np.ndarray], genre_matrix: np.ndarray, alpha: float = 0.01
+) -> float:
     """Steck's miscalibration (RecSys 2018), averaged over rows: KL(p || q~) with p the
     genre distribution of the user's `history` items, q of their `top_items` row and
     q~ = (1 - alpha) q + alpha p. Rows whose history has no genre are left out."""

@@ -60,7 +60,12 @@ class LightGCN(nn.Module):
     propagation layers (K)."""
 
     def __init__(
-        self, n_users: int, n_items: int, dim: int = 64, n_layers: int = 3, init_std: float = 0.1,
+        self,
+        n_users: int,
+        n_items: int,
+        dim: int = 64,
+        n_layers: int = 3,
+        init_std: float = 0.1,
         layer_weights: tuple[float, ...] | None = None,
     ) -> None:
         super().__init__()
@@ -111,7 +116,9 @@ class LightGCN(nn.Module):
         l2 = ego[: 2 * batch].square().sum() + ego[2 * batch :].square().sum() / neg.shape[1]
         return bpr + reg * l2 / (2 * batch)
 
-    def softmax_loss(self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, temperature: float, reg: float) -> Tensor:
+    def softmax_loss(
+        self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, temperature: float, reg: float
+    ) -> Tensor:
         """Sampled softmax over cosine similarities: for each (user, positive) pair, the
         cross-entropy of the positive against `neg` (N,) item indices shared by the batch,
         logits = cos / `temperature`; plus `reg` * L2 of the batch's layer-0 rows, per pair."""
@@ -125,7 +132,9 @@ class LightGCN(nn.Module):
         ego = self.embedding.weight.index_select(0, rows[: 2 * batch])
         return loss + reg * ego.square().sum() / (2 * batch)
 
-    def grow(self, n_users: int, n_items: int, user_rows: Tensor | None = None, item_rows: Tensor | None = None) -> None:
+    def grow(
+        self, n_users: int, n_items: int, user_rows: Tensor | None = None, item_rows: Tensor | None = None
+    ) -> None:
         """Resize the table to `n_users + n_items` rows, keeping every existing row. New rows
         are `user_rows` / `item_rows` if given, else zeros (a node with no edge)."""
         old = self.embedding.weight.data

@@ -193,9 +193,7 @@ def _layout(folder: Path) -> str | None:
     return None
 
 
-def _ratings(
-    table: pd.DataFrame, file: str, movies_file: str, scale: RatingScale, movie_ids: pd.Index
-) -> pd.DataFrame:
+def _ratings(table: pd.DataFrame, file: str, movies_file: str, scale: RatingScale, movie_ids: pd.Index) -> pd.DataFrame:
     """Check and type the ratings table; every movieId must be in `movie_ids`."""
     if table.empty:
         raise DataError(f"{file} holds no ratings")
@@ -212,8 +210,7 @@ def _ratings(
         line = first_bad(repeated)
         same = (users == users[line]) & (movies == movies[line])
         raise DataError(
-            f"{file} line {line}: user {users[line]} rated movie {movies[line]} twice "
-            f"(first on line {first_bad(same)})"
+            f"{file} line {line}: user {users[line]} rated movie {movies[line]} twice (first on line {first_bad(same)})"
         )
     return pd.DataFrame(
         {
@@ -242,10 +239,7 @@ def _ml_latest_movies(data: bytes) -> pd.DataFrame:
     table = read_table(data, "movies.csv", ",", MOVIES_COLUMNS, ("title", "genres"), header=True)
     ids = id_cells(table["movieId"], "movies.csv", "movieId")
     unique_ids(ids, "movies.csv")
-    genres = [
-        tuple(name for name in cell.split("|") if name and name not in NO_GENRES)
-        for cell in table["genres"]
-    ]
+    genres = [tuple(name for name in cell.split("|") if name and name not in NO_GENRES) for cell in table["genres"]]
     return _movies_frame(ids, table["title"], genres)
 
 

@@ -115,7 +115,9 @@ class EpochProgress:
         from tqdm import tqdm
 
         if self._bar is None:
-            self._bar = tqdm(total=self.total, unit="epoch", desc=self.phase_name(), file=self.stream, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=self.total, unit="epoch", desc=self.phase_name(), file=self.stream, dynamic_ncols=True
+            )
         elif new_phase:
             self._bar.set_description(self.phase_name(), refresh=False)
         self._bar.total = self.total

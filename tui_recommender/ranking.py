@@ -49,8 +49,12 @@ def popularity_penalty(popularity: np.ndarray) -> np.ndarray:
 
 
 def scores(
-    item_emb: np.ndarray, norms: np.ndarray, user_vecs: np.ndarray, exponents: np.ndarray | float = 0.0,
-    penalty: np.ndarray | None = None, novelty: float = 0.0,
+    item_emb: np.ndarray,
+    norms: np.ndarray,
+    user_vecs: np.ndarray,
+    exponents: np.ndarray | float = 0.0,
+    penalty: np.ndarray | None = None,
+    novelty: float = 0.0,
 ) -> np.ndarray:
     """Scores of every item for one user vector (dim,) or a batch (n, dim): dot products
     divided by `norms` ** the user's exponent (`norm_exponents`), minus `novelty` *
@@ -67,8 +71,15 @@ def scores(
 
 
 def top_k_unseen(
-    user_emb: np.ndarray, item_emb: np.ndarray, seen_users: np.ndarray, seen_items: np.ndarray, k: int,
-    scoring: str = "dot", penalty: np.ndarray | None = None, novelty: float = 0.0, chunk: int = 1024,
+    user_emb: np.ndarray,
+    item_emb: np.ndarray,
+    seen_users: np.ndarray,
+    seen_items: np.ndarray,
+    k: int,
+    scoring: str = "dot",
+    penalty: np.ndarray | None = None,
+    novelty: float = 0.0,
+    chunk: int = 1024,
 ) -> np.ndarray:
     """Item indices (n_users x k) of each user's top k, best first, with the
     (seen_users[i], seen_items[i]) pairs excluded (they are also the users' positives
@@ -77,7 +88,9 @@ def top_k_unseen(
     exponents = norm_exponents(np.bincount(seen_users, minlength=len(user_emb)), scoring)
     out = []
     for start in range(0, len(user_emb), chunk):
-        block = scores(item_emb, norms, user_emb[start : start + chunk], exponents[start : start + chunk], penalty, novelty)
+        block = scores(
+            item_emb, norms, user_emb[start : start + chunk], exponents[start : start + chunk], penalty, novelty
+        )
         mask = (seen_users >= start) & (seen_users < start + chunk)
         block[seen_users[mask] - start, seen_items[mask]] = -np.inf
         part = np.argpartition(-block, k - 1, axis=1)[:, :k]
@@ -86,7 +99,9 @@ def top_k_unseen(
     return np.concatenate(out) if out else np.zeros((0, k), dtype=np.int64)
 
 
-def new_user_vector(item_layers: list[np.ndarray], item_degrees: np.ndarray, liked: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+def new_user_vector(
+    item_layers: list[np.ndarray], item_degrees: np.ndarray, liked: np.ndarray, weights: tuple[float, ...]
+) -> np.ndarray:
     """The final embedding of a user with positives `liked` (item indices) added to the
     graph: E_u = sum_k weights[k] e_u^(k) with e_u^(0) = mean of the liked items'
     layer-0 rows and e_u^(k) = sum_i e_i^(k-1) / sqrt(d_u (d_i + 1)), where `item_layers`

@@ -32,7 +32,9 @@ class RatingScale:
     def validate(self, value: object) -> float:
         """Parse and check one rating (a number, or text like "4" or "3.5"); raise
         `RatingError` otherwise."""
-        if (isinstance(value, str) and _RATING_TEXT.fullmatch(value)) or (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)):
+        if (isinstance(value, str) and _RATING_TEXT.fullmatch(value)) or (
+            isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        ):
             rating = float(value)
         else:
             raise RatingError(f"rating {shown(value)} is not a number ({self.describe()})")

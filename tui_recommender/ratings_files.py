@@ -123,9 +123,7 @@ def _json_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]
     records = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
-            raise DataError(
-                f"{path} item {number}: expected an object with userId, movieId, rating"
-            )
+            raise DataError(f"{path} item {number}: expected an object with userId, movieId, rating")
         records.append((f"item {number}", item))
     return records
 
@@ -159,7 +157,9 @@ def _parse_keys(record: Mapping[str, object], known_movies: set[int], now: int) 
     return user, movie, timestamp
 
 
-def _parse_mark(record: Mapping[str, object], list_name: str, known_movies: set[int], now: int) -> tuple[int, int, str, bool, int]:
+def _parse_mark(
+    record: Mapping[str, object], list_name: str, known_movies: set[int], now: int
+) -> tuple[int, int, str, bool, int]:
     """(userId, movieId, list, True, timestamp) from a list row; it has no rating."""
     if list_name not in LISTS:
         raise DataError(f"list {list_name!r:.40} is not one of {', '.join(LISTS)}")

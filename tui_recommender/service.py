@@ -129,7 +129,11 @@ class RecommenderService:
         self.ratings = UserRatings(store, ratings, data.name)
         self.lists = UserLists(store, data.movies.index)
         self.model = LiveModel(
-            checkpoint, ratings, self.catalogue.items, lambda seq: stored_events(store, data, seq), self.lists.not_interested
+            checkpoint,
+            ratings,
+            self.catalogue.items,
+            lambda seq: stored_events(store, data, seq),
+            self.lists.not_interested,
         )
         self.importer = Importer(data)
 
@@ -152,7 +156,11 @@ class RecommenderService:
         store = RatingsStore(settings.ratings_db(data.name), on_warning=warn)
         warn_unknown_movies(store, data, warn)
         checkpoint, source = open_checkpoint(
-            settings, data, lambda: (merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()), warn, on_epoch
+            settings,
+            data,
+            lambda: (merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()),
+            warn,
+            on_epoch,
         )
         report(f"Model: {source}")
         return cls(settings, data, store, checkpoint, source)
@@ -191,7 +199,9 @@ class RecommenderService:
         stars = np.array([r for r, _ in ratings.values()])
         liked = self.catalogue.items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
         mean = round(float(stars.mean()), 2)
-        return UserSummary(user_id, len(ratings), mean, self.catalogue.top_genres(liked), len(liked), POSITIVE_THRESHOLD)
+        return UserSummary(
+            user_id, len(ratings), mean, self.catalogue.top_genres(liked), len(liked), POSITIVE_THRESHOLD
+        )
 
     def movie_details(self, user_id: int, movie_id: int) -> MovieDetails:
         """The detail view of one movie for `user_id` (see `MovieDetails`)."""
@@ -236,7 +246,11 @@ class RecommenderService:
         top = candidates[np.lexsort((candidates, -scores[candidates]))][offset : offset + k]
         if len(top) == 0:
             return []
-        because = [None] * len(top) if len(liked) == 0 else [self.catalogue.at(int(i)).title for i in most_similar(snapshot, top, liked)]
+        because = (
+            [None] * len(top)
+            if len(liked) == 0
+            else [self.catalogue.at(int(i)).title for i in most_similar(snapshot, top, liked)]
+        )
         return [
             Recommendation(
                 self.catalogue.at(int(i)),
@@ -366,7 +380,9 @@ class RecommenderService:
         try:
             return self.model.save(self.settings.state_checkpoint(self.dataset_name))
         except CheckpointError as error:
-            raise CheckpointError(f"{error}; every rating is stored, and the model catches up on them at the next start") from None
+            raise CheckpointError(
+                f"{error}; every rating is stored, and the model catches up on them at the next start"
+            ) from None
 
     def close(self) -> None:
         self.store.close()

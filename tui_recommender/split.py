@@ -12,7 +12,10 @@ SPLIT_SEED = 0
 
 
 def split_per_user(
-    pairs: pd.DataFrame, fraction: float = TEST_FRACTION, min_count: int = MIN_POSITIVES_FOR_TEST, seed: int = SPLIT_SEED
+    pairs: pd.DataFrame,
+    fraction: float = TEST_FRACTION,
+    min_count: int = MIN_POSITIVES_FOR_TEST,
+    seed: int = SPLIT_SEED,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test): for each user with >= `min_count` rows, a random `fraction` of them
     (rounded) goes to test; other users keep everything in train. Deterministic in `seed`."""

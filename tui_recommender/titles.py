@@ -128,7 +128,7 @@ def _key(folded: str) -> str:
 
 
 def _front(name: str) -> str:
-    """"Godfather: Part II, The" -> "The Godfather: Part II"; other names unchanged."""
+    """ "Godfather: Part II, The" -> "The Godfather: Part II"; other names unchanged."""
     name = _SPACES.sub(" ", name).strip()
     # Until none is left, so "X, The, A" ends as "The A X" and the result is stable.
     while (match := _TRAILING_ARTICLE.match(name)) is not None:

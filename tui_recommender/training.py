@@ -39,11 +39,15 @@ class TrainConfig:
     eval_every: int = 5
     patience: int = 4
     seed: int = 0
-    negatives: int = 8  # bpr: per positive pair; softmax: shared by the batch. Cheap, as the propagation dominates a step
+    negatives: int = (
+        8  # bpr: per positive pair; softmax: shared by the batch. Cheap, as the propagation dominates a step
+    )
     loss: str = "bpr"  # "bpr", or "softmax": sampled softmax over cosine similarities
     temperature: float = 0.1  # of the softmax loss's logits (cos / temperature)
     layer_weights: tuple[float, ...] | None = None  # alpha_0..alpha_K; None: 1 / (K + 1) each
-    scoring: str = "adaptive"  # ranking.DEFAULT_SCORING; how rankings score (ranking.SCORINGS): validation here, the app later
+    scoring: str = (
+        "adaptive"  # ranking.DEFAULT_SCORING; how rankings score (ranking.SCORINGS): validation here, the app later
+    )
     refit: bool = True  # after early stopping, retrain on all pairs for the best epoch count
     sampling: str = "user"  # "user": uniform user, then one of their positives; "edge": uniform edge
 
@@ -117,14 +121,19 @@ class NegativeSampler:
         # Users who liked nearly every item: draw from their complement directly.
         for user in np.unique(users[clash]):
             rows = np.flatnonzero(clash & (users == user))
-            liked = self._keys[(self._keys >= user * self.n_items) & (self._keys < (user + 1) * self.n_items)] % self.n_items
+            liked = (
+                self._keys[(self._keys >= user * self.n_items) & (self._keys < (user + 1) * self.n_items)]
+                % self.n_items
+            )
             free = np.setdiff1d(np.arange(self.n_items), liked)
             if len(free):  # a user who liked every item has no negative at all
                 items[rows] = rng.choice(free, size=len(rows))
         return items.reshape(-1, per_user)
 
 
-def sample_positives(graph: InteractionGraph, n: int, mode: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_positives(
+    graph: InteractionGraph, n: int, mode: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` (user, positive item) pairs: "edge" draws a random permutation of the edges,
     "user" draws a uniform user (among those with an edge) then one of their positives,
     which weights light users as the per-user-averaged metrics do."""
@@ -206,7 +215,21 @@ def train(
             break
         t0 = time.perf_counter()
         users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
-        loss = bpr_epoch(model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg, config.negatives, should_stop, config.loss, config.temperature)
+        loss = bpr_epoch(
+            model,
+            adj,
+            optimizer,
+            users,
+            items,
+            sampler,
+            rng,
+            config.batch_size,
+            config.reg,
+            config.negatives,
+            should_stop,
+            config.loss,
+            config.temperature,
+        )
         stats = EpochStats(epoch, loss, time.perf_counter() - t0, total=config.max_epochs)
         result.history.append(stats)
         result.epochs = epoch
@@ -216,7 +239,9 @@ def train(
         if validation is not None and (epoch % config.eval_every == 0 or epoch == config.max_epochs):
             with torch.no_grad():
                 final = model.propagate(adj).numpy()
-            top = top_k_unseen(final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, 20, config.scoring)
+            top = top_k_unseen(
+                final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, 20, config.scoring
+            )
             stats.val_recall20 = recall_at_k(torch.from_numpy(top), *validation, k=20)
             if stats.val_recall20 > best_recall:
                 best_recall, result.best_epoch = stats.val_recall20, epoch
@@ -255,12 +280,18 @@ def train_on_pairs(
     from tui_recommender.interactions import pairs_graph
     from tui_recommender.split import split_per_user
 
-    fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1) if validation_fraction > 0 else (pairs, pairs.iloc[:0])
+    fit, val = (
+        split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
+        if validation_fraction > 0
+        else (pairs, pairs.iloc[:0])
+    )
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None
     result = train(pairs_graph(fit, users, items), config, validation, on_epoch, should_stop)
     if not config.refit or validation is None or result.stopped:
         return result
-    full = train(pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop)
+    full = train(
+        pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop
+    )
     full.history = result.history + full.history
     full.seconds += result.seconds
     full.best_epoch, full.val_metrics = result.best_epoch, result.val_metrics
@@ -288,7 +319,11 @@ class FineTuneConfig:
     def for_model(cls, hyperparameters: dict) -> FineTuneConfig:
         """The update that matches a checkpoint's training recipe (its loss)."""
         if hyperparameters.get("loss") == "softmax":
-            return cls(loss="softmax", temperature=float(hyperparameters.get("temperature", 0.1)), reg=float(hyperparameters.get("reg", 0.0)))
+            return cls(
+                loss="softmax",
+                temperature=float(hyperparameters.get("temperature", 0.1)),
+                reg=float(hyperparameters.get("reg", 0.0)),
+            )
         return cls()
 
 
@@ -320,11 +355,19 @@ def fine_tune(
         final = model.propagate(adj)
         if config.loss == "softmax":
             shared = torch.from_numpy(rng.integers(0, graph.n_items, size=config.softmax_negatives))
-            loss = model.softmax_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), shared, config.temperature, config.reg)
+            loss = model.softmax_loss(
+                final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), shared, config.temperature, config.reg
+            )
             if len(focus_u):
                 loss = loss + model.softmax_loss(final, focus_u, focus_i, shared, config.temperature, config.reg)
         else:
-            loss = model.bpr_loss(final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)), config.reg)
+            loss = model.bpr_loss(
+                final,
+                torch.from_numpy(replay_u),
+                torch.from_numpy(replay_i),
+                torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)),
+                config.reg,
+            )
             if len(focus_u):
                 focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
                 if disliked is not None:
@@ -370,7 +413,9 @@ def train_checkpoint(
     return checkpoint, result
 
 
-def _use_disliked(negatives: np.ndarray, users: np.ndarray, disliked: tuple[np.ndarray, np.ndarray], rng: np.random.Generator) -> None:
+def _use_disliked(
+    negatives: np.ndarray, users: np.ndarray, disliked: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> None:
     """Replace column 0 of `negatives` (one row per entry of `users`) by a random disliked
     item of that user, where the user has one."""
     order = np.argsort(disliked[0], kind="stable")

@@ -68,7 +68,9 @@ def load_user_config(path: Path) -> UserConfig:
         path=path,
         data=_data(where, table["data"]) if "data" in table else None,
         genres=_genres(where, table["genres"]) if "genres" in table else (),
-        novelty=parse_novelty(table["novelty"], lambda problem: where.error("novelty", problem)) if "novelty" in table else None,
+        novelty=parse_novelty(table["novelty"], lambda problem: where.error("novelty", problem))
+        if "novelty" in table
+        else None,
         theme=_text(where, "theme", table["theme"]) if "theme" in table else None,
         keys=_keys(where, table["keys"]) if "keys" in table else {},
     )
@@ -104,18 +106,20 @@ def _data(where: UserConfig, value: object) -> Path:
 
 def _genres(where: UserConfig, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(g, str) and g.strip() for g in value):
-        raise where.error("genres", f"must be a list of genre names, like [\"Comedy\", \"Drama\"] (got {value!r})")
+        raise where.error("genres", f'must be a list of genre names, like ["Comedy", "Drama"] (got {value!r})')
     return tuple(dict.fromkeys(g.strip() for g in value))
 
 
 def _keys(where: UserConfig, value: object) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise where.error("keys", "must be a table of binding id = \"key\" lines, under [keys]")
+        raise where.error("keys", 'must be a table of binding id = "key" lines, under [keys]')
     keymap = {}
     for binding_id, keys in value.items():
         names = keys.split(",") if isinstance(keys, str) else []
         if not names or not all(name.strip() and " " not in name.strip() for name in names):
-            raise where.error(f"keys.{binding_id}", f"must be a key like \"e\" or \"ctrl+e\", or several joined by commas (got {keys!r})")
+            raise where.error(
+                f"keys.{binding_id}", f'must be a key like "e" or "ctrl+e", or several joined by commas (got {keys!r})'
+            )
         keymap[binding_id] = ",".join(name.strip() for name in names)
     return keymap
 

@@ -70,7 +70,12 @@ class UserRatings:
         one transaction, all or nothing, then make them visible to readers."""
         with self._lock:
             self.store.put_many(ratings, marks)
-            rows = zip(ratings["userId"].tolist(), ratings["movieId"].tolist(), ratings["rating"].tolist(), ratings["timestamp"].tolist())
+            rows = zip(
+                ratings["userId"].tolist(),
+                ratings["movieId"].tolist(),
+                ratings["rating"].tolist(),
+                ratings["timestamp"].tolist(),
+            )
             for user, movie, stars, timestamp in rows:
                 if math.isnan(stars):  # an imported removal
                     self._by_user.get(user, {}).pop(movie, None)

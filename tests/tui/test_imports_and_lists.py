@@ -93,19 +93,28 @@ def letterboxd(small_data: Path, n: int) -> str:
     """Letterboxd ratings (5 stars) of the first `n` movies of `small_data`, then one unknown."""
     movies = list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:n]
     rows = [f'2024-01-01,"{m["title"][:-7]}",{m["title"][-5:-1]},https://boxd.it/x,5' for m in movies]
-    return "\n".join(["Date,Name,Year,Letterboxd URI,Rating", *rows, "2024-01-02,Not In The Data,1999,https://boxd.it/y,3"]) + "\n"
+    return (
+        "\n".join(
+            ["Date,Name,Year,Letterboxd URI,Rating", *rows, "2024-01-02,Not In The Data,1999,https://boxd.it/y,3"]
+        )
+        + "\n"
+    )
 
 
 def report(app: RecommenderApp) -> str:
     return str(app.screen.query_one("#import-report", Static).render())
 
 
-async def test_import_reads_reports_then_stores_and_learns_in_one_update(app: RecommenderApp, small_data, tmp_path, monkeypatch) -> None:
+async def test_import_reads_reports_then_stores_and_learns_in_one_update(
+    app: RecommenderApp, small_data, tmp_path, monkeypatch
+) -> None:
     from tui_recommender.service import RecommenderService
 
     path = tmp_path / "ratings.csv"
     path.write_text(letterboxd(small_data, 6))
-    imported = [int(m["movieId"]) for m in list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:6]]
+    imported = [
+        int(m["movieId"]) for m in list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:6]
+    ]
     updates: list[Any] = []
     update_model = RecommenderService.update_model
 
@@ -140,10 +149,15 @@ async def test_import_reads_reports_then_stores_and_learns_in_one_update(app: Re
 
 @pytest.mark.parametrize(
     "content, words",
-    [("Title,Seen\nAlien,yes\n", "unknown format"), ("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Alien,1979,u,9\n", "line 2")],
+    [
+        ("Title,Seen\nAlien,yes\n", "unknown format"),
+        ("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Alien,1979,u,9\n", "line 2"),
+    ],
     ids=["unknown-format", "malformed-row"],
 )
-async def test_a_bad_file_is_explained_in_the_dialog_and_stores_nothing(app: RecommenderApp, tmp_path, notifications, content, words) -> None:
+async def test_a_bad_file_is_explained_in_the_dialog_and_stores_nothing(
+    app: RecommenderApp, tmp_path, notifications, content, words
+) -> None:
     path = tmp_path / "export.csv"
     path.write_text(content)
     async with app.run_test(size=SIZE) as pilot:

@@ -46,9 +46,7 @@ async def test_command_palette_runs_main_actions(app: RecommenderApp) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
 
 
-async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(
-    app: RecommenderApp, monkeypatch
-) -> None:
+async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(app: RecommenderApp, monkeypatch) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 1)
         assert app.service is not None

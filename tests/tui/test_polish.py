@@ -221,7 +221,9 @@ async def test_details_of_the_highlighted_movie_on_any_list(app: RecommenderApp,
 
 
 async def test_details_link_to_imdb_and_open_it(small_data: Path, settings, monkeypatch) -> None:
-    (small_data / "links.csv").write_text("movieId,imdbId,tmdbId\n" + "".join(f"{m},{m:07d},{m + 5}\n" for m in range(10, 810, 10)))
+    (small_data / "links.csv").write_text(
+        "movieId,imdbId,tmdbId\n" + "".join(f"{m},{m:07d},{m + 5}\n" for m in range(10, 810, 10))
+    )
     app = RecommenderApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
@@ -234,7 +236,10 @@ async def test_details_link_to_imdb_and_open_it(small_data: Path, settings, monk
         opened: list[str] = []
         monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
         await pilot.press("o", "t")
-        assert opened == [f"https://www.imdb.com/title/tt{movie.movie_id:07d}/", f"https://www.themoviedb.org/movie/{movie.movie_id + 5}"]
+        assert opened == [
+            f"https://www.imdb.com/title/tt{movie.movie_id:07d}/",
+            f"https://www.themoviedb.org/movie/{movie.movie_id + 5}",
+        ]
 
 
 # ---- genres, keys, palette, help --------------------------------------------------------
@@ -294,7 +299,9 @@ async def test_help_lists_every_palette_command_and_is_centred(app: RecommenderA
         shown = {}  # description -> its tooltips: help shows one line per description
         for active in app.screen_stack[-2].active_bindings.values():
             if active.binding.description and active.binding.id:  # ours, not Textual's cursor keys
-                shown.setdefault(active.binding.description, set()).add(active.binding.tooltip or active.binding.description)
+                shown.setdefault(active.binding.description, set()).add(
+                    active.binding.tooltip or active.binding.description
+                )
         missing = [name for name, tips in shown.items() if not any(tip in text for tip in tips)]
         assert not missing and set(names) <= set(shown)
         dialog = app.screen.query_one("#help-dialog").region

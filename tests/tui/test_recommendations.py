@@ -116,9 +116,7 @@ async def test_refused_ratings_are_notified(app: RecommenderApp, notifications: 
         assert app.is_running
 
 
-async def test_half_stars_with_shift_and_the_rating_dialog(
-    app: RecommenderApp, update_gate: threading.Event
-) -> None:
+async def test_half_stars_with_shift_and_the_rating_dialog(app: RecommenderApp, update_gate: threading.Event) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
         first, second = listed(app)[:2]

@@ -80,7 +80,9 @@ def test_help(snap_compare, app: RecommenderApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await enter_user(pilot, 1)
         assert pilot.app.service is not None
-        pilot.app.service.model_source = ModelSource(SourceKind.CHECKPOINT, Path("test"))  # the real one names a temporary path
+        pilot.app.service.model_source = ModelSource(
+            SourceKind.CHECKPOINT, Path("test")
+        )  # the real one names a temporary path
         await pilot.press("question_mark")
         await quiet(pilot)
 

@@ -15,11 +15,15 @@ from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.messages import ServiceStatus
 
 
-async def test_training_at_start_up_reports_its_epochs(small_data: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_training_at_start_up_reports_its_epochs(
+    small_data: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tui_recommender import training
 
     real = training.train_checkpoint
-    monkeypatch.setattr(training, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw))
+    monkeypatch.setattr(
+        training, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw)
+    )
     statuses: list[str] = []
 
     def hook(message: Message) -> None:

@@ -15,7 +15,9 @@ from tui_recommender.tui.components.main_screen import MainScreen
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_data: Path, state_dir: Path, trained_checkpoint: Path) -> Settings:
+def settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_data: Path, state_dir: Path, trained_checkpoint: Path
+) -> Settings:
     """The conftest's settings, with a config file (Westerns: a genre the data lacks)."""
     config_file = tmp_path / "config.toml"
     config_file.write_text('theme = "nord"\ngenres = ["comedy", "Westerns"]\n[keys]\nhelp = "f1"\n')

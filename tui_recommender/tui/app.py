@@ -86,13 +86,34 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {BindingCommandsProvider}
     BINDINGS = [
-        Binding("ctrl+z", "undo", "Undo", id="undo", tooltip="Undo the last rating, removal or list change (and the one before…)"),
+        Binding(
+            "ctrl+z",
+            "undo",
+            "Undo",
+            id="undo",
+            tooltip="Undo the last rating, removal or list change (and the one before…)",
+        ),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Save the model and quit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit-now", tooltip="Save and quit, even while typing"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c", tooltip="Save and quit, even while typing"),
+        Binding(
+            "ctrl+c",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="quit-ctrl-c",
+            tooltip="Save and quit, even while typing",
+        ),
         *IMPORT_AND_LIST_BINDINGS,
-        Binding("ctrl+s", "save_now", "Save model", show=False, id="save", tooltip="Write the fine-tuned model to the state dir now"),
+        Binding(
+            "ctrl+s",
+            "save_now",
+            "Save model",
+            show=False,
+            id="save",
+            tooltip="Write the fine-tuned model to the state dir now",
+        ),
     ]
 
     status_text: reactive[str] = reactive("Starting…")
@@ -266,7 +287,9 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
         if isinstance(error, UserError):
             self.notify(str(error), title=what, severity="warning", timeout=6, markup=False)
         else:
-            self.notify(f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10, markup=False)
+            self.notify(
+                f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10, markup=False
+            )
             self.push_screen(ErrorModal(what, error))
 
     def _broadcast(self, make: Callable[[], Message]) -> None:
@@ -370,6 +393,7 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
             self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6, markup=False)
             return
         self.notify(saved, title="Screenshot saved", timeout=6, markup=False)
+
 
 def run_app(settings: Settings) -> int:
     """Run the TUI until the user quits; returns the process exit code. Raises

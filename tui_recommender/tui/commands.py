@@ -37,7 +37,9 @@ def binding_commands(
             continue
         first = group[0][1]
         keys = ", ".join(dict.fromkeys(key_display(active.binding) for _, active in group))
-        yield BindingCommand(description, f"{first.binding.tooltip or description} ({keys})", first.binding.action, first.node)
+        yield BindingCommand(
+            description, f"{first.binding.tooltip or description} ({keys})", first.binding.action, first.node
+        )
 
 
 class BindingCommandsProvider(Provider):

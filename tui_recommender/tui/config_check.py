@@ -20,7 +20,11 @@ def binding_ids(app_class: type[App]) -> set[str]:
     classes: list[type] = [app_class]
     for info in pkgutil.iter_modules(components.__path__):
         module = importlib.import_module(f"{components.__name__}.{info.name}")
-        classes += [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, DOMNode) and c.__module__ == module.__name__]
+        classes += [
+            c
+            for c in vars(module).values()
+            if isinstance(c, type) and issubclass(c, DOMNode) and c.__module__ == module.__name__
+        ]
     return {b.id for c in classes for b in c.BINDINGS if isinstance(b, Binding) and b.id}
 
 
@@ -29,7 +33,11 @@ def check_config(app: App) -> None:
     settings = app.settings
     where = UserConfig(settings.config_file)
     if settings.theme is not None and settings.theme not in app.available_themes:
-        raise where.error("theme", f"unknown theme {settings.theme!r}; choose from {', '.join(sorted(app.available_themes))}")
+        raise where.error(
+            "theme", f"unknown theme {settings.theme!r}; choose from {', '.join(sorted(app.available_themes))}"
+        )
     unknown = sorted(set(settings.keymap) - binding_ids(type(app)))
     if unknown:
-        raise where.error(f"keys.{unknown[0]}", f"no key binding has this id; the ids are {', '.join(sorted(binding_ids(type(app))))}")
+        raise where.error(
+            f"keys.{unknown[0]}", f"no key binding has this id; the ids are {', '.join(sorted(binding_ids(type(app))))}"
+        )

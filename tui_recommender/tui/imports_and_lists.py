@@ -38,7 +38,14 @@ if TYPE_CHECKING:
     from tui_recommender.service import Movie, RecommenderService
 
 BINDINGS = [
-    Binding("ctrl+o", "import_ratings", "Import ratings…", show=False, id="import", tooltip="Import ratings from IMDb, Letterboxd or an export of this app"),
+    Binding(
+        "ctrl+o",
+        "import_ratings",
+        "Import ratings…",
+        show=False,
+        id="import",
+        tooltip="Import ratings from IMDb, Letterboxd or an export of this app",
+    ),
 ]
 # What a list change says: (list, added) -> (title, hint).
 _CHANGES = {
@@ -142,7 +149,9 @@ class ImportsAndLists:
     def on_import_file_chosen(self, message: ImportFileChosen) -> None:
         if self.service is not None and self.user_id is not None:
             worker = self._read_import(self.service, message, self.user_id)
-            self._after(worker, lambda error: message.requester.post_message(ImportFailed(str(error) if error else "cancelled")))
+            self._after(
+                worker, lambda error: message.requester.post_message(ImportFailed(str(error) if error else "cancelled"))
+            )
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="Reading the ratings file")
     def _read_import(self, service: RecommenderService, request: ImportFileChosen, user_id: int) -> None:
@@ -163,7 +172,9 @@ class ImportsAndLists:
             return RatingsImported(plan, report_lines(plan, stored=True))
 
         worker = self._store_import(self._writer.submit(store))
-        self._after(worker, lambda error: message.requester.post_message(ImportFailed(f"Nothing was imported: {error}")))
+        self._after(
+            worker, lambda error: message.requester.post_message(ImportFailed(f"Nothing was imported: {error}"))
+        )
 
     @work(thread=True, group="write", exit_on_error=False, description="Importing ratings")
     def _store_import(self, written: Future[Message]) -> None:

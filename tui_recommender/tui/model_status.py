@@ -38,7 +38,9 @@ class ModelStatus:
         )
         self.post_message(UpdateFinished(report, service.pending_updates(), service.retrain_due()))
 
-    @work(thread=True, exclusive=True, group="warmup", exit_on_error=False, description="Preparing to learn from ratings")
+    @work(
+        thread=True, exclusive=True, group="warmup", exit_on_error=False, description="Preparing to learn from ratings"
+    )
     def _prepare_updates(self, service: RecommenderService) -> None:
         service.prepare_updates()
 

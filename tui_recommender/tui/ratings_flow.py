@@ -140,7 +140,9 @@ class RatingsFlow:
                 service.remove_rating(user_id, change.movie.movie_id)
                 return RatingRemoved(change.movie, undone=True)
             stars, timestamp = change.before
-            return RatingStored(change.movie, service.rate(user_id, change.movie.movie_id, stars, timestamp), undone=True)
+            return RatingStored(
+                change.movie, service.rate(user_id, change.movie.movie_id, stars, timestamp), undone=True
+            )
 
         self._undo_change(self._writer.submit(undo))
 

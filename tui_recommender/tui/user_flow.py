@@ -94,7 +94,13 @@ class UserFlow:
         self.user_id = user_id
         genres, unknown = known_genres(self.settings.genres, [genre for genre, _ in genre_counts])
         if unknown:
-            self.notify(f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}", title=f"Config file {self.settings.config_file}", severity="warning", timeout=8, markup=False)
+            self.notify(
+                f"Not genres of {self.service.dataset_name}: {', '.join(unknown)}",
+                title=f"Config file {self.settings.config_file}",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
         self._replace_base_screen(MainScreen(user_id, genre_counts, genres))
         self._summarise(self.service, user_id)
 
@@ -118,7 +124,9 @@ class UserFlow:
             return
         value = next_novelty(self.novelty if self.novelty is not None else service.settings.novelty)
         self.novelty = value  # at once, so quick presses step on from it (the write confirms)
-        self._store_novelty(self._writer.submit(lambda: NoveltyChanged(service.set_novelty(user_id, value), changed=True)))
+        self._store_novelty(
+            self._writer.submit(lambda: NoveltyChanged(service.set_novelty(user_id, value), changed=True))
+        )
 
     def on_novelty_changed(self, message: NoveltyChanged) -> None:
         self.novelty = message.novelty

@@ -30,7 +30,10 @@ def details_text(details: MovieDetails) -> Content:
     rows: list[tuple[str, str]] = [
         ("Genres", ", ".join(movie.genres) or "none listed"),
         ("Your rating", _stars(details.your_rating) if details.your_rating is not None else "not rated yet"),
-        ("Dataset", f"{facts.mean_rating:.1f}★ on average from {count}" if facts.mean_rating is not None else "nobody rated it"),
+        (
+            "Dataset",
+            f"{facts.mean_rating:.1f}★ on average from {count}" if facts.mean_rating is not None else "nobody rated it",
+        ),
     ]
     if details.because:
         rows.append(("Because", f"you liked {details.because}"))

@@ -17,12 +17,20 @@ NONE_TICKED = "none ticked: all"
 
 class GenreList(SelectionList[str]):
     BINDINGS = [
-        Binding("space", "select", "Toggle", id="genre-toggle", tooltip="Toggle the highlighted genre (none selected = all genres)"),
+        Binding(
+            "space",
+            "select",
+            "Toggle",
+            id="genre-toggle",
+            tooltip="Toggle the highlighted genre (none selected = all genres)",
+        ),
         Binding("a", "select_all", "All", id="genre-all", tooltip="Select every genre"),
         Binding("n", "deselect_all", "None", id="genre-none", tooltip="Clear the genre filter (all genres)"),
     ]
 
-    def __init__(self, genre_counts: list[tuple[str, int]], selected: Collection[str] = (), *, id: str | None = None) -> None:
+    def __init__(
+        self, genre_counts: list[tuple[str, int]], selected: Collection[str] = (), *, id: str | None = None
+    ) -> None:
         """`selected`: the genres ticked at start (the config file's `genres`)."""
         super().__init__(*((f"{genre} ({count})", genre, genre in selected) for genre, count in genre_counts), id=id)
         self.border_title = "Genres"

@@ -31,7 +31,15 @@ class ImportModal(ModalScreen[None]):
     """Enter on a path reads the file (stores nothing); enter again imports what it showed."""
 
     AUTO_FOCUS = "#import-path"
-    BINDINGS = [Binding("escape", "close", "Close", id="import-close", tooltip="Close (before enter on a report: nothing is imported)")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="import-close",
+            tooltip="Close (before enter on a report: nothing is imported)",
+        )
+    ]
 
     def __init__(self, user_id: int) -> None:
         super().__init__()
@@ -77,7 +85,9 @@ class ImportModal(ModalScreen[None]):
         if len(message.plan.marks):
             what += f" and {len(message.plan.marks)} list entries"
         nothing = not count and not len(message.plan.marks)
-        self._show(message.lines, "Nothing to import from this file." if nothing else f"Enter imports {what} · escape cancels")
+        self._show(
+            message.lines, "Nothing to import from this file." if nothing else f"Enter imports {what} · escape cancels"
+        )
 
     def on_import_failed(self, message: ImportFailed) -> None:
         self.plan, self._stored = None, False
@@ -92,7 +102,9 @@ class ImportModal(ModalScreen[None]):
     def on_model_updated(self, message: ModelUpdated) -> None:
         if self._stored and self.plan is not None:
             seconds = message.report.seconds
-            self._show(self._lines, f"Learnt in {seconds:.1f} s: your recommendations are refreshed. Enter or escape closes.")
+            self._show(
+                self._lines, f"Learnt in {seconds:.1f} s: your recommendations are refreshed. Enter or escape closes."
+            )
             self.query_one(Input).disabled = False
             self.query_one(Input).focus()
 

@@ -51,8 +51,16 @@ class ListsScreen(Screen[None]):
     AUTO_FOCUS = "#lists"
     BINDINGS = [
         Binding("escape", "close", "Back", id="lists-back", tooltip="Back to the recommendations"),
-        Binding("l", "other_list", "Other list", id="lists-other", tooltip="Switch between the watchlist and not interested"),
-        Binding("delete,backspace", "take_off", "Take off", id="lists-take-off", tooltip="Take the highlighted movie off this list"),
+        Binding(
+            "l", "other_list", "Other list", id="lists-other", tooltip="Switch between the watchlist and not interested"
+        ),
+        Binding(
+            "delete,backspace",
+            "take_off",
+            "Take off",
+            id="lists-take-off",
+            tooltip="Take the highlighted movie off this list",
+        ),
     ]
 
     def __init__(self, list_name: str = WATCHLIST) -> None:
@@ -74,7 +82,9 @@ class ListsScreen(Screen[None]):
         self.post_message(ListsRequested(self))
 
     def on_lists_loaded(self, message: ListsLoaded) -> None:
-        self._entries = {name: {e.movie.movie_id: (e.movie, e.timestamp) for e in entries} for name, entries in message.lists.items()}
+        self._entries = {
+            name: {e.movie.movie_id: (e.movie, e.timestamp) for e in entries} for name, entries in message.lists.items()
+        }
         self.query_one(MovieTable).loading = False
         self._show()
 

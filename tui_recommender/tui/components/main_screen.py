@@ -52,6 +52,8 @@ def novelty_text(novelty: float) -> str:
     """`popular ●──── niche` with the knob at `novelty` (0..1)."""
     knob = round(novelty * (len(NOVELTY_STEPS) - 1))
     return "popular " + "".join("●" if i == knob else "─" for i in range(len(NOVELTY_STEPS))) + " niche"
+
+
 GENRE_DEBOUNCE_SECONDS = 0.3
 COLUMNS = (
     Column(RATED_COLUMN, "#", width=4, justify="right"),  # the rank, or your stars once rated
@@ -93,13 +95,34 @@ class MainScreen(Screen[None]):
         # Keys that open a screen act as they arrive (priority), so the keys typed behind them
         # (a pasted "/toy story" comes in one write) go to the new screen, not to this one.
         Binding("slash", "app.search", "Search", priority=True, id="search", tooltip="Search all movies by title"),
-        Binding("h", "app.history", "History", priority=True, id="history", tooltip="Your ratings: change or remove them"),
-        Binding("l", "app.lists", "Lists", priority=True, id="lists", tooltip="Your watchlist and not-interested movies"),
-        Binding("ctrl+r", "refresh", "Reload", id="refresh", tooltip="Reload the recommendations (after the model learnt)"),
+        Binding(
+            "h", "app.history", "History", priority=True, id="history", tooltip="Your ratings: change or remove them"
+        ),
+        Binding(
+            "l", "app.lists", "Lists", priority=True, id="lists", tooltip="Your watchlist and not-interested movies"
+        ),
+        Binding(
+            "ctrl+r", "refresh", "Reload", id="refresh", tooltip="Reload the recommendations (after the model learnt)"
+        ),
         Binding("g", "toggle_focus", "Genres", id="toggle-focus", tooltip="Jump between the genres and the list"),
-        Binding("tab", "toggle_focus", "Genres", show=False, id="toggle-focus-tab", tooltip="Jump between the genres and the list"),
-        Binding("u", "app.switch_user", "User", priority=True, id="switch-user", tooltip="Change user (escape comes back)"),
-        Binding("d", "novelty", "Popular↔niche", id="novelty", tooltip="Move the popular <-> niche dial one step (saved for this profile)"),
+        Binding(
+            "tab",
+            "toggle_focus",
+            "Genres",
+            show=False,
+            id="toggle-focus-tab",
+            tooltip="Jump between the genres and the list",
+        ),
+        Binding(
+            "u", "app.switch_user", "User", priority=True, id="switch-user", tooltip="Change user (escape comes back)"
+        ),
+        Binding(
+            "d",
+            "novelty",
+            "Popular↔niche",
+            id="novelty",
+            tooltip="Move the popular <-> niche dial one step (saved for this profile)",
+        ),
     ]
 
     def __init__(self, user_id: int, genre_counts: list[tuple[str, int]], genres: tuple[str, ...] = ()) -> None:

@@ -63,8 +63,22 @@ def _rating_bindings() -> list[Binding]:
         Binding("enter,i", "details", "Details", id="details", tooltip="Everything about the highlighted movie")
     )
     bindings += [
-        Binding("w", f"toggle_list('{WATCHLIST}')", "Watchlist", show=False, id="watchlist", tooltip="Put the highlighted movie on your watchlist, or take it off"),
-        Binding("x", f"toggle_list('{NOT_INTERESTED}')", "Not interested", show=False, id="not-interested", tooltip="Never recommend the highlighted movie (x again undoes)"),
+        Binding(
+            "w",
+            f"toggle_list('{WATCHLIST}')",
+            "Watchlist",
+            show=False,
+            id="watchlist",
+            tooltip="Put the highlighted movie on your watchlist, or take it off",
+        ),
+        Binding(
+            "x",
+            f"toggle_list('{NOT_INTERESTED}')",
+            "Not interested",
+            show=False,
+            id="not-interested",
+            tooltip="Never recommend the highlighted movie (x again undoes)",
+        ),
     ]
     return bindings
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label
 
 from tui_recommender.titles import sort_key
 from tui_recommender.tui.components.key_footer import KeyFooter
-from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, rating_text
+from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, date_text, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     HistoryFailed,
@@ -36,10 +36,6 @@ COLUMNS = (
     Column("date", "Rated on", width=10),
     Column("genres", "Genres", share=1, minimum=6, maximum=50),
 )
-
-
-def _date(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 class HistoryScreen(Screen[None]):
@@ -102,7 +98,7 @@ class HistoryScreen(Screen[None]):
                 rating_text(rating),
                 movie.title,
                 str(movie.year or ""),
-                _date(timestamp),
+                date_text(timestamp),
                 ", ".join(movie.genres),
             )
         if top:

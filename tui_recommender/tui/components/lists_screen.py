@@ -13,7 +13,7 @@ from textual.widgets import Label
 
 from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
 from tui_recommender.tui.components.key_footer import KeyFooter
-from tui_recommender.tui.components.movie_table import Column, MovieTable
+from tui_recommender.tui.components.movie_table import Column, MovieTable, date_text
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
     ListChanged,
@@ -41,10 +41,6 @@ COLUMNS = (
     Column("added", "Added", width=10),
     Column("genres", "Genres", share=1, minimum=6, maximum=50),
 )
-
-
-def _date(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 class ListsScreen(Screen[None]):
@@ -103,7 +99,7 @@ class ListsScreen(Screen[None]):
                 movie,
                 movie.title,
                 str(movie.year or ""),
-                _date(added),
+                date_text(added),
                 ", ".join(movie.genres),
             )
         table.move_cursor(row=min(row, max(table.row_count - 1, 0)))

@@ -3,6 +3,7 @@ movie from the keyboard. Recommendations, search results and history all use it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -27,6 +28,11 @@ _SHIFTED_DIGITS = ("exclamation_mark", "at", "number_sign", "dollar_sign", "perc
 def rating_text(rating: float | None) -> str:
     """How a rating shows in a table: `4.5★`, or nothing."""
     return "" if rating is None else f"{rating:g}★"
+
+
+def date_text(timestamp: int) -> str:
+    """How a date (seconds since the epoch) shows in a table: local `YYYY-MM-DD`."""
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
 def _rating_bindings() -> list[Binding]:

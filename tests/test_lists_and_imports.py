@@ -12,11 +12,11 @@ import torch
 from tests.synthetic import movie_title
 from tests.trained_model import open_service
 from tui_recommender.errors import DataError, UnknownUserError, UserError
+from tui_recommender.fine_tuning import FineTuneConfig, fine_tune
 from tui_recommender.graph import InteractionGraph
 from tui_recommender.model import LightGCN
 from tui_recommender.ratings_files import export_ratings
 from tui_recommender.service import NOT_INTERESTED, WATCHLIST
-from tui_recommender.training import FineTuneConfig, fine_tune
 
 ALL = 1000
 LETTERBOXD_HEADER = "Date,Name,Year,Letterboxd URI,Rating"

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from tui_recommender.fine_tuning import FineTuneConfig, fine_tune
 from tui_recommender.graph import InteractionGraph
 from tui_recommender.model import LightGCN
-from tui_recommender.training import FineTuneConfig, NegativeSampler, TrainConfig, fine_tune, sample_positives, train
+from tui_recommender.training import NegativeSampler, TrainConfig, sample_positives, train
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.
 FAST = TrainConfig(

@@ -232,7 +232,7 @@ class LiveModel:
         disliked: tuple[np.ndarray, np.ndarray] | None,
     ) -> bool:
         """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
-        from tui_recommender.training import FineTuneConfig, fine_tune
+        from tui_recommender.fine_tuning import FineTuneConfig, fine_tune
 
         config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
         return (

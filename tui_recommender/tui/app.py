@@ -11,7 +11,7 @@ the running fine-tune is cancelled and the model saved before the app exits. The
 module (numpy, pandas, later torch) is imported inside the opening worker, so this module
 imports fast and the first screen is usable at once. The app's jobs beyond its life and the
 screens' requests are mixins, one module each: `user_flow`, `ratings_flow`, `model_status`,
-`imports_and_lists`.
+`imports_and_lists`, `navigation`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -38,18 +38,13 @@ from tui_recommender.config import Settings
 from tui_recommender.errors import UserError
 from tui_recommender.progress import EpochProgress
 from tui_recommender.tui.commands import BindingCommandsProvider
-from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.error_modal import ErrorModal
-from tui_recommender.tui.components.help_screen import HelpScreen
-from tui_recommender.tui.components.history_screen import HistoryScreen
-from tui_recommender.tui.components.search_screen import SearchScreen
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.config_check import check_config
 from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS
 from tui_recommender.tui.imports_and_lists import ImportsAndLists, ListUndo
 from tui_recommender.tui.messages import (
     DetailsLoaded,
-    DetailsRequested,
     HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
@@ -65,6 +60,7 @@ from tui_recommender.tui.messages import (
     UserSummaryLoaded,
 )
 from tui_recommender.tui.model_status import FINE_TUNE, ModelStatus
+from tui_recommender.tui.navigation import Navigation
 from tui_recommender.tui.ratings_flow import Change, RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow
 
@@ -81,7 +77,7 @@ class OpeningAbandoned(Exception):
     """Raised from the opening worker's status callback to stop loading when the app quits."""
 
 
-class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[None]):
+class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Navigation, App[None]):
     TITLE = "tui-recommender"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {BindingCommandsProvider}
@@ -339,60 +335,6 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, App[No
         if self.service is not None and self.user_id is not None:
             worker = self._history(self.service, message, self.user_id)
             self._after(worker, lambda _error: message.requester.post_message(HistoryFailed()))
-
-    def action_search(self) -> None:
-        if self._can_open_user_screen():
-            self.push_screen(SearchScreen())
-
-    def action_history(self) -> None:
-        if self._can_open_user_screen():
-            self.push_screen(HistoryScreen())
-
-    def _can_open_user_screen(self) -> bool:
-        if self.user_id is None:
-            self.notify("Choose a user first.", severity="warning")
-            return False
-        return not isinstance(self.screen, (SearchScreen, HistoryScreen))
-
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
-        if self.service is None:
-            about = "The model is still loading."
-        else:
-            about = f"Data: {self.service.dataset_name} · model: {self.service.model_source}"
-        palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "palette", tooltip="Search every command")
-        self.push_screen(HelpScreen([*self.BINDINGS, palette], about, self.settings.keymap))
-
-    def on_details_requested(self, message: DetailsRequested) -> None:
-        if self.service is None or self.user_id is None:
-            return
-        screen = DetailScreen(message.movie)
-        self.push_screen(screen)
-        worker = self._details(self.service, message.movie, self.user_id, screen)
-        self._after(worker, lambda _error: self.pop_screen() if self.screen is screen else None)
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        # Quit and Keys are our own bindings' commands already; the screenshot goes to a
-        # folder that exists (Textual's fails when ~/Downloads does not).
-        for command in super().get_system_commands(screen):
-            if command.title not in ("Quit", "Keys", "Screenshot"):
-                yield command
-        yield SystemCommand("Screenshot", "Save an SVG picture of the screen", self.action_screenshot)
-
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        from platformdirs import user_downloads_path
-
-        folder = Path(path) if path else user_downloads_path()
-        if not folder.is_dir():
-            folder = self.settings.state_dir
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            saved = self.save_screenshot(filename, str(folder))
-        except OSError as error:
-            self.notify(f"Could not save the screenshot: {error}", severity="warning", timeout=6, markup=False)
-            return
-        self.notify(saved, title="Screenshot saved", timeout=6, markup=False)
 
 
 def run_app(settings: Settings) -> int:

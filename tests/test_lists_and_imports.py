@@ -92,7 +92,7 @@ def test_a_rated_movie_cannot_be_not_interested_and_unknown_users_are_refused(se
 
 
 def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypatch):
-    import tui_recommender.training as training
+    import tui_recommender.fine_tuning as fine_tuning
 
     skipped, liked = rec_ids(service, 1)[:2]
     service.add_to_list(1, skipped, NOT_INTERESTED)
@@ -103,7 +103,7 @@ def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypa
         seen.append(disliked)
         return fine_tune(*args, disliked=disliked, **kwargs)
 
-    monkeypatch.setattr(training, "fine_tune", spy)
+    monkeypatch.setattr(fine_tuning, "fine_tune", spy)
     service.update_model()
     ((users, items),) = seen
     item_ids = service.catalogue.items.raw_ids

@@ -200,12 +200,12 @@ def test_rate_accepts_strings_on_the_scale(service):
 
 
 def test_rate_stores_durably_before_any_model_work(service, state_dir, monkeypatch):
-    import tui_recommender.training as training
+    import tui_recommender.fine_tuning as fine_tuning
 
     def no_model_work(*_args, **_kwargs):
         raise AssertionError("rate() must not touch the model")
 
-    monkeypatch.setattr(training, "fine_tune", no_model_work)
+    monkeypatch.setattr(fine_tuning, "fine_tune", no_model_work)
     monkeypatch.setattr(LightGCN, "propagate", no_model_work)
     movie = rec_ids(service.recommend(1, k=1))[0]
     assert service.rate(1, movie, 4.5) == 4.5

@@ -256,3 +256,25 @@ def test_grown_model_propagates_old_nodes_as_before_when_new_nodes_have_no_edges
     users, items = model.split(after)
     torch.testing.assert_close(users[: graph.n_users], before[: graph.n_users])
     torch.testing.assert_close(items[: graph.n_items], before[graph.n_users :])
+
+
+def test_full_softmax_loss_by_hand():
+    """Per user: the mean -log softmax over every item's dot product of their positives,
+    averaged over users; + reg * |E0|^2 / n_users; a disliked item adds softplus(its
+    score - the user's mean positive score)."""
+    torch.manual_seed(0)
+    model = LightGCN(3, 5, dim=4, n_layers=1)
+    final = model.propagate(random_graph(0, 3, 5, 8).normalized_adjacency())
+    users = torch.tensor([2, 0])
+    rows, items = torch.tensor([0, 0, 1]), torch.tensor([1, 4, 3])  # user 2: items 1, 4; user 0: item 3
+    logits = final[:3] @ final[3:].T
+    logp = torch.log_softmax(logits, dim=1)
+    expected = -((logp[2, 1] + logp[2, 4]) / 2 + logp[0, 3]) / 2
+    reg = 0.01
+    l2 = model.embedding.weight.square().sum() / 3
+    got = model.full_softmax_loss(final, users, rows, items, reg)
+    torch.testing.assert_close(got, expected + reg * l2)
+    disliked = (torch.tensor([0]), torch.tensor([2]))  # user 2 said no to item 2
+    with_no = model.full_softmax_loss(final, users, rows, items, reg, disliked)
+    margin = logits[2, 2] - (logits[2, 1] + logits[2, 4]) / 2
+    torch.testing.assert_close(with_no, expected + reg * l2 + F.softplus(margin))

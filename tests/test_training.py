@@ -1,9 +1,10 @@
-"""BPR training on tiny generated graphs: negative sampling, loss going down, early
-stopping keeping the best weights, determinism, cancelling, fine-tuning."""
+"""Training on tiny generated graphs, BPR and the listwise loss: negative sampling, loss
+going down, early stopping keeping the best weights, determinism, cancelling, fine-tuning."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,12 +13,23 @@ import torch
 from tui_recommender.fine_tuning import FineTuneConfig, fine_tune
 from tui_recommender.graph import InteractionGraph
 from tui_recommender.model import LightGCN
-from tui_recommender.training import NegativeSampler, TrainConfig, sample_positives, train
+from tui_recommender.training import NegativeSampler, TrainConfig, full_softmax_epoch, sample_positives, train
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.
 FAST = TrainConfig(
-    dim=16, n_layers=2, lr=0.05, reg=1e-4, batch_size=128, max_epochs=15, seed=0, negatives=1, sampling="user"
+    dim=16,
+    n_layers=2,
+    lr=0.05,
+    reg=1e-4,
+    batch_size=128,
+    max_epochs=15,
+    seed=0,
+    negatives=1,
+    sampling="user",
+    loss="bpr",
 )
+# The default, listwise loss (every user against every item), as small.
+LISTWISE = TrainConfig(dim=16, n_layers=2, lr=0.05, reg=1e-3, user_batch=8, max_epochs=15, seed=0, loss="full_softmax")
 
 
 def clustered_graph(
@@ -178,6 +190,42 @@ def test_should_stop_between_epochs_records_only_epochs_that_ran():
     assert result.epochs == 2
 
 
+@pytest.mark.parametrize("config", [FAST, LISTWISE], ids=["bpr", "full_softmax"])
+def test_both_losses_learn_the_clusters_and_rank_held_out_positives_first(config):
+    graph, (val_users, val_items) = held_out(clustered_graph())
+    result = train(graph, config)
+    losses = [h.loss for h in result.history]
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+    with torch.no_grad():
+        users, items = result.model.split(result.model.propagate(graph.normalized_adjacency()))
+    scores = (users @ items.T).numpy()
+    scores[graph.users, graph.items] = -np.inf
+    top = np.argsort(-scores, axis=1)[:, :5]
+    assert (top % 3 == (np.arange(graph.n_users) % 3)[:, None]).mean() > 0.9  # own cluster first
+    assert np.mean([v in top[u] for u, v in zip(val_users, val_items)]) > 0.4
+
+
+def test_full_softmax_epoch_starts_at_log_n_items_and_uses_every_user_once():
+    graph = clustered_graph()
+    result = train(graph, replace(LISTWISE, init_std=1e-4, max_epochs=1, reg=0.0))
+    assert result.history[0].loss == pytest.approx(math.log(graph.n_items), rel=0.1)
+    steps = []
+    model = LightGCN(graph.n_users, graph.n_items, 4, 1)
+    optimizer = torch.optim.Adam(model.parameters())
+    original = model.full_softmax_loss
+
+    def spy(final, users, rows, items, reg, disliked=None):
+        steps.append((users.numpy().copy(), rows.numpy().copy(), items.numpy().copy()))
+        return original(final, users, rows, items, reg, disliked)
+
+    model.full_softmax_loss = spy
+    full_softmax_epoch(model, graph.normalized_adjacency(), optimizer, graph, np.random.default_rng(0), 7, 0.0)
+    seen = np.concatenate([u for u, _, _ in steps])
+    assert sorted(seen.tolist()) == sorted(np.unique(graph.users).tolist())  # each user once
+    pairs = {(int(u[r]), int(i)) for u, rows, items in steps for r, i in zip(rows, items)}
+    assert pairs == set(zip(graph.users.tolist(), graph.items.tolist()))  # every positive once
+
+
 # ---- fine-tuning -----------------------------------------------------------------------
 
 
@@ -210,6 +258,50 @@ def test_fine_tune_moves_the_focus_user_towards_their_new_edges():
     assert progress == pytest.approx([(k + 1) / config.steps for k in range(config.steps)])
     assert not torch.equal(before, model.embedding.weight)
     assert new_item_margin() > before_margin + 1.0
+
+
+def test_listwise_fine_tune_moves_only_the_user_and_pushes_down_what_they_said_no_to():
+    graph = clustered_graph()
+    trained = train(graph, replace(LISTWISE, max_epochs=5)).model
+    user = 0
+    new_items = np.array([i for i in range(graph.n_items) if i % 3 == 1][:4])
+    no_thanks = np.array([i for i in range(graph.n_items) if i % 3 == 1][4:6])
+    updated = graph.with_edges(np.full(len(new_items), user), new_items)
+    adj = updated.normalized_adjacency()
+    others = np.setdiff1d(np.arange(graph.n_items), np.concatenate([new_items, no_thanks]))
+    config = FineTuneConfig(loss="full_softmax", steps=15, lr=0.05)
+
+    def tuned(disliked):
+        model = LightGCN(graph.n_users, graph.n_items, 16, 2)
+        model.load_state_dict(trained.state_dict())
+        assert (
+            fine_tune(model, adj, updated, np.array([user]), config, np.random.default_rng(0), disliked=disliked) == 15
+        )
+        with torch.no_grad():
+            users, items = model.split(model.propagate(adj))
+        changed = (model.embedding.weight != trained.embedding.weight).any(dim=1)
+        return (items @ users[user]).numpy(), np.flatnonzero(changed.numpy())
+
+    with torch.no_grad():
+        users, items = trained.split(trained.propagate(adj))
+    before = (items @ users[user]).numpy()
+    plain, changed = tuned(None)
+    assert changed.tolist() == [user]  # only the user's own row moves
+    gain = (plain[new_items].mean() - plain[others].mean()) - (before[new_items].mean() - before[others].mean())
+    assert gain > 0.5
+    said_no, _ = tuned((np.full(len(no_thanks), user), no_thanks))
+    # The items said no to drop against the same update without them, the positives stay up.
+    assert (said_no[no_thanks] - said_no[new_items].mean()).mean() < (
+        plain[no_thanks] - plain[new_items].mean()
+    ).mean() - 0.02
+    assert said_no[new_items].mean() - said_no[others].mean() > before[new_items].mean() - before[others].mean() + 0.5
+
+
+def test_fine_tune_config_follows_the_checkpoints_loss():
+    assert FineTuneConfig.for_model({"loss": "full_softmax", "reg": 0.004}).loss == "full_softmax"
+    assert FineTuneConfig.for_model({"loss": "full_softmax", "reg": 0.004}).reg == 0.004
+    assert FineTuneConfig.for_model({"loss": "softmax"}).loss == "softmax"
+    assert FineTuneConfig.for_model({}).loss == "bpr"  # checkpoints from before the losses
 
 
 def test_fine_tune_respects_should_stop():

@@ -7,7 +7,12 @@ non-linearity:
     E^(k+1) = A_hat E^(k),        E = 1/(K+1) * sum_{k=0..K} E^(k)
 
 and a user-item score is the dot product of their rows of the propagated E (never of the
-raw layer-0 table). Training minimises BPR with L2 on the layer-0 rows of the batch:
+raw layer-0 table). The default training loss is listwise: a softmax over every item's
+score for each user of a batch, with L2 on the whole layer-0 table,
+
+    L = -mean_u mean_{i in pos(u)} log softmax_j(e_u.e_j)_i + reg * |E0|^2 / n_users
+
+and the paper's BPR (with L2 on the batch's layer-0 rows) stays available:
 
     L = -mean(log sigmoid(e_u.e_i - e_u.e_j)) + reg * (|e0_u|^2 + |e0_i|^2 + |e0_j|^2) / (2 B)
 """
@@ -35,6 +40,29 @@ def _layer_sum(adj: Tensor, x: Tensor, weights: tuple[float, ...]) -> Tensor:
 def mean_weights(n_layers: int) -> tuple[float, ...]:
     """The paper's alpha_k = 1 / (K + 1) for k = 0..K."""
     return (1.0 / (n_layers + 1),) * (n_layers + 1)
+
+
+def listwise_loss(
+    user_vecs: Tensor,
+    item_vecs: Tensor,
+    edge_rows: Tensor,
+    edge_items: Tensor,
+    disliked: tuple[Tensor, Tensor] | None = None,
+) -> Tensor:
+    """The listwise loss without L2 (see `LightGCN.full_softmax_loss`): `user_vecs` (B x
+    dim) against every row of `item_vecs`, positives as (`edge_rows`, `edge_items`)."""
+    logits = user_vecs @ item_vecs.T
+    logp = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    n = len(user_vecs)
+    counts = torch.bincount(edge_rows, minlength=n)
+    per_user = torch.zeros(n, dtype=logits.dtype).index_add(0, edge_rows, logp[edge_rows, edge_items])
+    per_user = per_user / counts.clamp(min=1).to(logits.dtype)
+    loss = -per_user[counts > 0].mean()
+    if disliked is not None and len(disliked[0]):
+        mean_pos = torch.zeros(n, dtype=logits.dtype).index_add(0, edge_rows, logits[edge_rows, edge_items])
+        margin = logits[disliked[0], disliked[1]] - (mean_pos / counts.clamp(min=1).to(logits.dtype))[disliked[0]]
+        loss = loss + F.softplus(margin).mean()
+    return loss
 
 
 class _Propagate(torch.autograd.Function):
@@ -82,9 +110,19 @@ class LightGCN(nn.Module):
     def dim(self) -> int:
         return self.embedding.embedding_dim
 
-    def propagate(self, adj: Tensor) -> Tensor:
-        """Final embeddings E (n_nodes x dim): sum_k alpha_k E^(k), k = 0..K."""
-        return _Propagate.apply(adj, self.embedding.weight, self.layer_weights)
+    def propagate(self, adj: Tensor, table: Tensor | None = None) -> Tensor:
+        """Final embeddings E (n_nodes x dim): sum_k alpha_k E^(k), k = 0..K, from the
+        layer-0 `table` (default: the model's own)."""
+        return _Propagate.apply(adj, self.embedding.weight if table is None else table, self.layer_weights)
+
+    @torch.no_grad()
+    def own_share(self, adj: Tensor, nodes: Tensor) -> Tensor:
+        """s_v = sum_k alpha_k (A^k)_vv for each of `nodes`: how much of a node's own
+        layer-0 row its propagated row holds (propagation is linear), from one-hot probes."""
+        cols = torch.arange(len(nodes))
+        probes = self.embedding.weight.new_zeros(self.embedding.num_embeddings, len(nodes))
+        probes[nodes, cols] = 1.0
+        return self.propagate(adj, probes)[nodes, cols]
 
     @torch.no_grad()
     def layers(self, adj: Tensor) -> list[Tensor]:
@@ -115,6 +153,26 @@ class LightGCN(nn.Module):
         ego = self.embedding.weight.index_select(0, rows)
         l2 = ego[: 2 * batch].square().sum() + ego[2 * batch :].square().sum() / neg.shape[1]
         return bpr + reg * l2 / (2 * batch)
+
+    def full_softmax_loss(
+        self,
+        final: Tensor,
+        users: Tensor,
+        edge_rows: Tensor,
+        edge_items: Tensor,
+        reg: float,
+        disliked: tuple[Tensor, Tensor] | None = None,
+        table: Tensor | None = None,
+    ) -> Tensor:
+        """Listwise loss of a batch of `users` (B,): per user, the mean negative
+        log-softmax, over every item's dot product, of their positives, given as
+        (`edge_rows` index into `users`, `edge_items`); averaged over the users, plus `reg`
+        * |E0|^2 / n_users. `disliked` (rows into `users`, items): each also adds
+        softplus(its score - the user's mean positive score), pushing it below the positives.
+        `table`: the layer-0 table `final` came from, for the L2 (default: the model's)."""
+        loss = listwise_loss(final.index_select(0, users), final[self.n_users :], edge_rows, edge_items, disliked)
+        table = self.embedding.weight if table is None else table
+        return loss + reg * table.square().sum() / self.n_users
 
     def softmax_loss(
         self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, temperature: float, reg: float

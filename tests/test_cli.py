@@ -66,7 +66,8 @@ def recommend_json(capsys, where, *extra: str) -> list[dict]:
 # ---- recommend -------------------------------------------------------------------------
 
 
-def test_recommend_json_fields(capsys, where, small_data):
+def test_recommend_json_fields(capsys, where, small_data, monkeypatch):
+    monkeypatch.setattr("tui_recommender.ranking.CALIBRATION", 0.0)  # the score order (calibration: test_taste)
     recs = recommend_json(capsys, where, "--user", "1", "-k", "7")
     assert len(recs) == 7
     for rec in recs:

@@ -31,7 +31,8 @@ def test_titles_show_their_article_in_front_and_search_finds_them_either_way(ser
     assert not [title for title in shown if title.endswith(", The")]
 
 
-def test_match_is_relative_to_the_users_best_and_popular_fallbacks_have_none(service):
+def test_match_is_relative_to_the_users_best_and_popular_fallbacks_have_none(service, monkeypatch):
+    monkeypatch.setattr("tui_recommender.ranking.CALIBRATION", 0.0)  # the score order
     recs = service.recommend(1, k=20)
     matches = [r.match for r in recs]
     assert matches[0] == pytest.approx(1.0)

@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from tui_recommender.ranking import (
+    calibrated_order,
+    genre_weights,
     item_norms,
     new_user_vector,
     norm_exponents,
     popularity_penalty,
     scores,
+    taste_distribution,
     top_k_unseen,
 )
 
@@ -51,9 +54,11 @@ def test_cosine_scoring_ignores_item_norms_and_adaptive_fades_to_dot():
     assert np.argmax(scores(items, norms, user, norm_exponents(5, "dot"))) == 0
     assert np.argmax(scores(items, norms, user, norm_exponents(5, "cosine"))) == 1
     np.testing.assert_allclose(scores(items, norms, user, 1.0), items @ user / norms)
-    # Adaptive: cosine up to 5 positives, then |item|^(5/n): close to dot for heavy users.
-    np.testing.assert_allclose(norm_exponents(np.array([0, 1, 5, 10, 50]), "adaptive"), [1, 1, 1, 0.5, 0.1])
-    assert np.argmax(scores(items, norms, user, norm_exponents(5, "adaptive"))) == 1
+    # Adaptive: cosine up to 1.25 positives, then |item|^(1.25/n): close to dot for heavy users.
+    np.testing.assert_allclose(
+        norm_exponents(np.array([0, 1, 5, 10, 50]), "adaptive"), [1, 1, 0.25, 0.125, 0.025], rtol=1e-6
+    )
+    assert np.argmax(scores(items, norms, user, norm_exponents(1, "adaptive"))) == 1
     assert np.argmax(scores(items, norms, user, norm_exponents(500, "adaptive"))) == 0
     with pytest.raises(ValueError):
         norm_exponents(3, "euclid")
@@ -88,3 +93,65 @@ def test_new_user_vector_is_the_exact_propagation_of_its_ego_row():
     ego = layer0.mean(axis=0)
     layer1 = layer0[0] / np.sqrt(2 * 2) + layer0[1] / np.sqrt(2 * 4)
     np.testing.assert_allclose(got, 0.5 * ego + 0.5 * layer1, rtol=1e-6)
+
+
+# ---- calibrated re-ranking (Steck 2018) ------------------------------------------------------
+
+# Six items: 0-3 are genre A (best scores first), 4-5 genre B, item 5 has both.
+GENRES_AB = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+SCORES_AB = np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0])
+
+
+def test_genre_weights_split_each_movie_over_its_genres_and_taste_sums_to_one():
+    w = genre_weights(GENRES_AB)
+    np.testing.assert_allclose(w[5], [0.5, 0.5])
+    np.testing.assert_allclose(w[0], [1.0, 0.0])
+    np.testing.assert_allclose(taste_distribution(w, np.array([0, 4, 5])), [0.5, 0.5])
+    assert not taste_distribution(genre_weights(np.zeros((3, 2), bool)), np.array([0, 1])).any()
+
+
+def test_calibration_zero_keeps_the_score_order():
+    top = calibrated_order(SCORES_AB, genre_weights(GENRES_AB), np.array([0.5, 0.5]), 4, strength=0.0)
+    assert top.tolist() == [[0, 1, 2, 3]]
+
+
+def test_calibration_brings_in_the_genre_the_user_likes_that_scores_lower():
+    w = genre_weights(GENRES_AB)
+    top = calibrated_order(SCORES_AB, w, np.array([0.5, 0.5]), 4, strength=0.3)[0]
+    assert top[0] == 0  # the best item still leads
+    assert 4 in top  # the B item enters though 3 A items score higher
+    q = w[top].sum(axis=0) / 4
+    score_order_q = w[[0, 1, 2, 3]].sum(axis=0) / 4
+    assert abs(q[1] - 0.5) < abs(score_order_q[1] - 0.5)
+    # A user whose taste is all A keeps the A items.
+    assert calibrated_order(SCORES_AB, w, np.array([1.0, 0.0]), 4, strength=0.3)[0].tolist() == [0, 1, 2, 3]
+
+
+def test_calibration_never_takes_left_out_items_while_others_remain():
+    s = SCORES_AB.copy()
+    s[[0, 4]] = -np.inf
+    top = calibrated_order(s, genre_weights(GENRES_AB), np.array([0.0, 1.0]), 4, strength=0.9)[0]
+    assert 0 not in top and 4 not in top and len(set(top.tolist())) == 4
+
+
+def test_top_k_unseen_calibrates_each_user_towards_their_own_positives():
+    rng = np.random.default_rng(0)
+    item_emb = rng.normal(size=(6, 4)).astype(np.float32)
+    user_emb = np.stack([item_emb[:4].mean(0) * 3] * 2)
+    genres = GENRES_AB
+    # User 0 liked items of both genres; user 1 only A items.
+    seen_u, seen_i = np.array([0, 0, 1]), np.array([5, 3, 2])
+    calibrated = top_k_unseen(user_emb, item_emb, seen_u, seen_i, 3, "dot", genres=genres, calibration=0.9)
+    assert 4 in calibrated[0]  # user 0's B taste brings the B item in
+    assert set(calibrated[1]) == {0, 1, 3}  # user 1 liked only A: the A items they have not seen
+    assert not (set(calibrated[0]) & {5, 3})
+
+
+def test_calibration_is_stronger_for_users_with_few_positives_and_off_at_zero():
+    from tui_recommender.ranking import CALIBRATION, NEW_USER_CALIBRATION, calibration_strength
+
+    got = calibration_strength(np.array([1, 5, 10, 50, 500]))
+    np.testing.assert_allclose(got[:2], NEW_USER_CALIBRATION)
+    assert got[1] > got[2] > got[3] > got[4] >= CALIBRATION
+    assert got[4] == pytest.approx(CALIBRATION, abs=1e-3)
+    assert not calibration_strength(np.array([1, 50]), base=0.0).any()

@@ -55,6 +55,13 @@ def has_edge(service, user: int, movie: int) -> bool:
     return movie in service.model_positives(user)
 
 
+@pytest.fixture(autouse=True)
+def score_order(monkeypatch):
+    """These tests pin the lists to the score order: no calibrated re-ranking (which has
+    tests of its own here and in test_taste.py, where it is on)."""
+    monkeypatch.setattr("tui_recommender.ranking.CALIBRATION", 0.0)
+
+
 def assert_well_formed(recs, k: int, rated: set[int], offset: int = 0) -> None:
     ids = rec_ids(recs)
     assert len(ids) == k and len(set(ids)) == k
@@ -135,6 +142,23 @@ def test_paging_of_popular_movies_with_tied_scores_continues_without_overlap(ser
     paged = [m for offset in range(0, 40, 4) for m in rec_ids(service.recommend(user, k=4, offset=offset))]
     assert paged == full
     assert rec_ids(service.recommend(user, k=10)) == full[:10]
+
+
+def test_pages_of_a_calibrated_list_are_slices_of_one_list_across_its_depth(service, monkeypatch):
+    """The head of each list is re-ranked towards the user's genres: pages before, across
+    and after the calibrated depth still neither overlap nor skip."""
+    plain = rec_ids(service.recommend(1, k=40))  # calibration is off in this module
+    monkeypatch.setattr("tui_recommender.ranking.CALIBRATION", 0.9)
+    monkeypatch.setattr("tui_recommender.ranking.CALIBRATED_DEPTH", 10)
+    full = rec_ids(service.recommend(1, k=40))
+    assert len(set(full)) == 40
+    assert set(full[:10]) != set(plain[:10])  # the head is re-ranked with items from further down
+    for size in (3, 4, 7):
+        paged = [m for offset in range(0, 40, size) for m in rec_ids(service.recommend(1, k=size, offset=offset))]
+        assert paged[:40] == full
+    # A genre filter keeps the calibrated order.
+    drama = rec_ids(service.recommend(1, genres=["Drama"], k=40))
+    assert drama == [m for m in rec_ids(service.recommend(1, k=200)) if m in movies_with(service, "Drama")][:40]
 
 
 def ranked_as_served(service, user: int, dots: np.ndarray, item_rows: np.ndarray) -> np.ndarray:

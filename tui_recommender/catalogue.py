@@ -13,6 +13,7 @@ import pandas as pd
 from tui_recommender.errors import UnknownGenreError, UnknownMovieError
 from tui_recommender.id_map import IdMap
 from tui_recommender.movielens import MovieLensData, load_links, load_tags
+from tui_recommender.ranking import genre_weights
 from tui_recommender.titles import display_title, fold
 
 MAX_TAGS = 12
@@ -57,6 +58,7 @@ class Catalogue:
             self._genre_matrix = np.stack(columns, axis=1)
         else:
             self._genre_matrix = np.zeros((len(genres), 0), bool)
+        self.genre_weights = genre_weights(self._genre_matrix)  # for calibrated lists
 
     def __len__(self) -> int:
         return len(self._movies)

@@ -67,7 +67,7 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
 
     from tui_recommender.id_map import IdMap
     from tui_recommender.interactions import pairs_graph
-    from tui_recommender.ranking import top_k_unseen
+    from tui_recommender.ranking import CALIBRATION, NEW_USER_CALIBRATION, top_k_unseen
     from tui_recommender.training import TrainConfig, train_on_pairs
 
     config = config or TrainConfig()
@@ -79,14 +79,12 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
     with torch.no_grad():
         final = result.model.propagate(graph.normalized_adjacency()).numpy()
     user_emb, item_emb = final[: graph.n_users], final[graph.n_users :]
-    top = top_k_unseen(user_emb, item_emb, graph.users, graph.items, 20, scoring=config.scoring)
+    genres = genre_matrix(data)
+    top = top_k_unseen(
+        user_emb, item_emb, graph.users, graph.items, 20, config.scoring, genres=genres, calibration=CALIBRATION
+    )
     metrics = protocol_metrics(
-        top,
-        graph.users,
-        graph.items,
-        users.indices(test_pairs["userId"]),
-        items.indices(test_pairs["movieId"]),
-        genre_matrix(data),
+        top, graph.users, graph.items, users.indices(test_pairs["userId"]), items.indices(test_pairs["movieId"]), genres
     )
     return {
         "dataset": data.name,
@@ -95,6 +93,7 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
         "train_seconds": round(result.seconds, 2),
         "training": result.summary(),
         "hyperparameters": config.to_dict(),
+        "calibration": {"strength": CALIBRATION, "new_user_strength": NEW_USER_CALIBRATION},
         "train_positives": len(train_pairs),
         "test_positives": len(test_pairs),
         "test_users": int(test_pairs["userId"].nunique()),

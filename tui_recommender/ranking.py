@@ -4,14 +4,18 @@ the first recommendations come up before torch loads.
 - Scores: the dot product of the user's and the item's rows divided by |item|^p. p = 0 is
   LightGCN's dot product, p = 1 the per-user ranking of cosine similarity. Popular movies
   have large norms, so with few ratings the dot product answers "popular" whatever the
-  taste; "adaptive" scoring sets p = min(1, 5 / n) for a user with n positives: cosine
-  for a new user, close to the dot product (what ranks best on the protocol) for a user
-  the model knows well.
+  taste; "adaptive" scoring sets p = min(1, TASTE_SCALE / n) for a user with n
+  positives: a quarter of the way to cosine for a new user with 5, close to the dot
+  product (what ranks best on the protocol) for a user the model knows well.
+- Calibration (`calibrated_order`, Steck, RecSys 2018): the head of each list is
+  re-ranked greedily so that its genre mix approaches the mix of the movies the user
+  liked, trading score for lower KL divergence with strength CALIBRATION.
 - The popular <-> niche dial (`novelty` in `user_config.NOVELTY_RANGE`, 0..1) subtracts `novelty * log1p(pop) /
   log1p(max pop)`, scaled by the user's largest score, from the scores (pop = positives
   per movie).
-- A new user's start (`new_user_vector`): the user node propagated exactly over the graph
-  with them added, from a layer-0 vector that is the mean of their liked movies' layer-0
+- `new_user_vector` (a baseline of benchmarks/bench_learning.py; the app's start is
+  `live_model.start_new_users`): the user node propagated exactly over the graph with
+  them added, from a layer-0 vector that is the mean of their liked movies' layer-0
   rows, with the items' per-layer embeddings held fixed.
 """
 
@@ -20,8 +24,17 @@ from __future__ import annotations
 import numpy as np
 
 SCORINGS = ("dot", "cosine", "adaptive")
+# Strength of the calibrated re-ranking (`calibrated_order`) of every list: on the protocol
+# it takes miscalibration@20 from 0.369 to 0.302 for -0.005 NDCG@20 (benchmarks/README.md).
+CALIBRATION = 0.3
+# ... and for a user with few positives, who has said little but clearly: up to this at 5
+# positives, fading as (5 / n)^2 (bench_persona: 5 of 6 genres at EASE's share or more).
+NEW_USER_CALIBRATION = 0.7
+CALIBRATED_DEPTH = 100  # the app's lists are calibrated this deep, then follow the scores
 DEFAULT_SCORING = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
-TASTE_SCALE = 5.0  # "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / n)
+# "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / n); 1.25 ranks
+# new users best with the listwise model (bench_learning, benchmarks/README.md)
+TASTE_SCALE = 1.25
 
 
 def item_norms(item_emb: np.ndarray) -> np.ndarray:
@@ -80,12 +93,22 @@ def top_k_unseen(
     penalty: np.ndarray | None = None,
     novelty: float = 0.0,
     chunk: int = 1024,
+    genres: np.ndarray | None = None,
+    calibration: float = 0.0,
 ) -> np.ndarray:
     """Item indices (n_users x k) of each user's top k, best first, with the
     (seen_users[i], seen_items[i]) pairs excluded (they are also the users' positives
-    that "adaptive" scoring counts)."""
+    that "adaptive" scoring counts, and whose genres, from the (n_items x n_genres)
+    `genres`, the re-ranking aims at: strength `calibration_strength(n, calibration)`)."""
     norms = item_norms(item_emb)
-    exponents = norm_exponents(np.bincount(seen_users, minlength=len(user_emb)), scoring)
+    n_seen = np.bincount(seen_users, minlength=len(user_emb))
+    exponents = norm_exponents(n_seen, scoring)
+    calibrate = genres is not None and calibration > 0
+    if calibrate:
+        weights = genre_weights(genres)
+        targets = np.zeros((len(user_emb), weights.shape[1]), dtype=np.float64)
+        np.add.at(targets, seen_users, weights[seen_items])
+        targets /= np.maximum(targets.sum(axis=1, keepdims=True), 1e-12)
     out = []
     for start in range(0, len(user_emb), chunk):
         block = scores(
@@ -93,6 +116,10 @@ def top_k_unseen(
         )
         mask = (seen_users >= start) & (seen_users < start + chunk)
         block[seen_users[mask] - start, seen_items[mask]] = -np.inf
+        if calibrate:
+            strength = calibration_strength(n_seen[start : start + chunk], calibration)
+            out.append(calibrated_order(block, weights, targets[start : start + chunk], k, strength))
+            continue
         part = np.argpartition(-block, k - 1, axis=1)[:, :k]
         order = np.argsort(-np.take_along_axis(block, part, axis=1), axis=1, kind="stable")
         out.append(np.take_along_axis(part, order, axis=1))
@@ -112,3 +139,99 @@ def new_user_vector(
     for k in range(1, len(weights)):
         out = out + weights[k] * (norm @ item_layers[k - 1][liked])
     return out.astype(np.float32)
+
+
+def genre_weights(genres: np.ndarray) -> np.ndarray:
+    """(n_items x n_genres) float32: each movie's genres weighted 1 / |genres| (rows of
+    movies without a genre stay zero), as Steck's calibration counts them."""
+    g = np.asarray(genres, dtype=np.float32)
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1.0)
+
+
+def taste_distribution(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """The genre distribution p of the movies `liked` (item indices): the mean of their
+    `genre_weights` rows, renormalised to sum 1 (zeros when none has a genre)."""
+    p = weights[liked].sum(axis=0, dtype=np.float64)
+    total = p.sum()
+    return (p / total).astype(np.float32) if total > 0 else p.astype(np.float32)
+
+
+def calibration_strength(n_positives: np.ndarray | int, base: float | None = None) -> np.ndarray:
+    """The calibration strength for users with `n_positives`: `base` (CALIBRATION), raised
+    towards NEW_USER_CALIBRATION by min(1, (5 / n)^2); 0 when `base` is 0 (calibration off)."""
+    base = CALIBRATION if base is None else base
+    n = np.maximum(np.asarray(n_positives, dtype=np.float64), 1.0)
+    if base <= 0:
+        return np.zeros_like(n)
+    return base + max(NEW_USER_CALIBRATION - base, 0.0) * np.minimum(1.0, (5.0 / n) ** 2)
+
+
+def calibrated_order(
+    item_scores: np.ndarray,
+    weights: np.ndarray,
+    target: np.ndarray,
+    k: int,
+    strength: float | np.ndarray,
+    pool: int = 200,
+    alpha: float = 0.01,
+) -> np.ndarray:
+    """Steck's calibrated re-ranking ("Calibrated Recommendations", RecSys 2018), greedy:
+    of each row's `pool` best items, repeatedly take the one that maximises
+    (1 - strength) * its score (min-max scaled over the pool) - strength * KL(p || q~),
+    where p is the row's `target` genre distribution, q that of the items taken so far
+    plus this one, and q~ = (1 - alpha) q + alpha p. Returns (n x k) item indices (k
+    capped at the pool); rows of `item_scores` may be -inf for items to leave out, which
+    are never taken while the pool has others."""
+    item_scores = np.atleast_2d(item_scores)
+    target = np.atleast_2d(target).astype(np.float32)
+    n, n_items = item_scores.shape
+    pool = min(max(pool, k), n_items)
+    k = min(k, pool)
+    strength = np.broadcast_to(np.asarray(strength, dtype=np.float64).reshape(-1, 1), (n, 1))
+    cand = np.argpartition(-item_scores, pool - 1, axis=1)[:, :pool]
+    s = np.take_along_axis(item_scores, cand, axis=1).astype(np.float64)
+    finite = np.isfinite(s)
+    low = np.where(finite, s, np.inf).min(axis=1, keepdims=True)
+    high = np.where(finite, s, -np.inf).max(axis=1, keepdims=True)
+    scaled = np.where(finite, (s - low) / np.maximum(high - low, 1e-12), -1e9)
+    cand_genres = weights[cand]  # (n, pool, n_genres)
+    has_p = target > 0
+    log_p = np.log(np.where(has_p, target, 1.0))[:, None, :]
+    taken_sum = np.zeros((n, weights.shape[1]), dtype=np.float32)
+    out = np.empty((n, k), dtype=np.int64)
+    free = np.ones((n, pool), dtype=bool)
+    rows = np.arange(n)
+    for step in range(k):
+        q = (taken_sum[:, None, :] + cand_genres) / (step + 1)
+        q_mix = (1 - alpha) * q + alpha * target[:, None, :]
+        kl = np.where(has_p[:, None, :], target[:, None, :] * (log_p - np.log(np.maximum(q_mix, 1e-12))), 0.0).sum(-1)
+        objective = np.where(free, (1 - strength) * scaled - strength * kl, -np.inf)
+        pick = objective.argmax(axis=1)
+        out[:, step] = cand[rows, pick]
+        taken_sum += cand_genres[rows, pick]
+        free[rows, pick] = False
+    return out
+
+
+def calibrated_head(
+    order: np.ndarray,
+    item_scores: np.ndarray,
+    weights: np.ndarray,
+    liked: np.ndarray,
+    strength: float | None = None,
+    depth: int | None = None,
+) -> np.ndarray:
+    """`order` (item rows, best score first) with its first `depth` (CALIBRATED_DEPTH)
+    re-ranked by `calibrated_order` (default strength: `calibration_strength`) towards the
+    genre mix of the `liked` rows, drawn from its first 2 * `depth`; the rest follows in
+    score order (~5 ms)."""
+    strength = float(calibration_strength(len(liked))) if strength is None else strength
+    depth = CALIBRATED_DEPTH if depth is None else depth
+    if strength <= 0 or len(order) == 0 or len(liked) == 0:
+        return order
+    pool = order[: 2 * depth]
+    picked = calibrated_order(
+        item_scores[pool], weights[pool], taste_distribution(weights, liked), min(depth, len(order)), strength
+    )[0]
+    head = pool[picked]
+    return np.concatenate([head, order[~np.isin(order, head)]])

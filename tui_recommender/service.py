@@ -31,6 +31,7 @@ from tui_recommender.lists import LISTS, NOT_INTERESTED, WATCHLIST
 from tui_recommender.live_model import LiveModel, UpdateReport, most_similar, user_scores
 from tui_recommender.model_source import ModelSource, SourceKind, open_checkpoint
 from tui_recommender.movielens import MovieLensData
+from tui_recommender.ranking import calibrated_head
 from tui_recommender.rating_scale import RatingScale
 from tui_recommender.ratings_merge import merge_ratings
 from tui_recommender.ratings_store import RatingsStore
@@ -219,10 +220,10 @@ class RecommenderService:
     def recommend(
         self, user_id: int, genres: Collection[str] = (), k: int = 20, offset: int = 0, novelty: float | None = None
     ) -> list[Recommendation]:
-        """Top movies `offset`..`offset+k` the user has not rated, keeping those with any of
-        `genres` (all genres if empty), re-ranked by the popular <-> niche dial `novelty`
-        (0..1; None: the profile's saved setting). A user with no liked movie gets popular
-        movies."""
+        """Top movies `offset`..`offset+k` the user has not rated, with any of `genres` (all
+        if empty), re-ranked by the popular <-> niche dial `novelty` (None: the profile's)
+        and calibrated to the genres the user liked (`ranking.calibrated_head`); a user with
+        no liked movie gets popular movies."""
         if k < 1 or offset < 0:
             raise UserError(f"ask for at least one recommendation (got k={k}, offset={offset})")
         novelty = self.novelty_of(user_id) if novelty is None else _novelty(novelty)
@@ -235,15 +236,15 @@ class RecommenderService:
         popular = scores is None
         if scores is None:
             scores = snapshot.popularity.astype(np.float32)
-        keep = self.catalogue.genre_mask(genres)
-        keep[rated] = False
-        keep[items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64))] = False
-        unrated = np.ones(len(scores), dtype=bool)
-        unrated[rated] = False
-        best = float(scores[unrated].max()) if not popular and unrated.any() else 0.0
-        candidates = np.flatnonzero(keep)
-        # A full stable sort (ties by movie row), so pages never overlap or skip (~1 ms).
-        top = candidates[np.lexsort((candidates, -scores[candidates]))][offset : offset + k]
+        eligible = np.ones(len(scores), dtype=bool)
+        eligible[rated] = False
+        eligible[items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64))] = False
+        best = float(scores[eligible].max()) if not popular and eligible.any() else 0.0
+        candidates = np.flatnonzero(eligible)
+        order = candidates[np.lexsort((candidates, -scores[candidates]))]  # stable: pages never overlap
+        if not popular and len(liked):  # every page, before the genre filter: a filter keeps the order
+            order = calibrated_head(order, scores, self.catalogue.genre_weights, liked)
+        top = order[self.catalogue.genre_mask(genres)[order]][offset : offset + k]
         if len(top) == 0:
             return []
         because = (

@@ -31,7 +31,11 @@ def app(small_data: Path, state_dir: Path) -> RecommenderApp:
     service.close()
     movies = small_data / "movies.csv"
     lines = movies.read_text().splitlines()
-    lines = [f"{top},{MARKUP_TITLE} (2007),Horror" if line.startswith(f"{top},") else line for line in lines]
+    # Same genres: the calibrated list keeps the movie on top.
+    lines = [
+        f"{top},{MARKUP_TITLE} (2007),{line.rsplit(',', 1)[1]}" if line.startswith(f"{top},") else line
+        for line in lines
+    ]
     movies.write_text("\n".join(lines) + "\n")
     weights = settings.shipped_weights(DATASET_NAME)
     save_checkpoint(replace(load_checkpoint(weights), fingerprint=load_dataset(small_data).fingerprint), weights)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from tui_recommender.graph import InteractionGraph
-from tui_recommender.model import LightGCN
+from tui_recommender.model import LightGCN, listwise_loss
 from tui_recommender.training import NegativeSampler
 
 
@@ -30,10 +30,15 @@ class FineTuneConfig:
     loss: str = "bpr"
     temperature: float = 0.1
     softmax_negatives: int = 1024
+    # full_softmax: weight of the pull of a new user's row towards their start (the
+    # closed-form fold-in): on 5 ratings the free steps overfit (bench_learning)
+    anchor: float = 0.05
 
     @classmethod
     def for_model(cls, hyperparameters: dict) -> FineTuneConfig:
         """The update that matches a checkpoint's training recipe (its loss)."""
+        if hyperparameters.get("loss") == "full_softmax":
+            return cls(loss="full_softmax", lr=0.05, reg=float(hyperparameters.get("reg", 0.0)))
         if hyperparameters.get("loss") == "softmax":
             return cls(
                 loss="softmax",
@@ -53,11 +58,15 @@ def fine_tune(
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[float], None] | None = None,
     disliked: tuple[np.ndarray, np.ndarray] | None = None,
+    anchored: np.ndarray | None = None,
 ) -> int:
     """Fine-tune `model` in place towards the focus users' edges; returns steps done
     (fewer than `config.steps` when `should_stop` ended it). `disliked` (user rows, item
     rows): items users said no to; each focus pair of such a user gets one of them as its
-    first negative, so the update pushes them down."""
+    first negative, so the update pushes them down. `anchored`: focus users whose rows
+    were just started (the listwise update keeps them near that start)."""
+    if config.loss == "full_softmax":
+        return _fine_tune_listwise(model, adj, graph, focus_users, config, should_stop, on_progress, disliked, anchored)
     focus = np.isin(graph.users, focus_users)
     focus_u, focus_i = torch.from_numpy(graph.users[focus]), torch.from_numpy(graph.items[focus])
     sampler = NegativeSampler(graph)
@@ -91,6 +100,70 @@ def fine_tune(
                 loss = loss + model.bpr_loss(final, focus_u, focus_i, torch.from_numpy(focus_neg), config.reg)
         loss.backward()
         optimizer.step()
+        if on_progress is not None:
+            on_progress((step + 1) / config.steps)
+    return config.steps
+
+
+def _user_edges(graph: InteractionGraph, users: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row into `users`, item) of every positive of `users`."""
+    order = np.argsort(graph.users, kind="stable")
+    first = np.searchsorted(graph.users[order], users, "left")
+    counts = np.searchsorted(graph.users[order], users, "right") - first
+    rows = np.repeat(np.arange(len(users)), counts)
+    edges = order[np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))]
+    return torch.from_numpy(rows), torch.from_numpy(graph.items[edges])
+
+
+def _fine_tune_listwise(
+    model: LightGCN,
+    adj: torch.Tensor,
+    graph: InteractionGraph,
+    focus_users: np.ndarray,
+    config: FineTuneConfig,
+    should_stop: Callable[[], bool],
+    on_progress: Callable[[float], None] | None,
+    disliked: tuple[np.ndarray, np.ndarray] | None,
+    anchored: np.ndarray | None,
+) -> int:
+    """`fine_tune` for a model trained with the listwise loss: only the focus users'
+    layer-0 rows move, towards that loss on their positives, the `anchored` ones with an
+    L2 pull (`config.anchor`) towards where they started. The loss reaches every
+    movie, and Adam would move each by about `lr` a step however small its gradient: rare
+    movies would drift into everyone's lists (bench_learning: ARP@20 1.6). So movies and
+    other users stay as trained, and a focus user's propagated row is the linear
+    rest_u + s_u e_u of their own row (`live_model.start_new_users`), the movies' rows held
+    at their propagated values: each step is one small product, not a propagation."""
+    focus_users = np.unique(np.asarray(focus_users, dtype=np.int64))
+    focus_users = focus_users[np.isin(focus_users, graph.users)]
+    if len(focus_users) == 0:
+        return config.steps
+    focus_rows, focus_items = _user_edges(graph, focus_users)
+    focus_disliked = None
+    if disliked is not None:
+        where = np.searchsorted(focus_users, disliked[0]).clip(max=len(focus_users) - 1)
+        hit = focus_users[where] == disliked[0]
+        focus_disliked = (torch.from_numpy(where[hit]), torch.from_numpy(np.asarray(disliked[1])[hit]))
+    users = torch.from_numpy(focus_users)
+    weight = model.embedding.weight
+    with torch.no_grad():
+        items = model.propagate(adj)[model.n_users :]
+        rest = model.propagate(adj, weight.detach().index_fill(0, users, 0.0))[users]
+        share = model.own_share(adj, users).unsqueeze(1)
+    rows = weight.detach()[users].clone().requires_grad_(True)
+    start = rows.detach().clone()
+    pull = config.anchor * torch.from_numpy(np.isin(focus_users, [] if anchored is None else anchored)).float()
+    optimizer = torch.optim.Adam([rows], lr=config.lr)
+    for step in range(config.steps):
+        if should_stop():
+            return step
+        optimizer.zero_grad(set_to_none=True)
+        loss = listwise_loss(rest + share * rows, items, focus_rows, focus_items, focus_disliked)
+        l2 = config.reg * rows.square().sum() / model.n_users
+        (loss + l2 + (pull[:, None] * (rows - start).square()).sum()).backward()
+        optimizer.step()
+        with torch.no_grad():
+            weight[users] = rows
         if on_progress is not None:
             on_progress((step + 1) / config.steps)
     return config.steps

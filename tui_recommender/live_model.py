@@ -96,19 +96,38 @@ def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.
     return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
 
 
-def start_new_users(model: LightGCN, graph: InteractionGraph, users: np.ndarray, trained_users: int) -> None:
+def start_new_users(
+    model: LightGCN,
+    graph: InteractionGraph,
+    adj: torch.Tensor,
+    users: np.ndarray,
+    trained_users: int,
+    item_rows: np.ndarray | None = None,
+) -> None:
     """Set the layer-0 row of each of `users` that the last full training never saw
-    (row >= `trained_users`) to the mean of its positives' layer-0 item rows (zero without
-    any). They restart from this fold-in at every update; the fine-tune then refines it."""
+    (row >= `trained_users`) so that its propagated embedding is the mean of its
+    positives' propagated rows (`item_rows`, the published ones; default: the new graph's):
+    the vector the app ranks a not-yet-learnt user by, so the list does not jump when the
+    update lands (zero without any positive). Propagation is
+    linear: E_u = rest_u + s_u e_u, with rest_u from the other rows and s_u = sum_k
+    alpha_k (A^k)_uu, read off by propagating one-hot probes. Exact for one new user; for
+    several who share movies, their rows' small cross terms (A^2)_uv are left out. They
+    restart from this at every update; the fine-tune then refines it."""
     import torch
 
+    new = np.array([u for u in users if u >= trained_users], dtype=np.int64)
+    if len(new) == 0:
+        return
     with torch.no_grad():
         weight = model.embedding.weight
-        items = weight[model.n_users :]
-        for user in users:
-            if user >= trained_users:
-                liked = graph.items[graph.users == user]
-                weight[user] = items[liked].mean(0) if len(liked) else 0.0
+        rows = torch.from_numpy(new)
+        weight[rows] = 0.0
+        rest = model.propagate(adj)
+        own = model.own_share(adj, rows)
+        items = rest[model.n_users :] if item_rows is None else torch.from_numpy(item_rows)
+        for k, user in enumerate(new):
+            liked = graph.items[graph.users == user]
+            weight[user] = (items[liked].mean(0) - rest[user]) / own[k] if len(liked) else 0.0
 
 
 class LiveModel:
@@ -179,8 +198,8 @@ class LiveModel:
             model = self._trainable()  # built before the user map grows: it has the checkpoint's rows
             graph, users = self._changed_graph(latest)
             _grow(model, graph.n_users)
-            start_new_users(model, graph, np.unique(users), self._trained_users)
             adj = graph.normalized_adjacency()
+            start_new_users(model, graph, adj, np.unique(users), self._trained_users, self.snapshot.item_emb)
             cancelled = self._fine_tune(
                 model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users)
             )
@@ -235,10 +254,11 @@ class LiveModel:
         from tui_recommender.fine_tuning import FineTuneConfig, fine_tune
 
         config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
-        return (
-            fine_tune(model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked)
-            < config.steps
+        new = users[users >= self._trained_users]
+        steps = fine_tune(
+            model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked, anchored=new
         )
+        return steps < config.steps
 
     def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(user rows, item rows) of the "not interested" pairs of `users` (rows)."""

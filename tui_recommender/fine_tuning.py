@@ -12,7 +12,7 @@ import torch
 
 from tui_recommender.graph import InteractionGraph
 from tui_recommender.model import LightGCN, listwise_loss
-from tui_recommender.training import NegativeSampler
+from tui_recommender.training import NegativeSampler, user_edges
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,6 @@ def fine_tune(
     return config.steps
 
 
-def _user_edges(graph: InteractionGraph, users: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """(row into `users`, item) of every positive of `users`."""
-    order = np.argsort(graph.users, kind="stable")
-    first = np.searchsorted(graph.users[order], users, "left")
-    counts = np.searchsorted(graph.users[order], users, "right") - first
-    rows = np.repeat(np.arange(len(users)), counts)
-    edges = order[np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))]
-    return torch.from_numpy(rows), torch.from_numpy(graph.items[edges])
-
-
 def _fine_tune_listwise(
     model: LightGCN,
     adj: torch.Tensor,
@@ -138,7 +128,7 @@ def _fine_tune_listwise(
     focus_users = focus_users[np.isin(focus_users, graph.users)]
     if len(focus_users) == 0:
         return config.steps
-    focus_rows, focus_items = _user_edges(graph, focus_users)
+    focus_rows, focus_items = user_edges(graph, focus_users)
     focus_disliked = None
     if disliked is not None:
         where = np.searchsorted(focus_users, disliked[0]).clip(max=len(focus_users) - 1)

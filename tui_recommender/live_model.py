@@ -102,11 +102,11 @@ def start_new_users(
     adj: torch.Tensor,
     users: np.ndarray,
     trained_users: int,
-    item_rows: np.ndarray | None = None,
+    item_rows: np.ndarray,
 ) -> None:
     """Set the layer-0 row of each of `users` that the last full training never saw
     (row >= `trained_users`) so that its propagated embedding is the mean of its
-    positives' propagated rows (`item_rows`, the published ones; default: the new graph's):
+    positives' propagated rows (`item_rows`, the published ones):
     the vector the app ranks a not-yet-learnt user by, so the list does not jump when the
     update lands (zero without any positive). Propagation is
     linear: E_u = rest_u + s_u e_u, with rest_u from the other rows and s_u = sum_k
@@ -124,7 +124,7 @@ def start_new_users(
         weight[rows] = 0.0
         rest = model.propagate(adj)
         own = model.own_share(adj, rows)
-        items = rest[model.n_users :] if item_rows is None else torch.from_numpy(item_rows)
+        items = torch.from_numpy(item_rows)
         for k, user in enumerate(new):
             liked = graph.items[graph.users == user]
             weight[user] = (items[liked].mean(0) - rest[user]) / own[k] if len(liked) else 0.0

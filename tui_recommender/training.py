@@ -152,6 +152,15 @@ def sample_positives(
     return users, graph.items[picks]
 
 
+def user_edges(graph: InteractionGraph, users: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row into `users`, item) of every positive of `users` (edges are sorted by user)."""
+    first = np.searchsorted(graph.users, users, "left")
+    counts = np.searchsorted(graph.users, users, "right") - first
+    rows = np.repeat(np.arange(len(users)), counts)
+    edges = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))
+    return torch.from_numpy(rows), torch.from_numpy(graph.items[edges])
+
+
 def bpr_epoch(
     model: LightGCN,
     adj: torch.Tensor,
@@ -205,23 +214,15 @@ def full_softmax_epoch(
     """One pass over every user with a positive, in shuffled batches of `user_batch`
     users, each scored against every item (`LightGCN.full_softmax_loss`); returns the mean
     batch loss. Every positive pair enters the loss once per epoch, as with BPR."""
-    counts = np.bincount(graph.users, minlength=graph.n_users)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])  # edges are sorted by user
-    active = rng.permutation(np.flatnonzero(counts))
+    active = rng.permutation(np.unique(graph.users))
     losses = []
     for start in range(0, len(active), user_batch):
         if should_stop():
             break
         batch = active[start : start + user_batch]
-        rows = np.repeat(np.arange(len(batch)), counts[batch])
-        edges = np.repeat(starts[batch] - np.cumsum(counts[batch]) + counts[batch], counts[batch]) + np.arange(
-            len(rows)
-        )
         optimizer.zero_grad(set_to_none=True)
         final = model.propagate(adj)
-        loss_value = model.full_softmax_loss(
-            final, torch.from_numpy(batch), torch.from_numpy(rows), torch.from_numpy(graph.items[edges]), reg
-        )
+        loss_value = model.full_softmax_loss(final, torch.from_numpy(batch), *user_edges(graph, batch), reg)
         loss_value.backward()
         optimizer.step()
         losses.append(loss_value.item())

@@ -92,6 +92,8 @@ def main() -> int:
     train_pos = train_ratings[train_ratings["rating"] >= POSITIVE_THRESHOLD]
     popularity = np.bincount([item_index[m] for m in train_pos["movieId"]], minlength=len(items)).astype(float)
     user_rows = {u: i for i, u in enumerate(checkpoint.user_ids)}
+    if not set(train_pos["userId"].unique()) <= user_rows.keys() or set(held) & user_rows.keys():
+        sys.exit(f"{args.cache} was trained for another hold-out (--users / --seed); delete it or pass another --cache")
     tu = np.array([user_rows[u] for u in train_pos["userId"]])
     ti = np.array([item_index[m] for m in train_pos["movieId"]])
     genres = genre_matrix(data)

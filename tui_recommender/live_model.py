@@ -106,13 +106,13 @@ def start_new_users(
 ) -> None:
     """Set the layer-0 row of each of `users` that the last full training never saw
     (row >= `trained_users`) so that its propagated embedding is the mean of its
-    positives' propagated rows (`item_rows`, the published ones):
-    the vector the app ranks a not-yet-learnt user by, so the list does not jump when the
-    update lands (zero without any positive). Propagation is
-    linear: E_u = rest_u + s_u e_u, with rest_u from the other rows and s_u = sum_k
-    alpha_k (A^k)_uu, read off by propagating one-hot probes. Exact for one new user; for
-    several who share movies, their rows' small cross terms (A^2)_uv are left out. They
-    restart from this at every update; the fine-tune then refines it."""
+    positives' published propagated rows (`item_rows`): the vector the app ranks a
+    not-yet-learnt user by, so the list does not jump when the update lands (zero
+    without any positive). Propagation is linear: E_u = rest_u + s_u e_u, with rest_u
+    from the other rows and s_u = sum_k alpha_k (A^k)_uu (`LightGCN.own_share`). Exact
+    for one new user; for several who share movies, their rows' small cross terms
+    (A^2)_uv are left out. They restart from this at every update; the fine-tune then
+    refines it."""
     import torch
 
     new = np.array([u for u in users if u >= trained_users], dtype=np.int64)

@@ -47,7 +47,7 @@ def negative_sampling(graph, repeats: int) -> dict:
     import torch
     from torch_geometric.utils import structured_negative_sampling
 
-    from tui_recommender.training import NegativeSampler
+    from tui_recommender.engine.lightgcn.training import NegativeSampler
 
     rng = np.random.default_rng(0)
     sampler = NegativeSampler(graph)
@@ -110,7 +110,7 @@ def download(folder: Path, repeats: int) -> dict:
         import pooch
     except ImportError:
         return {"skipped": "pooch is not installed (pip install pooch)"}
-    from tui_recommender import download as ours
+    from tui_recommender.data import download as ours
 
     with tempfile.TemporaryDirectory(prefix="bench-download-") as tmp:
         tmp = Path(tmp)
@@ -160,8 +160,8 @@ def main() -> None:
     harness.set_threads(args)
     before = harness.machine()
 
-    from tui_recommender.interactions import Interactions
-    from tui_recommender.movielens import load_dataset
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.interactions import Interactions
 
     data = load_dataset(folder)
     graph = Interactions.build(data.ratings, data.movies.index.to_numpy()).graph

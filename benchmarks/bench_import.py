@@ -42,7 +42,7 @@ HEADER = [
 
 def write_export(path: Path, data, links, rows: int, seed: int) -> int:
     """Write the generated export; returns how many film rows are dataset movies."""
-    from tui_recommender.titles import display_title
+    from tui_recommender.core.titles import display_title
 
     rng = np.random.default_rng(seed)
     linked = links[links["imdbId"] != ""]
@@ -95,9 +95,9 @@ def main() -> None:
     harness.set_threads(args)
     before = harness.machine()
 
-    from tui_recommender.imports import MovieMatcher, read_import
-    from tui_recommender.movielens import load_links
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
+    from tui_recommender.data.movielens import load_links
+    from tui_recommender.storage.importers import MovieMatcher, read_import
 
     parts: dict[str, list[float]] = {"read_import": [], "apply_import": [], "update_model": [], "total": []}
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:

@@ -51,19 +51,19 @@ def main() -> int:
         ease_weights,
     )
 
-    from tui_recommender.checkpoint import load_checkpoint, save_checkpoint
-    from tui_recommender.config import Settings
-    from tui_recommender.evaluation import genre_matrix
-    from tui_recommender.graph import POSITIVE_THRESHOLD
-    from tui_recommender.metrics import miscalibration_at_k
-    from tui_recommender.model import LightGCN
-    from tui_recommender.model_source import ModelSource, SourceKind
-    from tui_recommender.movielens import load_dataset
-    from tui_recommender.ranking import item_norms, new_user_vector, norm_exponents
-    from tui_recommender.ranking import scores as rank_scores
-    from tui_recommender.ratings_store import RatingsStore
-    from tui_recommender.service import RecommenderService
-    from tui_recommender.training import train_checkpoint
+    from tui_recommender.app.model_source import ModelSource, SourceKind
+    from tui_recommender.app.service import RecommenderService
+    from tui_recommender.config.settings import Settings
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
+    from tui_recommender.engine.evaluation import genre_matrix
+    from tui_recommender.engine.graph import POSITIVE_THRESHOLD
+    from tui_recommender.engine.lightgcn.model import LightGCN
+    from tui_recommender.engine.lightgcn.training import train_checkpoint
+    from tui_recommender.engine.metrics import miscalibration_at_k
+    from tui_recommender.engine.ranking import item_norms, new_user_vector, norm_exponents
+    from tui_recommender.engine.ranking import scores as rank_scores
+    from tui_recommender.storage.database import RatingsStore
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(args.seed)
@@ -103,7 +103,7 @@ def main() -> int:
     norms = item_norms(item_final)
     new_user_p = norm_exponents(args.replay, scoring)  # as the app scores a user with this many positives
     # The items' layers 0..K-1 over the training graph, for the exact new-user propagation.
-    from tui_recommender.graph import InteractionGraph
+    from tui_recommender.engine.graph import InteractionGraph
 
     graph = InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti)
     lgcn = LightGCN(

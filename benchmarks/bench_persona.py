@@ -57,9 +57,9 @@ def main() -> int:
 
     from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
 
-    from tui_recommender.config import Settings
-    from tui_recommender.graph import POSITIVE_THRESHOLD
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
+    from tui_recommender.config.settings import Settings
+    from tui_recommender.engine.graph import POSITIVE_THRESHOLD
 
     rows, result = [], {"machine": harness.machine(), "personas": {}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,10 +25,10 @@ import numpy as np
 
 def protocol(folder: Path):
     """(data, users, items, train graph, test user indices, test item indices, genres)."""
-    from tui_recommender.evaluation import genre_matrix, positives, split_per_user
-    from tui_recommender.id_map import IdMap
-    from tui_recommender.interactions import pairs_graph
-    from tui_recommender.movielens import load_dataset
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.evaluation import genre_matrix, positives, split_per_user
+    from tui_recommender.engine.id_map import IdMap
+    from tui_recommender.engine.interactions import pairs_graph
 
     data = load_dataset(folder)
     train_pairs, test_pairs = split_per_user(positives(data.ratings))
@@ -47,7 +47,7 @@ def protocol(folder: Path):
 
 
 def figures(top: np.ndarray, graph, test_u, test_i, genres) -> dict:
-    from tui_recommender.evaluation import protocol_metrics
+    from tui_recommender.engine.evaluation import protocol_metrics
 
     m = protocol_metrics(top, graph.users, graph.items, test_u, test_i, genres)
     return {
@@ -66,7 +66,7 @@ def figures(top: np.ndarray, graph, test_u, test_i, genres) -> dict:
 
 
 def ranked(user_emb, item_emb, graph, scoring="dot", novelty=0.0) -> np.ndarray:
-    from tui_recommender.ranking import popularity_penalty, top_k_unseen
+    from tui_recommender.engine.ranking import popularity_penalty, top_k_unseen
 
     penalty = popularity_penalty(np.bincount(graph.items, minlength=graph.n_items))
     return top_k_unseen(user_emb, item_emb, graph.users, graph.items, 20, scoring, penalty, novelty)
@@ -76,7 +76,7 @@ def cmd_train(args, folder: Path) -> dict:
 
     import pandas as pd
 
-    from tui_recommender.training import TrainConfig, train_on_pairs
+    from tui_recommender.engine.lightgcn.training import TrainConfig, train_on_pairs
 
     _, users, items, graph, test_u, test_i, genres = protocol(folder)
     overrides = json.loads(args.config)

@@ -38,7 +38,7 @@ def main() -> None:
     harness.set_threads(args)
     before = harness.machine()
 
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
 
     with tempfile.TemporaryDirectory(prefix="bench-recommend-") as tmp:
         settings, model_from = harness.checkpoint_settings(args, folder, Path(tmp))

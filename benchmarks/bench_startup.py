@@ -28,7 +28,7 @@ import time
 t0 = time.perf_counter()
 import asyncio, json, sys
 from pathlib import Path
-from tui_recommender.config import Settings
+from tui_recommender.config.settings import Settings
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.components.movie_table import MovieTable
 from textual.widgets import Input

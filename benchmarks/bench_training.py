@@ -36,10 +36,10 @@ REG = 1e-4
 def protocol_graph(folder):
     """The protocol's train split as an `InteractionGraph` (users and items indexed as
     `evaluate` does)."""
-    from tui_recommender.evaluation import positives, split_per_user
-    from tui_recommender.graph import InteractionGraph
-    from tui_recommender.id_map import IdMap
-    from tui_recommender.movielens import load_dataset
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.evaluation import positives, split_per_user
+    from tui_recommender.engine.graph import InteractionGraph
+    from tui_recommender.engine.id_map import IdMap
 
     data = load_dataset(folder)
     train_pairs, _ = split_per_user(positives(data.ratings))
@@ -61,8 +61,8 @@ class Ours:
     batch, dim, layers, lr); without, the setup PyG gets (BPR, 1 negative)."""
 
     def __init__(self, graph, config=None) -> None:
-        from tui_recommender.model import LightGCN
-        from tui_recommender.training import NegativeSampler
+        from tui_recommender.engine.lightgcn.model import LightGCN
+        from tui_recommender.engine.lightgcn.training import NegativeSampler
 
         self.config, self.graph = config, graph
         self.name = "ours, default recipe (TrainConfig)" if config else "ours (fused _Propagate), PyG's setup"
@@ -76,7 +76,7 @@ class Ours:
         self.sampler = NegativeSampler(graph)
 
     def epoch(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> float:
-        from tui_recommender.training import bpr_epoch, full_softmax_epoch
+        from tui_recommender.engine.lightgcn.training import bpr_epoch, full_softmax_epoch
 
         c = self.config
         if c is not None and c.loss == "full_softmax":  # every user once, against every item
@@ -123,7 +123,7 @@ class PygNaive:
     def __init__(self, graph) -> None:
         from torch_geometric.nn.models import LightGCN as PygLightGCN
 
-        from tui_recommender.training import NegativeSampler
+        from tui_recommender.engine.lightgcn.training import NegativeSampler
 
         torch.manual_seed(0)
         self.n_users = graph.n_users
@@ -152,7 +152,7 @@ class PygNaive:
 def epoch_pairs(graph, epoch: int, limit: int | None = None):
     """Epoch `epoch`'s (users, items, generator): every edge once in a seeded order; the
     generator then draws the negatives, so each contender gets the same ones."""
-    from tui_recommender.training import sample_positives
+    from tui_recommender.engine.lightgcn.training import sample_positives
 
     rng = np.random.default_rng(1000 + epoch)
     users, items = sample_positives(graph, graph.n_edges, "edge", rng)
@@ -185,7 +185,7 @@ def propagation_contenders(graph):
     from torch_geometric.nn.conv import LGConv
     from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-    from tui_recommender.model import _Propagate, mean_weights
+    from tui_recommender.engine.lightgcn.model import _Propagate, mean_weights
 
     adj = graph.normalized_adjacency()
     edge_index = edge_index_of(graph)
@@ -248,7 +248,7 @@ def main() -> None:
     before = harness.machine()
     graph = protocol_graph(folder)
 
-    from tui_recommender.training import TrainConfig
+    from tui_recommender.engine.lightgcn.training import TrainConfig
 
     contenders = [Ours(graph), PygNaive(graph), Ours(graph, TrainConfig())]
     old_before = old_app_epoch(folder)

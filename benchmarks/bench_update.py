@@ -29,7 +29,7 @@ def main() -> None:
     import_seconds = harness.set_threads(args)
     before = harness.machine()
 
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
 
     parts: dict[str, list[float]] = {"rate": [], "update_model": [], "recommend": [], "total": []}
     with tempfile.TemporaryDirectory(prefix="bench-update-") as tmp:

@@ -26,7 +26,7 @@ import numpy as np
 import tui_recommender  # noqa: F401  (before torch: see the module docstring)
 
 if TYPE_CHECKING:
-    from tui_recommender.config import Settings
+    from tui_recommender.config.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "datasets" / "ml-latest-small"
@@ -49,7 +49,7 @@ def parser(description: str, threads: bool = True) -> argparse.ArgumentParser:
 
 def dataset_folder(args: argparse.Namespace) -> Path:
     """`--data` as a checked folder; exits with one line when it holds no dataset."""
-    from tui_recommender.movielens import is_dataset
+    from tui_recommender.data.movielens import is_dataset
 
     folder = Path(args.data).expanduser().resolve()
     if not folder.is_dir() or not is_dataset(folder):
@@ -129,8 +129,8 @@ def checkpoint_settings(args: argparse.Namespace, folder: Path, state_dir: Path)
     (latency does not depend on how well the model ranks), or, with `--train-epochs 0`,
     `open` trains its default. Training runs in a child process, so this one has not
     loaded what training loads (the app's first update pays for that)."""
-    from tui_recommender.config import Settings
-    from tui_recommender.movielens import load_dataset
+    from tui_recommender.config.settings import Settings
+    from tui_recommender.data.movielens import load_dataset
 
     settings = Settings.resolve(data=folder, state_dir=state_dir, checkpoint=args.checkpoint)
     name = load_dataset(folder).name

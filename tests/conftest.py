@@ -4,24 +4,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import SHARED_ML_SMALL, TESTS
 from tests.synthetic import write_movielens
-
-TESTS = Path(__file__).resolve().parent
-# Whole modules of functional tests: the CLI end to end, installs, fresh interpreters.
-FUNCTIONAL_MODULES = frozenset(
-    {"test_cli.py", "test_cli_manners.py", "test_hostile_inputs.py", "test_layers.py", "test_packaging.py"}
-)
-SHARED_ML_SMALL = TESTS.parents[1] / "shared" / "datasets" / "ml-latest-small"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Harlequin's split into unit and functional tests, as markers: the real app driven
-    headless (tests/tui), real data and anything marked `functional` (subprocesses, installs)
-    are functional; every other test is a unit test (`pytest -m unit`)."""
+    """Harlequin's split into unit and functional tests, by folder: `tests/functional` (the
+    real app driven headless, the CLI end to end, installs, fresh interpreters) and any test
+    marked `realdata` are functional; every other test is a unit test (`pytest -m unit`)."""
     for item in items:
-        in_tui = "tui" in item.path.relative_to(TESTS).parts[:-1]
-        functional = in_tui or item.path.name in FUNCTIONAL_MODULES
-        if functional or item.get_closest_marker("realdata") or item.get_closest_marker("functional"):
+        in_functional = item.path.relative_to(TESTS).parts[0] == "functional"
+        if in_functional or item.get_closest_marker("realdata") or item.get_closest_marker("functional"):
             item.add_marker(pytest.mark.functional)
         else:
             item.add_marker(pytest.mark.unit)

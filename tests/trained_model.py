@@ -16,7 +16,7 @@ DATASET_NAME = "ml-test"  # the folder name `small_data` uses, hence the dataset
 
 def small_train_config():
     """Hyperparameters that fit `small_data` in a few seconds."""
-    from tui_recommender.training import TrainConfig
+    from tui_recommender.engine.lightgcn.training import TrainConfig
 
     return TrainConfig(
         dim=32,
@@ -38,9 +38,9 @@ def trained_checkpoint_bytes() -> bytes:
     """The `.npz` bytes of a checkpoint trained on `small_data` (trained once per session).
 
     `write_movielens` is deterministic, so the fingerprint matches every `small_data`."""
-    from tui_recommender.checkpoint import save_checkpoint
-    from tui_recommender.movielens import load_dataset
-    from tui_recommender.training import train_checkpoint
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.checkpoint import save_checkpoint
+    from tui_recommender.engine.lightgcn.training import train_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
         data = load_dataset(write_movielens(Path(tmp) / DATASET_NAME))
@@ -58,7 +58,7 @@ def write_trained_checkpoint(path: Path) -> Path:
 def shipped_settings(data: Path, state_dir: Path):
     """`Settings` for `data` and `state_dir` whose shipped weights (written next to the
     state dir) are the shared trained checkpoint: the automatic start, no `--checkpoint`."""
-    from tui_recommender.config import Settings
+    from tui_recommender.config.settings import Settings
 
     weights = state_dir.parent / "weights"
     write_trained_checkpoint(weights / f"{DATASET_NAME}.npz")
@@ -69,8 +69,8 @@ def open_service(data: Path, state_dir: Path, checkpoint: Path | None = None, on
     """A `RecommenderService` on `data` with state in `state_dir`, starting from the explicit
     `checkpoint` if given, else as the app does (fine-tuned state, then the shipped weights,
     which are the shared trained checkpoint)."""
-    from tui_recommender.config import Settings
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
+    from tui_recommender.config.settings import Settings
 
     if checkpoint is None:
         settings = shipped_settings(data, state_dir)

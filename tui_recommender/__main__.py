@@ -1,3 +1,3 @@
-from tui_recommender.cli import main
+from tui_recommender.cli.main import main
 
 raise SystemExit(main())

@@ -34,9 +34,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_recommender.config import Settings
-from tui_recommender.errors import UserError
-from tui_recommender.progress import EpochProgress
+from tui_recommender.app.progress import EpochProgress
+from tui_recommender.config.settings import Settings
+from tui_recommender.core.errors import UserError
 from tui_recommender.tui.commands import BindingCommandsProvider
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.user_screen import UserScreen
@@ -65,7 +65,7 @@ from tui_recommender.tui.ratings_flow import Change, RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie, RecommenderService
+    from tui_recommender.app.service import Movie, RecommenderService
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
 OPENING = "service"
@@ -215,7 +215,7 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
 
     @work(thread=True, exclusive=True, group=OPENING, exit_on_error=False, description="Loading the model")
     def _open_service(self) -> None:
-        from tui_recommender.service import RecommenderService
+        from tui_recommender.app.service import RecommenderService
 
         worker = get_current_worker()
 

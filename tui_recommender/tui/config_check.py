@@ -10,7 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
-from tui_recommender.user_config import UserConfig
+from tui_recommender.config.user_file import UserConfig
 
 
 def binding_ids(app_class: type[App]) -> set[str]:

@@ -13,8 +13,8 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 
-from tui_recommender.lists import LISTS, NOT_INTERESTED, WATCHLIST
-from tui_recommender.titles import display_title
+from tui_recommender.core.list_names import LISTS, NOT_INTERESTED, WATCHLIST
+from tui_recommender.core.titles import display_title
 from tui_recommender.tui.components.import_modal import ImportModal
 from tui_recommender.tui.components.lists_screen import ListsScreen
 from tui_recommender.tui.messages import (
@@ -35,7 +35,7 @@ from tui_recommender.tui.messages import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from tui_recommender.service import Movie, RecommenderService
+    from tui_recommender.app.service import Movie, RecommenderService
 
 BINDINGS = [
     Binding(
@@ -155,7 +155,7 @@ class ImportsAndLists:
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="Reading the ratings file")
     def _read_import(self, service: RecommenderService, request: ImportFileChosen, user_id: int) -> None:
-        from tui_recommender.service import report_lines
+        from tui_recommender.app.service import report_lines
 
         plan = service.read_import(Path(request.path).expanduser(), user_id)
         request.requester.post_message(ImportPlanned(plan, report_lines(plan, stored=False)))
@@ -166,7 +166,7 @@ class ImportsAndLists:
             return
 
         def store() -> Message:
-            from tui_recommender.service import report_lines
+            from tui_recommender.app.service import report_lines
 
             service.apply_import(plan)
             return RatingsImported(plan, report_lines(plan, stored=True))

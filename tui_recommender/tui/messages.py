@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from textual.message_pump import MessagePump
 
-    from tui_recommender.service import (
+    from tui_recommender.app.service import (
         ImportPlan,
         ListedMovie,
         Movie,

@@ -20,7 +20,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
 
 FINE_TUNE = "finetune"  # the worker group quitting cancels
 LEARNING = "learning from your ratings…"  # the status while a fine-tune runs

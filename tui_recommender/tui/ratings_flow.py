@@ -24,7 +24,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie
+    from tui_recommender.app.service import Movie
 
 
 @dataclass

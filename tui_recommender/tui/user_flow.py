@@ -11,6 +11,7 @@ from textual import work
 from textual.message import Message
 from textual.screen import Screen
 
+from tui_recommender.config.user_file import known_genres
 from tui_recommender.tui.components.main_screen import MainScreen, next_novelty, novelty_text
 from tui_recommender.tui.components.new_profile_modal import NewProfileModal
 from tui_recommender.tui.components.user_screen import UserScreen
@@ -24,10 +25,9 @@ from tui_recommender.tui.messages import (
     UserSummaryLoaded,
 )
 from tui_recommender.tui.model_status import LEARNING
-from tui_recommender.user_config import known_genres
 
 if TYPE_CHECKING:
-    from tui_recommender.service import RecommenderService
+    from tui_recommender.app.service import RecommenderService
 
 
 class UserFlow:

@@ -16,7 +16,7 @@ from textual.widgets import Label, LoadingIndicator, Static
 from tui_recommender.tui.messages import DetailsLoaded, RatingRemoved, RatingStored
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie, MovieDetails
+    from tui_recommender.app.service import Movie, MovieDetails
 
 
 def _stars(rating: float) -> str:

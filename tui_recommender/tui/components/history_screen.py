@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
-from tui_recommender.titles import sort_key
+from tui_recommender.core.titles import sort_key
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, date_text, rating_text
 from tui_recommender.tui.components.status_bar import StatusBar
@@ -25,7 +25,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie
+    from tui_recommender.app.service import Movie
 
 # Sortable column key -> (name, sort descending first?): newest and best first, titles A-Z.
 SORTS = {"date": ("date", True), RATED_COLUMN: ("rating", True), "title": ("title", False)}

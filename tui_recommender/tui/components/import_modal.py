@@ -22,7 +22,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import ImportPlan
+    from tui_recommender.app.service import ImportPlan
 
 FORMATS = "IMDb's ratings export, Letterboxd's ratings.csv or diary.csv, or this app's own export"
 

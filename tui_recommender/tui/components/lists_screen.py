@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Label
 
-from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
+from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.movie_table import Column, MovieTable, date_text
 from tui_recommender.tui.components.status_bar import StatusBar
@@ -26,7 +26,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie
+    from tui_recommender.app.service import Movie
 
 TITLES = {WATCHLIST: "Your watchlist", NOT_INTERESTED: "Not interested"}
 HELP = {

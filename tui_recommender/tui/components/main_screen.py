@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, SelectionList
 
-from tui_recommender.lists import NOT_INTERESTED
+from tui_recommender.core.list_names import NOT_INTERESTED
 from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable
@@ -37,7 +37,7 @@ from tui_recommender.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Recommendation, UserSummary
+    from tui_recommender.app.service import Recommendation, UserSummary
 
 PAGE_SIZE = 20
 NOVELTY_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the dial's stops, popular to niche

@@ -14,11 +14,11 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui_recommender.lists import NOT_INTERESTED, WATCHLIST
+from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
 from tui_recommender.tui.messages import DetailsRequested, ListChangeRequested, RatingPromptRequested, RatingRequested
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie
+    from tui_recommender.app.service import Movie
 
 RATED_COLUMN = "rated"
 # Shift+digit as most terminals send it (US layout): the key names of ! @ # $ %.

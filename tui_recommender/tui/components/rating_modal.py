@@ -13,11 +13,11 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label
 
-from tui_recommender.errors import RatingError
+from tui_recommender.core.errors import RatingError
 from tui_recommender.tui.components.checked_input import CheckedInput
 
 if TYPE_CHECKING:
-    from tui_recommender.service import Movie, RatingScale
+    from tui_recommender.app.service import Movie, RatingScale
 
 
 class OnScale(Validator):

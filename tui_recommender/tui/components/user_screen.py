@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label
 
-from tui_recommender.ids import MAX_ID, MIN_ID, id_problem
+from tui_recommender.core.ids import MAX_ID, MIN_ID, id_problem
 from tui_recommender.tui.components.checked_input import CheckedInput
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.status_bar import StatusBar

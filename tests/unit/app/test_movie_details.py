@@ -1,0 +1,145 @@
+"""What the app shows about movies: display titles, title search, the match score, the
+detail view's facts (ratings, tags, links) and the model label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.synthetic import movie_title
+from tests.trained_model import open_service
+from tui_recommender.app.service import RecommenderService
+from tui_recommender.data.movielens import load_links, load_tags
+
+
+@pytest.fixture
+def service(small_data, state_dir):
+    svc = open_service(small_data, state_dir)
+    yield svc
+    svc.close()
+
+
+def test_titles_show_their_article_in_front_and_search_finds_them_either_way(service):
+    # tests.synthetic files every 7th title with the article at the end: "Star River 40, The"
+    assert service.data.movies.loc[40, "title"] == f"{movie_title(40)}, The"
+    assert service.movie(40).title == f"The {movie_title(40)}"
+    for query in ("the star river 40", "star river 40", "THE  Star"):
+        assert 40 in [m.movie_id for m in service.search_movies(query)], query
+    shown = [m.title for m in service.search_movies("star")] + [r.movie.title for r in service.recommend(1, k=50)]
+    assert not [title for title in shown if title.endswith(", The")]
+
+
+def test_match_is_relative_to_the_users_best_and_popular_fallbacks_have_none(service, monkeypatch):
+    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATION", 0.0)  # the score order
+    recs = service.recommend(1, k=20)
+    matches = [r.match for r in recs]
+    assert matches[0] == pytest.approx(1.0)
+    assert all(m is not None and 0.0 <= m <= 1.0 for m in matches)
+    assert matches == sorted(matches, reverse=True)
+    later = service.recommend(1, k=5, offset=20)  # relative to the user's best, not the page's
+    assert all(r.match is not None and r.match <= matches[-1] for r in later)
+
+    new = service.create_user()
+    assert all(r.match is None for r in service.recommend(new, k=5))
+
+
+def test_summary_counts_liked_ratings_so_the_app_can_say_why_it_shows_popular_movies(service):
+    user = service.create_user()
+    service.rate(user, 10, 1.0)
+    service.rate(user, 20, 2.0)
+    summary = service.user_summary(user)
+    assert (summary.n_ratings, summary.n_liked, summary.like_threshold) == (2, 0, 3.0)
+    assert all(r.match is None for r in service.recommend(user, k=3))
+    service.rate(user, 30, 4.5)
+    assert service.user_summary(user).n_liked == 1
+    assert all(r.match is not None for r in service.recommend(user, k=3))
+
+
+def test_details_of_a_movie(service):
+    rated = service.user_ratings(1)[0]
+    details = service.movie_details(1, rated.movie.movie_id)
+    assert details.movie == rated.movie
+    assert details.your_rating == rated.rating
+    assert details.because is None  # no "because you liked" for a movie you rated
+    column = service.data.ratings.loc[service.data.ratings["movieId"] == rated.movie.movie_id, "rating"]
+    assert details.facts.n_ratings == len(column)
+    assert details.facts.mean_rating == pytest.approx(float(column.mean()), abs=0.01)
+    # The generated data has no tags.csv or links.csv.
+    assert details.facts.tags == () and details.facts.imdb_url is None and details.facts.tmdb_url is None
+
+    unrated = service.recommend(1, k=1)[0]
+    details = service.movie_details(1, unrated.movie.movie_id)
+    assert details.your_rating is None
+    assert details.because == unrated.because
+
+
+def test_details_read_tags_and_links_where_the_dataset_has_them(small_data, state_dir):
+    (small_data / "links.csv").write_text("movieId,imdbId,tmdbId\n10,0114709,862\n20,0113497,\n")
+    (small_data / "tags.csv").write_text(
+        "userId,movieId,tag,timestamp\n1,10,pixar,1\n2,10,Pixar,2\n3,10,toys,3\n4,10, ,4\n1,20,jungle,5\n"
+    )
+    svc = open_service(small_data, state_dir)
+    try:
+        facts = svc.movie_details(1, 10).facts
+        assert facts.tags == ("pixar", "toys")  # most used first, case folded together, blanks dropped
+        assert facts.imdb_url == "https://www.imdb.com/title/tt0114709/"
+        assert facts.tmdb_url == "https://www.themoviedb.org/movie/862"
+        facts = svc.movie_details(1, 20).facts
+        assert facts.tmdb_url is None and facts.tags == ("jungle",)
+        assert svc.movie_details(1, 30).facts.imdb_url is None
+    finally:
+        svc.close()
+
+
+def test_links_and_tags_of_the_real_dataset(ml_latest_small: Path):
+    links, tags = load_links(ml_latest_small), load_tags(ml_latest_small)
+    assert links is not None and tags is not None
+    assert links.loc[1, "imdbId"] == "0114709" and links.loc[1, "tmdbId"] == 862
+    assert len(tags) > 3000 and (tags["tag"] != "").all()
+
+
+def test_model_label_says_what_the_model_has_learnt(service: RecommenderService, small_data, state_dir):
+    assert service.model_label == "shipped weights"
+    user = service.create_user()
+    service.rate(user, 10, 5.0)
+    service.update_model()
+    assert service.model_label == "shipped weights + 1 rating learnt"
+    service.save()
+    again = open_service(small_data, state_dir)
+    try:
+        assert again.model_label == "fine-tuned on 1 rating"
+    finally:
+        again.close()
+
+
+def test_a_saved_state_that_learnt_nothing_does_not_claim_to_be_fine_tuned(service, small_data, state_dir):
+    service.save()
+    again = open_service(small_data, state_dir)
+    try:
+        assert again.model_label == "saved state, nothing learnt yet"
+    finally:
+        again.close()
+
+
+def test_rate_with_an_old_timestamp_restores_a_rating_as_it_was(service):
+    movie, (stars, stamp) = next(iter(service.ratings.of(1).items()))
+    service.remove_rating(1, movie)
+    assert service.rating_of(1, movie) is None
+    service.rate(1, movie, stars, timestamp=stamp)
+    assert service.rating_of(1, movie) == (stars, stamp)
+
+
+def test_a_placeholder_title_shows_as_no_title(small_data: Path):
+    from tui_recommender.app.catalogue import Catalogue
+    from tui_recommender.core.titles import NO_TITLE
+    from tui_recommender.data.movielens import load_dataset
+
+    movies = small_data / "movies.csv"
+    lines = movies.read_text().splitlines()
+    lines[1] = "10,unknown,Action"  # ml-100k's movie 267 is titled like this
+    movies.write_text("\n".join(lines) + "\n")
+    catalogue = Catalogue(load_dataset(small_data))
+    assert catalogue.movie(10).title == NO_TITLE == "(no title)"
+    assert 10 not in [m.movie_id for m in catalogue.search("unknown", np.zeros(len(catalogue)))]

@@ -1,0 +1,142 @@
+"""Id maps and the interaction graph: the normalised adjacency against a dense numpy
+reference D^-1/2 A D^-1/2 built by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.id_map import IdMap
+
+
+def dense_reference(n_users: int, n_items: int, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """A_hat = D^-1/2 A D^-1/2 with A = [[0, R], [R^T, 0]], built entry by entry."""
+    r = np.zeros((n_users, n_items))
+    for u, i in pairs:
+        r[u, i] = 1.0
+    a = np.zeros((n_users + n_items, n_users + n_items))
+    a[:n_users, n_users:] = r
+    a[n_users:, :n_users] = r.T
+    deg = a.sum(axis=1)
+    out = np.zeros_like(a)
+    for row in range(len(a)):
+        for col in range(len(a)):
+            if a[row, col]:
+                out[row, col] = 1.0 / np.sqrt(deg[row] * deg[col])
+    return out
+
+
+# ---- id maps ---------------------------------------------------------------------------
+
+
+def test_id_map_round_trips_raw_to_index_to_raw():
+    raw = [31, 7, 1000, 2]
+    ids = IdMap(raw)
+    idx = ids.indices(raw)
+    assert idx.tolist() == [0, 1, 2, 3]
+    assert ids.raw_ids[idx].tolist() == raw
+    assert [int(ids.raw_ids[ids.index(r)]) for r in raw] == raw
+    assert len(ids) == 4 and 1000 in ids and 5 not in ids
+
+
+def test_id_map_unknown_ids_map_to_minus_one():
+    ids = IdMap([10, 20, 30])
+    assert ids.indices([20, 99, 10, -1]).tolist() == [1, -1, 0, -1]
+    with pytest.raises(KeyError):
+        ids.index(99)
+
+
+def test_id_map_add_appends_and_keeps_old_indices():
+    ids = IdMap([50, 10, 30])
+    before = ids.indices([50, 10, 30]).tolist()
+    assert ids.add(5) == 3
+    assert ids.add(10) == 1  # already known: same index, nothing appended
+    assert len(ids) == 4
+    assert ids.indices([50, 10, 30]).tolist() == before
+    assert ids.raw_ids.tolist() == [50, 10, 30, 5]
+
+
+def test_id_map_rejects_duplicates():
+    with pytest.raises(ValueError):
+        IdMap([1, 2, 1])
+
+
+# ---- graph -----------------------------------------------------------------------------
+
+# 3 users, 4 items; user 2 and item 3 have no edge; (0, 1) is listed twice.
+N_USERS, N_ITEMS = 3, 4
+PAIRS = [(0, 0), (0, 1), (1, 1), (0, 1), (1, 2)]
+UNIQUE_PAIRS = sorted(set(PAIRS))
+
+
+def tiny_graph() -> InteractionGraph:
+    users, items = zip(*PAIRS)
+    return InteractionGraph.from_pairs(N_USERS, N_ITEMS, np.array(users), np.array(items))
+
+
+def test_from_pairs_drops_duplicates_and_sorts():
+    graph = tiny_graph()
+    assert graph.n_edges == len(UNIQUE_PAIRS)
+    assert list(zip(graph.users.tolist(), graph.items.tolist())) == UNIQUE_PAIRS
+    assert graph.n_nodes == N_USERS + N_ITEMS
+    assert graph.degrees().tolist() == [2, 2, 0, 1, 2, 1, 0]
+
+
+def test_normalized_adjacency_equals_dense_reference():
+    adj = tiny_graph().normalized_adjacency().to_dense().numpy()
+    expected = dense_reference(N_USERS, N_ITEMS, UNIQUE_PAIRS)
+    np.testing.assert_allclose(adj, expected, rtol=1e-6, atol=1e-7)
+    # Spot-check one entry by hand: user 0 (degree 2) - item 1 (degree 2) = 1/2.
+    assert adj[0, N_USERS + 1] == pytest.approx(0.5)
+    # The node without an edge keeps a zero row and column.
+    assert not adj[2].any() and not adj[:, 2].any()
+    assert not adj[N_USERS + 3].any()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_normalized_adjacency_equals_dense_reference_on_random_graphs(seed):
+    rng = np.random.default_rng(seed)
+    n_users, n_items = 6, 9
+    users, items = rng.integers(0, n_users, 25), rng.integers(0, n_items, 25)
+    graph = InteractionGraph.from_pairs(n_users, n_items, users, items)
+    adj = graph.normalized_adjacency().to_dense().numpy()
+    expected = dense_reference(n_users, n_items, list(zip(users.tolist(), items.tolist())))
+    np.testing.assert_allclose(adj, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(adj, adj.T)
+
+
+def test_normalized_adjacency_is_symmetric_and_spectrally_bounded():
+    adj = tiny_graph().normalized_adjacency().to_dense().numpy().astype(np.float64)
+    np.testing.assert_array_equal(adj, adj.T)
+    # D^-1/2 A D^-1/2 of a bipartite graph has eigenvalues in [-1, 1], with 1 attained.
+    eig = np.linalg.eigvalsh(adj)
+    assert eig.max() == pytest.approx(1.0, abs=1e-6) and eig.min() >= -1 - 1e-6
+
+
+def test_with_edges_adds_edges_and_nodes_without_touching_the_original():
+    graph = tiny_graph()
+    grown = graph.with_edges(np.array([2, 3, 0]), np.array([3, 4, 0]), n_users=4, n_items=5)
+    assert (grown.n_users, grown.n_items) == (4, 5)
+    pairs = set(zip(grown.users.tolist(), grown.items.tolist()))
+    assert pairs == set(UNIQUE_PAIRS) | {(2, 3), (3, 4)}  # (0, 0) was already there
+    assert graph.n_edges == len(UNIQUE_PAIRS) and graph.n_users == N_USERS
+    expected = dense_reference(4, 5, sorted(pairs))
+    np.testing.assert_allclose(grown.normalized_adjacency().to_dense().numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_without_edges_removes_only_the_given_edges():
+    graph = tiny_graph()
+    smaller = graph.without_edges(np.array([0, 2]), np.array([1, 0]))  # (2, 0) is absent
+    assert set(zip(smaller.users.tolist(), smaller.items.tolist())) == set(UNIQUE_PAIRS) - {(0, 1)}
+    assert graph.n_edges == len(UNIQUE_PAIRS)
+    expected = dense_reference(N_USERS, N_ITEMS, sorted(set(UNIQUE_PAIRS) - {(0, 1)}))
+    np.testing.assert_allclose(smaller.normalized_adjacency().to_dense().numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_without_then_with_edges_restores_the_graph():
+    graph = tiny_graph()
+    users, items = np.array([0, 1]), np.array([0, 2])
+    back = graph.without_edges(users, items).with_edges(users, items)
+    np.testing.assert_array_equal(back.users, graph.users)
+    np.testing.assert_array_equal(back.items, graph.items)

@@ -1,0 +1,1 @@
+"""The recommender service and what it composes: the one front the CLI and the TUI talk to."""

@@ -1,0 +1,132 @@
+"""The batch jobs the CLI runs without opening the live model (loading the dataset,
+training and evaluating a model, exporting the stored ratings, downloading a dataset), and
+the stored events every reader of the store filters by the dataset's movies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TextIO
+
+import pandas as pd
+
+from tui_recommender.config.settings import Settings
+from tui_recommender.core.errors import CheckpointError
+from tui_recommender.data.movielens import MovieLensData, load_dataset
+from tui_recommender.engine.checkpoint import check_can_save, save_checkpoint
+from tui_recommender.engine.graph import POSITIVE_THRESHOLD
+from tui_recommender.storage.database import RatingsStore
+from tui_recommender.storage.overlay import merge_ratings
+
+if TYPE_CHECKING:
+    from tui_recommender.engine.lightgcn.training import EpochStats, TrainResult
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    dataset: str
+    checkpoint: Path  # where the trained model was written
+    positives: int  # positive ratings trained on
+    result: TrainResult
+
+
+def stored_events(store: RatingsStore, data: MovieLensData, after_seq: int = 0) -> pd.DataFrame:
+    """The store's events after `after_seq` for movies `data` has; rows for other movies
+    (another version of the dataset, another program) can be neither shown nor learnt."""
+    events = store.events(after_seq=after_seq)
+    return events[events["movieId"].isin(data.movies.index)]
+
+
+def warn_unknown_movies(store: RatingsStore, data: MovieLensData, warn: Callable[[str], None]) -> None:
+    """Tell `warn` which stored ratings `stored_events` skips, if any."""
+    events = store.latest()
+    unknown = sorted(set(events["movieId"].tolist()) - set(data.movies.index.tolist()))
+    if unknown:
+        shown = ", ".join(map(str, unknown[:5])) + (", …" if len(unknown) > 5 else "")
+        warn(
+            f"Skipping stored ratings of {len(unknown)} movies {data.name} does not have ({shown}):"
+            f" they stay in {store.path} but are not used"
+        )
+
+
+def load_data(
+    settings: Settings,
+    on_warning: Callable[[str], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
+) -> MovieLensData:
+    """The dataset of `settings` (the default one, downloaded if there is none, when
+    `settings.data` is None)."""
+    folder = settings.data
+    if folder is None:
+        from tui_recommender.data.download import default_dataset
+
+        folder = default_dataset(settings.data_root, on_status=on_warning)
+    if on_status is not None:
+        on_status(f"Loading {folder.name}…")
+    return load_dataset(folder)
+
+
+def train_model(
+    settings: Settings,
+    max_epochs: int | None = None,
+    out: Path | None = None,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> TrainReport:
+    """Train a fresh model on the dataset plus every stored rating and save it to `out`
+    (default: the state dir's checkpoint, which the app loads first)."""
+    from tui_recommender.engine.lightgcn.training import TrainConfig, train_checkpoint
+
+    data = load_data(settings, on_warning)
+    target = out or settings.state_checkpoint(data.name)
+    check_can_save(target)  # before the training, which a bad path would otherwise waste
+    with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
+        if on_warning is not None:
+            warn_unknown_movies(store, data, on_warning)
+        ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
+    config = TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig()
+    checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
+    try:
+        path = save_checkpoint(checkpoint, target)
+    except CheckpointError as error:
+        raise CheckpointError(f"{error}; the model trained now is lost, nothing else changed") from None
+    return TrainReport(data.name, path, int((ratings["rating"] >= POSITIVE_THRESHOLD).sum()), result)
+
+
+def evaluate_model(
+    settings: Settings,
+    max_epochs: int | None = None,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> dict:
+    """Run the evaluation protocol (docs/PROTOCOL.md) on the dataset; JSON-ready report."""
+    from tui_recommender.engine.evaluation import evaluate
+    from tui_recommender.engine.lightgcn.training import TrainConfig
+
+    data = load_data(settings, on_warning)
+    return evaluate(data, TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig(), on_epoch=on_epoch)
+
+
+def export_ratings(
+    settings: Settings,
+    out: TextIO,
+    fmt: Literal["csv", "json"] = "csv",
+    on_warning: Callable[[str], None] | None = None,
+) -> int:
+    """Write the stored ratings (removals left out) to `out`; returns how many."""
+    from tui_recommender.storage.export_files import export_ratings as export_from
+
+    data = load_data(settings, on_warning)
+    with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
+        damaged = store.damaged_events()
+        if damaged and on_warning is not None:
+            on_warning(f"{store.path} is damaged: {damaged} stored events could not be read and are left out")
+        return export_from(store, out, fmt)
+
+
+def download_dataset(settings: Settings, name: str) -> Path:
+    """Fetch dataset `name` into the data root; returns its folder."""
+    from tui_recommender.data.download import download
+
+    return download(name, settings.data_root, progress=True)

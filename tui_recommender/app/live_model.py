@@ -1,0 +1,322 @@
+"""The live model: LightGCN as the app serves it and keeps learning it.
+
+Readers take `snapshot`: an immutable `Snapshot` of the propagated embeddings, the graph
+they were propagated over and the popularity counts, published by one attribute assignment
+(atomic), so a reader never mixes two versions. Every change (an update, a save, building
+the trainable model) holds the one `_lock`. An update is five steps: the graph change, the
+new users' start, growing the model, the bounded fine-tune, publishing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
+from tui_recommender.engine.graph import POSITIVE_THRESHOLD, InteractionGraph
+from tui_recommender.engine.id_map import IdMap
+from tui_recommender.engine.interactions import Interactions
+from tui_recommender.engine.ranking import DEFAULT_SCORING, item_norms, norm_exponents, popularity_penalty, scores
+
+if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
+    import torch
+
+    from tui_recommender.engine.lightgcn.model import LightGCN
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    n_ratings: int  # ratings applied to the model by this update
+    seconds: float
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What ranking reads. Never mutated; an update publishes a new one."""
+
+    users: IdMap  # its own copy: the live map grows under the lock
+    user_emb: np.ndarray  # (n_users x dim) float32, propagated
+    item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
+    graph: InteractionGraph  # the positive edges the embeddings were propagated over
+    popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
+    scoring: str = "dot"  # ranking.SCORINGS, from the checkpoint's hyperparameters
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """|item row| of every item (`ranking.item_norms`)."""
+        return item_norms(self.item_emb)
+
+    @cached_property
+    def penalty(self) -> np.ndarray:
+        """Each item's popularity penalty in [0, 1] (`ranking.popularity_penalty`)."""
+        return popularity_penalty(self.popularity)
+
+
+def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray, novelty: float = 0.0) -> np.ndarray | None:
+    """One score per item (float32) for `user_id` from the user's propagated embedding or,
+    for a user the model has not learnt yet, the mean of the `liked` item rows'
+    embeddings; scored as `ranking.scores` does for a user with `len(liked)` positives,
+    with the popularity penalty of `novelty`. None when there is neither (the caller
+    falls back)."""
+    vector = None
+    if user_id in snapshot.users:
+        row = snapshot.users.index(user_id)
+        if row < len(snapshot.user_emb) and snapshot.user_emb[row].any():
+            vector = snapshot.user_emb[row]
+    if vector is None and len(liked):
+        vector = snapshot.item_emb[liked].mean(axis=0)
+    if vector is None:
+        return None
+    return scores(
+        snapshot.item_emb,
+        snapshot.norms,
+        vector,
+        norm_exponents(len(liked), snapshot.scoring),
+        snapshot.penalty,
+        novelty,
+    )
+
+
+def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """For each item row in `rows`, the row in `liked` (non-empty) most similar to it
+    (cosine of propagated embeddings)."""
+
+    def unit(m: np.ndarray) -> np.ndarray:
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+    return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
+
+
+def start_new_users(
+    model: LightGCN,
+    graph: InteractionGraph,
+    adj: torch.Tensor,
+    users: np.ndarray,
+    trained_users: int,
+    item_rows: np.ndarray,
+) -> None:
+    """Set the layer-0 row of each of `users` that the last full training never saw
+    (row >= `trained_users`) so that its propagated embedding is the mean of its
+    positives' published propagated rows (`item_rows`): the vector the app ranks a
+    not-yet-learnt user by, so the list does not jump when the update lands (zero
+    without any positive). Propagation is linear: E_u = rest_u + s_u e_u, with rest_u
+    from the other rows and s_u = sum_k alpha_k (A^k)_uu (`LightGCN.own_share`). Exact
+    for one new user; for several who share movies, their rows' small cross terms
+    (A^2)_uv are left out. They restart from this at every update; the fine-tune then
+    refines it."""
+    import torch
+
+    new = np.array([u for u in users if u >= trained_users], dtype=np.int64)
+    if len(new) == 0:
+        return
+    with torch.no_grad():
+        weight = model.embedding.weight
+        rows = torch.from_numpy(new)
+        weight[rows] = 0.0
+        rest = model.propagate(adj)
+        own = model.own_share(adj, rows)
+        items = torch.from_numpy(item_rows)
+        for k, user in enumerate(new):
+            liked = graph.items[graph.users == user]
+            weight[user] = (items[liked].mean(0) - rest[user]) / own[k] if len(liked) else 0.0
+
+
+class LiveModel:
+    """Starts from `checkpoint` over the merged `ratings`; `pending_events(seq)` returns the
+    stored events after `seq` in seq order (`RatingsStore.events`); `not_interested()` the
+    (userId, movieId) pairs users said no to, negatives in their next update."""
+
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        ratings: pd.DataFrame,
+        items: IdMap,
+        pending_events: Callable[[int], pd.DataFrame],
+        not_interested: Callable[[], pd.DataFrame] | None = None,
+    ) -> None:
+        self._checkpoint = checkpoint  # metadata to carry into saved checkpoints
+        self._pending_events = pending_events
+        self._not_interested = not_interested
+        self.trained_seq = checkpoint.trained_seq
+        self.applied_seq = checkpoint.applied_seq  # every event up to this seq is learnt
+        self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
+        self._lock = threading.Lock()
+        self._rng = np.random.default_rng(int(checkpoint.hyperparameters.get("seed", 0)))
+        inter = Interactions.build(ratings, items.raw_ids, checkpoint.user_ids)
+        self._users, self._items = inter.users, inter.items
+        self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)
+        self._model: LightGCN | None = None  # built from self._ego on the first update
+        final = self._extend_rows(checkpoint.final, checkpoint.n_users)
+        n_users = len(self._users)
+        self._scoring = str(checkpoint.hyperparameters.get("scoring", DEFAULT_SCORING))
+        self.snapshot = Snapshot(
+            IdMap(self._users.raw_ids),
+            final[:n_users],
+            final[n_users:],
+            inter.graph,
+            _popularity(inter.graph),
+            self._scoring,
+        )
+
+    def positives_of(self, user_id: int) -> set[int]:
+        """Raw ids of the movies the published model links to `user_id` (its positives)."""
+        snapshot = self.snapshot
+        if user_id not in snapshot.users:
+            return set()
+        graph = snapshot.graph
+        return set(self._items.raw_ids[graph.items[graph.users == snapshot.users.index(user_id)]].tolist())
+
+    def prepare(self) -> None:
+        """Load torch and build the trainable model now, so the first update is not slowed
+        by them (~2 s `import torch`, ~2 s for the first optimizer's imports)."""
+        with self._lock:
+            import torch
+
+            torch.optim.Adam(self._trainable().parameters())
+
+    def update(
+        self,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> UpdateReport:
+        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised."""
+        started = time.perf_counter()
+        with self._lock:
+            events = self._pending_events(self.applied_seq)
+            if events.empty:
+                return UpdateReport(0, 0.0, False)
+            latest = events.drop_duplicates(["userId", "movieId"], keep="last")
+            model = self._trainable()  # built before the user map grows: it has the checkpoint's rows
+            graph, users = self._changed_graph(latest)
+            _grow(model, graph.n_users)
+            adj = graph.normalized_adjacency()
+            start_new_users(model, graph, adj, np.unique(users), self._trained_users, self.snapshot.item_emb)
+            cancelled = self._fine_tune(
+                model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users)
+            )
+            self._publish(model, adj, graph)
+            self.applied_seq = int(events["seq"].max())
+        return UpdateReport(len(latest), time.perf_counter() - started, cancelled)
+
+    def save(self, path: Path) -> Path:
+        """Write the current state as a checkpoint, atomically; returns `path`."""
+        with self._lock:
+            snapshot = self.snapshot
+            ego = self._model.embedding.weight.detach().numpy() if self._model is not None else self._ego
+            checkpoint = Checkpoint(
+                ego=ego,
+                final=np.concatenate([snapshot.user_emb, snapshot.item_emb]),
+                user_ids=snapshot.users.raw_ids,
+                item_ids=self._items.raw_ids,
+                hyperparameters=self._checkpoint.hyperparameters,
+                dataset=self._checkpoint.dataset,
+                fingerprint=self._checkpoint.fingerprint,
+                metrics=self._checkpoint.metrics,
+                trained_seq=self.trained_seq,
+                applied_seq=self.applied_seq,
+                trained_users=self._trained_users,
+            )
+            return save_checkpoint(checkpoint, path)
+
+    # ---- the steps of an update (called under the lock) ------------------------------------
+
+    def _changed_graph(self, latest: pd.DataFrame) -> tuple[InteractionGraph, np.ndarray]:
+        """The published graph with the latest ratings applied (>= 3 stars adds the edge,
+        less or a removal drops it), new users appended to the map; and their user rows."""
+        for user in np.setdiff1d(latest["userId"].unique(), self._users.raw_ids):
+            self._users.add(int(user))
+        users = self._users.indices(latest["userId"])
+        items = self._items.indices(latest["movieId"])
+        positive = latest["rating"].to_numpy() >= POSITIVE_THRESHOLD  # NaN (removed) is False
+        graph = self.snapshot.graph.without_edges(users[~positive], items[~positive])
+        return graph.with_edges(users[positive], items[positive], n_users=len(self._users)), users
+
+    def _fine_tune(
+        self,
+        model: LightGCN,
+        adj: torch.Tensor,
+        graph: InteractionGraph,
+        users: np.ndarray,
+        should_stop: Callable[[], bool],
+        on_progress: Callable[[float], None] | None,
+        disliked: tuple[np.ndarray, np.ndarray] | None,
+    ) -> bool:
+        """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
+        from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tune
+
+        config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
+        new = users[users >= self._trained_users]
+        steps = fine_tune(
+            model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked, anchored=new
+        )
+        return steps < config.steps
+
+    def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(user rows, item rows) of the "not interested" pairs of `users` (rows)."""
+        if self._not_interested is None:
+            return None
+        pairs = self._not_interested()
+        pairs = pairs[pairs["userId"].isin(self._users.raw_ids[np.unique(users)])]
+        if pairs.empty:
+            return None
+        return self._users.indices(pairs["userId"]), self._items.indices(pairs["movieId"])
+
+    def _publish(self, model: LightGCN, adj: torch.Tensor, graph: InteractionGraph) -> None:
+        import torch
+
+        with torch.no_grad():
+            final = model.propagate(adj).numpy()
+        self.snapshot = Snapshot(
+            IdMap(self._users.raw_ids),
+            final[: graph.n_users],
+            final[graph.n_users :],
+            graph,
+            _popularity(graph),
+            self._scoring,
+        )
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _extend_rows(self, table: np.ndarray, n_users: int) -> np.ndarray:
+        """A checkpoint table (users then items) fitted to the current user map: zero rows
+        for users the checkpoint does not have (the next update folds them in)."""
+        extra = len(self._users) - n_users
+        return np.concatenate([table[:n_users], np.zeros((extra, table.shape[1]), table.dtype), table[n_users:]])
+
+    def _trainable(self) -> LightGCN:
+        if self._model is None:
+            import torch
+
+            from tui_recommender.engine.lightgcn.model import LightGCN
+
+            hyper = self._checkpoint.hyperparameters
+            weights = hyper.get("layer_weights")
+            model = LightGCN(
+                len(self._users),
+                len(self._items),
+                self._ego.shape[1],
+                int(hyper.get("n_layers", 3)),
+                layer_weights=weights and tuple(weights),
+            )
+            model.embedding.weight.data.copy_(torch.from_numpy(self._ego))
+            self._model = model
+        return self._model
+
+
+def _grow(model: LightGCN, n_users: int) -> None:
+    """Give the model a (zero) row for every user up to `n_users`."""
+    if n_users > model.n_users:
+        model.grow(n_users, model.n_items)
+
+
+def _popularity(graph: InteractionGraph) -> np.ndarray:
+    return np.bincount(graph.items, minlength=graph.n_items)

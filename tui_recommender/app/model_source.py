@@ -1,0 +1,105 @@
+"""Where the live model starts from: the `--checkpoint` given (it must be usable: the user
+asked for it) > the fine-tuned state > the shipped weights > a model trained now. An
+automatic candidate that is damaged or was trained on other data is skipped with a warning."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.config.settings import Settings
+from tui_recommender.core.errors import CheckpointError
+from tui_recommender.data.movielens import MovieLensData
+from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+if TYPE_CHECKING:  # torch loads only when a model is trained
+    from tui_recommender.engine.lightgcn.training import EpochStats
+
+
+class SourceKind(enum.StrEnum):
+    STATE = "fine-tuned state"
+    CHECKPOINT = "checkpoint"
+    SHIPPED = "shipped weights"
+    TRAINED = "trained at start-up"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Which checkpoint the live model started from."""
+
+    kind: SourceKind
+    path: Path
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.path})"
+
+
+def find_checkpoint(
+    settings: Settings, data: MovieLensData, warn: Callable[[str], None]
+) -> tuple[Checkpoint, ModelSource] | None:
+    """The checkpoint asked for with `--checkpoint`, which must be usable (else a
+    `CheckpointError` says why); without one, the first usable automatic candidate (the
+    fine-tuned state, then the shipped weights), skipping bad ones with a warning; or None."""
+    if settings.checkpoint is not None:
+        checkpoint = load_checkpoint(settings.checkpoint)
+        problem = _foreign(checkpoint, data)
+        if problem is not None:
+            raise CheckpointError(f"checkpoint {settings.checkpoint} {problem}")
+        return checkpoint, ModelSource(SourceKind.CHECKPOINT, settings.checkpoint)
+    candidates = [
+        (settings.state_checkpoint(data.name), SourceKind.STATE),
+        (settings.shipped_weights(data.name), SourceKind.SHIPPED),
+    ]
+    for path, kind in candidates:
+        if not path.exists():
+            continue
+        try:
+            checkpoint = load_checkpoint(path)
+        except CheckpointError as error:
+            warn(f"Skipping {kind}: {error}")
+            continue
+        problem = _foreign(checkpoint, data)
+        if problem is not None:
+            warn(f"Skipping {kind} {path}: it {problem}")
+            continue
+        return checkpoint, ModelSource(kind, path)
+    return None
+
+
+def _foreign(checkpoint: Checkpoint, data: MovieLensData) -> str | None:
+    """Why `checkpoint` does not fit `data` ("was trained on other data ..."), or None."""
+    if checkpoint.fingerprint == data.fingerprint and np.array_equal(checkpoint.item_ids, data.movies.index.to_numpy()):
+        return None
+    return f"was trained on other data ({checkpoint.dataset!r:.40}, not this {data.name})"
+
+
+def open_checkpoint(
+    settings: Settings,
+    data: MovieLensData,
+    ratings: Callable[[], tuple[pd.DataFrame, int]],
+    warn: Callable[[str], None],
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> tuple[Checkpoint, ModelSource]:
+    """The first usable candidate, or else a model trained on `ratings()` (the merged
+    ratings and the store seq they include; `on_epoch` gets its epochs) and saved as the
+    fine-tuned state."""
+    found = find_checkpoint(settings, data, warn)
+    if found is not None:
+        return found
+    from tui_recommender.engine.lightgcn.training import train_checkpoint
+
+    warn("No checkpoint for this data: training a model (this happens once)…")
+    merged, last_seq = ratings()
+    checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
+    path = settings.state_checkpoint(data.name)
+    try:
+        save_checkpoint(checkpoint, path)
+    except CheckpointError as error:  # the trained model still serves this session
+        warn(f"{error}: the model trained now is used, but trained again at the next start")
+    return checkpoint, ModelSource(SourceKind.TRAINED, path)

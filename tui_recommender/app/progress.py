@@ -1,0 +1,128 @@
+"""Training progress for people: a bar with a total and an ETA on a terminal, plain
+periodic lines elsewhere (a log file or a pipe gets no carriage-return noise).
+
+`EpochProgress` is the `on_epoch` callback of training. Training may run in two phases:
+early stopping (at most `max_epochs`, often fewer), then a refit on every rating for the
+best epoch count; a new phase shows as the epoch count starting again at 1, and the total
+then becomes the epochs done plus the refit's.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from tui_recommender.engine.lightgcn.training import EpochStats
+
+LINE_INTERVAL_S = 15.0  # between two plain lines
+
+
+def format_duration(seconds: float) -> str:
+    """`1 h 02 min`, `3 min 05 s` or `42 s`."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+class EpochProgress:
+    """Shows training progress on `stream` (default stderr): a tqdm bar when the stream is
+    a terminal, else one line at most every `interval_s` seconds (and at each phase's first
+    and last epoch). With `on_line`, lines go there instead of a stream (the TUI's status).
+    Use it as a context manager around the training; it shows nothing until an epoch ends."""
+
+    def __init__(
+        self,
+        what: str = "training",
+        stream: TextIO | None = None,
+        on_line: Callable[[str], None] | None = None,
+        interval_s: float = LINE_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.what = what
+        self.stream = stream if stream is not None else sys.stderr
+        self.on_line = on_line
+        self.interval_s = interval_s
+        self.clock = clock
+        self.done = 0  # epochs finished, every phase
+        self.total = 0  # known total so far (an upper bound during early stopping)
+        self.phase = 0
+        self._phase_start = 0  # `done` when the current phase began
+        self._last_epoch = 0
+        self._started = 0.0
+        self._last_line = float("-inf")
+        self._bar = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.on_line is None and self.stream.isatty()
+
+    def __enter__(self) -> EpochProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __call__(self, stats: EpochStats) -> None:
+        if self.done == 0:
+            self._started = self.clock() - stats.seconds  # when the first epoch began
+        new_phase = self.done == 0 or stats.epoch <= self._last_epoch
+        if new_phase:
+            self.phase += 1
+            self._phase_start = self.done
+        self._last_epoch = stats.epoch
+        self.total = self._phase_start + max(stats.total, stats.epoch)
+        self.done += 1
+        if self.is_terminal:
+            self._update_bar(stats, new_phase)
+            return
+        now = self.clock()
+        last_of_phase = stats.epoch >= stats.total
+        if new_phase or last_of_phase or now - self._last_line >= self.interval_s:
+            self._last_line = now
+            text = self.describe(stats)
+            if self.on_line is not None:
+                self.on_line(text)
+            else:
+                print(text, file=self.stream, flush=True)
+
+    def phase_name(self) -> str:
+        return self.what if self.phase <= 1 else f"{self.what} (refit on every rating)"
+
+    def describe(self, stats: EpochStats) -> str:
+        """One line: phase, epochs done of the total, the loss, speed and time left."""
+        at_most = "at most " if self.phase <= 1 else ""  # early stopping may end sooner
+        text = f"{self.phase_name()}: epoch {self.done} of {at_most}{self.total}, loss {stats.loss:.4f}"
+        if stats.val_recall20 is not None:
+            text += f", validation Recall@20 {stats.val_recall20:.4f}"
+        per_epoch = (self.clock() - self._started) / self.done
+        left = (self.total - self.done) * per_epoch
+        return text + f", {per_epoch:.2f} s/epoch, about {format_duration(left)} left"
+
+    def _update_bar(self, stats: EpochStats, new_phase: bool) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(
+                total=self.total, unit="epoch", desc=self.phase_name(), file=self.stream, dynamic_ncols=True
+            )
+        elif new_phase:
+            self._bar.set_description(self.phase_name(), refresh=False)
+        self._bar.total = self.total
+        postfix = {"loss": f"{stats.loss:.4f}"}
+        if stats.val_recall20 is not None:
+            postfix["val R@20"] = f"{stats.val_recall20:.4f}"
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(1)

@@ -1,0 +1,179 @@
+"""The delimited tables of a dataset, read and checked cell by cell: each row keeps its
+1-based line in the file, and the first bad cell of a column is reported as one `DataError`
+naming the file, the line and the value as written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tui_recommender.core.errors import DataError
+from tui_recommender.core.ids import id_problem, valid_id_mask
+from tui_recommender.core.rating_scale import SHOWN_CHARS, RatingScale
+
+_PARSER_LINE = re.compile(r"line (\d+)")
+# Lines end at "\n"; carriage returns right before it are part of the line end (CRLF files,
+# and "\r\r\n" from a second LF-to-CRLF conversion). A lone "\r" elsewhere is data, so line
+# numbers are the ones `wc -l`, `sed -n Np` and editors show.
+_LINE_END = re.compile(rb"\r+\n")
+TIMESTAMP_LIMIT = 2**63  # seconds; exclusive, as int64 holds them (2.0**63 is exact in float64)
+
+
+def unix_lines(data: bytes) -> bytes:
+    """`data` with "\n" line ends (see `_LINE_END`) and no blank lines at the end."""
+    if b"\r" in data:
+        # No "\n" at all: a classic Mac file, whose lines end with a lone "\r".
+        data = _LINE_END.sub(b"\n", data) if b"\n" in data else data.replace(b"\r", b"\n")
+    return data.rstrip(b"\n")
+
+
+def read_file(file: Path) -> bytes:
+    """The bytes of a dataset file; `DataError` (one line) when it cannot be read."""
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read {shown_path(file)}: {error.strerror or error}") from None
+
+
+def shown_path(path: Path) -> str:
+    """`path` for a message: a path longer than the OS allows is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"
+
+
+def read_table(
+    data: bytes,
+    file: str,
+    sep: str,
+    columns: tuple[str, ...],
+    text: tuple[str, ...],
+    header: bool,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read a delimited file into `columns`; the index is each row's 1-based line in the file.
+
+    The header line, if any, must equal `columns`. `text` columns are str ("" where empty);
+    the others are parsed as numbers by the C parser (NaN where empty) and stay str only
+    where some cell is not a number, which the callers then report. Lines end with "\n" or
+    "\r\n"; blank lines at the end of the file are ignored."""
+    data = unix_lines(data)
+    if header:
+        first = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
+        first = first.lstrip("\ufeff").rstrip("\r")
+        if first.split(sep) != list(columns):
+            expected = sep.join(columns)
+            shown = first if len(first) <= 2 * SHOWN_CHARS else first[: 2 * SHOWN_CHARS] + "…"
+            raise DataError(f"{file} line 1: expected header {expected!r}, found {shown!r}")
+    positions = {name: k for k, name in enumerate(columns)}
+    try:
+        table = pd.read_csv(
+            io.BytesIO(data),
+            sep=sep,
+            header=None,
+            skiprows=1 if header else 0,
+            dtype={positions[name]: str for name in text},
+            keep_default_na=False,
+            na_values={k: [""] for name, k in positions.items() if name not in text},
+            skip_blank_lines=False,  # keeps row k on file line k + 1 (+ 1 for the header)
+            encoding=encoding,
+            quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+            lineterminator="\n",  # a lone "\r" is data, not a line end (see _LINE_END)
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{file} holds no data") from None
+    except pd.errors.ParserError as error:
+        raise DataError(_parser_message(file, error, len(columns))) from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{file}: byte {error.start} is not valid {encoding} text") from None
+    first_line = 2 if header else 1
+    if table.shape[1] != len(columns):
+        raise DataError(f"{file} line {first_line}: expected {len(columns)} fields, found {table.shape[1]}")
+    table.columns = list(columns)
+    table.index = pd.RangeIndex(first_line, first_line + len(table))
+    return table
+
+
+def _parser_message(file: str, error: pd.errors.ParserError, n_fields: int) -> str:
+    match = _PARSER_LINE.search(str(error))
+    if match:
+        return f"{file} line {match.group(1)}: expected {n_fields} fields"
+    return f"{file}: cannot be parsed ({str(error).splitlines()[-1]})"
+
+
+def first_bad(bad: pd.Series) -> int:
+    """The line number (index label) of the first True in `bad`."""
+    return int(bad.idxmax())
+
+
+def numbers(cells: pd.Series) -> pd.Series:
+    """`cells` as numbers, NaN where a cell is not one; the slow path runs only on bad files."""
+    return cells if pd.api.types.is_numeric_dtype(cells) else pd.to_numeric(cells, errors="coerce")
+
+
+def cell_problem(cells: pd.Series, line: int, what: str) -> str:
+    """`what` after the cell on `line` as written, or "is missing" for an empty cell."""
+    value = cells[line]
+    if pd.isna(value):
+        return "is missing"
+    text = f"{value:.15g}" if isinstance(value, float) else str(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS] + "…"
+    return f"{text!r} {what}"
+
+
+def id_cells(cells: pd.Series, file: str, column: str) -> pd.Series:
+    """Parse user or movie ids (int64) by the rule in `ids`, naming the first bad line."""
+    values = numbers(cells)
+    bad = ~valid_id_mask(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    if bad.any():
+        line = first_bad(pd.Series(bad, index=cells.index))
+        raise DataError(f"{file} line {line}: {column} {cell_problem(cells, line, _cell_id_problem(values[line]))}")
+    return values.astype("int64")
+
+
+def _cell_id_problem(value: object) -> str:
+    """Why one parsed cell (a number, or text that is not one) is not a valid id."""
+    if isinstance(value, (float, np.floating)):
+        whole = np.isfinite(value) and float(value).is_integer()
+        return id_problem(int(value)) or "" if whole else "is not a whole number"
+    return id_problem(value) or ""
+
+
+def timestamp_cells(cells: pd.Series, file: str) -> pd.Series:
+    """Parse timestamps (int64 seconds, 0 or more), naming the first bad line."""
+    values = numbers(cells)
+    bad = values.isna() | (values < 0) | (values % 1 != 0) | (values >= TIMESTAMP_LIMIT)
+    if bad.any():
+        line = first_bad(bad)
+        raise DataError(
+            f"{file} line {line}: timestamp {cell_problem(cells, line, 'is not a whole number of seconds')}"
+        )
+    return values.astype("int64")
+
+
+def star_cells(cells: pd.Series, file: str, scale: RatingScale) -> pd.Series:
+    """Parse ratings (float32 stars) on `scale`, naming the first bad line."""
+    values = numbers(cells)
+    checks = (
+        (values.isna(), "is not a number"),
+        (pd.Series(~scale.in_range(values), index=values.index), f"is outside {scale.low:.1f} to {scale.high:.1f}"),
+        (pd.Series(~scale.on_step(values), index=values.index), f"is off the {scale.step:g}-star step"),
+    )
+    for bad, what in checks:
+        if bad.any():
+            line = first_bad(bad)
+            raise DataError(f"{file} line {line}: rating {cell_problem(cells, line, what)}")
+    return values.astype("float32")
+
+
+def unique_ids(ids: pd.Series, file: str) -> None:
+    repeated = ids.duplicated()
+    if repeated.any():
+        line = first_bad(repeated)
+        first = int(ids.index[ids == ids[line]][0])
+        raise DataError(f"{file} line {line}: movieId {ids[line]} is listed twice (first on line {first})")

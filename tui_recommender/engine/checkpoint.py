@@ -1,0 +1,252 @@
+"""Model checkpoints: one `.npz` file (numpy only, no pickle) holding the layer-0 and the
+propagated embeddings, the raw id maps, hyperparameters, the data fingerprint, metrics and
+a format version. Loading needs no torch, so the app can rank before torch is imported.
+
+Saving is atomic: write a temp file in the same folder, fsync, rename over the target,
+fsync the folder. A crash mid-save leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.ids import MAX_ID, MIN_ID, valid_id_mask
+from tui_recommender.core.private_files import make_private_dir
+from tui_recommender.engine.ranking import SCORINGS
+
+FORMAT_VERSION = 1
+_ARRAYS = ("ego", "final", "user_ids", "item_ids")
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer: ratings-store sequence numbers
+# Hyperparameters the app reads back (with their sane ranges); others are kept as they are.
+_INT_HYPERPARAMETERS = {"dim": (1, 4096), "n_layers": (0, 16), "seed": (0, 2**32 - 1)}
+
+
+@dataclass
+class Checkpoint:
+    """Everything needed to rank and to go on training.
+
+    - `ego`: layer-0 embeddings, users then items (float32, n_users + n_items x dim).
+    - `final`: propagated embeddings, same shape (what scores are computed from).
+    - `user_ids`, `item_ids`: raw ids in row order (int64).
+    - `trained_seq` / `applied_seq`: the ratings-store sequence number included by the
+      last full training / by the last incremental update (0 = none).
+    - `trained_users`: the first this-many users were in the last full training; later
+      rows were folded in by incremental updates (None = all of them).
+    """
+
+    ego: np.ndarray
+    final: np.ndarray
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    hyperparameters: dict
+    dataset: str
+    fingerprint: str
+    metrics: dict = field(default_factory=dict)
+    trained_seq: int = 0
+    applied_seq: int = 0
+    trained_users: int | None = None
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def _meta(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "hyperparameters": self.hyperparameters,
+            "dataset": self.dataset,
+            "fingerprint": self.fingerprint,
+            "metrics": self.metrics,
+            "trained_seq": self.trained_seq,
+            "applied_seq": self.applied_seq,
+            "trained_users": self.n_users if self.trained_users is None else self.trained_users,
+        }
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
+    """Write `checkpoint` to `path` atomically (creating the folder); returns `path`.
+    Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
+    full disk; the file that was there before is then left as it was."""
+    try:
+        make_private_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(
+                out,
+                meta=np.array(json.dumps(checkpoint._meta())),
+                ego=checkpoint.ego.astype(np.float32),
+                final=checkpoint.final.astype(np.float32),
+                user_ids=checkpoint.user_ids.astype(np.int64),
+                item_ids=checkpoint.item_ids.astype(np.int64),
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_can_save(path: Path) -> None:
+    """Raise `CheckpointError` now if a checkpoint could not be saved at `path` (a folder in
+    its place, a file where a folder should be, a folder it may not write in), so a long
+    training is not lost at its end. Creates the missing folders, as a save would."""
+    try:
+        if path.is_dir():
+            raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: it is a folder")
+        make_private_dir(path.parent)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read a checkpoint; a missing, corrupt, truncated or inconsistent file (also one
+    crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`
+    naming the file and what is wrong."""
+    shown = _shown(path)
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as error:  # e.g. a name longer than the OS allows
+        raise CheckpointError(f"checkpoint {shown}: {_reason(error)}") from None
+    if is_dir:
+        raise CheckpointError(f"checkpoint {shown} is a folder, not a checkpoint file")
+    if not is_file:
+        raise CheckpointError(f"checkpoint {shown} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            arrays = {name: npz[name] for name in _ARRAYS}
+    # NotImplementedError: zipfile's answer to a damaged compression-method field;
+    # RecursionError and MemoryError: crafted metadata nested too deep, or a huge array header.
+    except (
+        OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile, RecursionError, MemoryError
+    ) as exc:  # fmt: skip
+        raise CheckpointError(f"checkpoint {shown} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint {shown} is corrupt: its metadata is not an object")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {shown} has format version {version!r:.40}, this version reads {FORMAT_VERSION}"
+        )
+    problem = _array_problem(arrays) or _meta_problem(meta, arrays)
+    if problem is not None:
+        raise CheckpointError(f"checkpoint {shown} is damaged: {problem}")
+    return Checkpoint(
+        ego=arrays["ego"].astype(np.float32, copy=False),
+        final=arrays["final"].astype(np.float32, copy=False),
+        user_ids=arrays["user_ids"].astype(np.int64, copy=False),
+        item_ids=arrays["item_ids"].astype(np.int64, copy=False),
+        hyperparameters=meta["hyperparameters"],
+        dataset=meta["dataset"],
+        fingerprint=meta["fingerprint"],
+        metrics=meta.get("metrics", {}),
+        trained_seq=meta.get("trained_seq", 0),
+        applied_seq=meta.get("applied_seq", 0),
+        trained_users=meta.get("trained_users", len(arrays["user_ids"])),
+    )
+
+
+def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with the four arrays (dtypes, shapes, ids, finite values), or None."""
+    for name in ("user_ids", "item_ids"):
+        ids = arrays[name]
+        if ids.ndim != 1 or ids.dtype.kind not in "iu":
+            return f"{name} is {ids.dtype} of shape {ids.shape}, not a list of integer ids"
+        if not valid_id_mask(ids).all():
+            return f"{name} holds ids outside {MIN_ID} to {MAX_ID}"
+        if len(np.unique(ids)) != len(ids):
+            return f"{name} lists an id twice"
+    ego, final = arrays["ego"], arrays["final"]
+    rows = len(arrays["user_ids"]) + len(arrays["item_ids"])
+    for name, table in (("ego", ego), ("final", final)):
+        if table.dtype.kind != "f":
+            return f"the {name} embeddings are {table.dtype}, not floating point"
+    if ego.ndim != 2 or ego.shape[0] != rows or ego.shape[1] < 1 or final.shape != ego.shape:
+        return (
+            f"inconsistent: {ego.shape} embeddings for {len(arrays['user_ids'])} users + "
+            f"{len(arrays['item_ids'])} items"
+        )
+    if not (np.isfinite(ego).all() and np.isfinite(final).all()):
+        return "its embeddings hold NaN or infinite values"
+    return None
+
+
+def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with the metadata's fields and types, or None."""
+    for name in ("hyperparameters", "dataset", "fingerprint"):
+        if name not in meta:
+            return f"its metadata lacks {name}"
+    hyper = meta["hyperparameters"]
+    if not isinstance(hyper, dict):
+        return "its hyperparameters are not an object"
+    for name, (low, high) in _INT_HYPERPARAMETERS.items():
+        if name in hyper and not _is_int(hyper[name], low, high):
+            return f"hyperparameter {name} is {hyper[name]!r:.40}, not a whole number from {low} to {high}"
+    if "scoring" in hyper and hyper["scoring"] not in SCORINGS:
+        return f"hyperparameter scoring is {hyper['scoring']!r:.40}, not one of {', '.join(SCORINGS)}"
+    weights = hyper.get("layer_weights")
+    if weights is not None and not (
+        isinstance(weights, list)
+        and len(weights) == hyper.get("n_layers", 3) + 1
+        and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in weights)
+    ):
+        return f"hyperparameter layer_weights is {weights!r:.40}, not n_layers + 1 finite numbers"
+    if "dim" in hyper and hyper["dim"] != arrays["ego"].shape[1]:
+        return f"hyperparameter dim is {hyper['dim']!r:.40} but the embeddings have {arrays['ego'].shape[1]} columns"
+    if not isinstance(meta["dataset"], str) or not isinstance(meta["fingerprint"], str):
+        return "its dataset name or fingerprint is not text"
+    if not isinstance(meta.get("metrics", {}), dict):
+        return "its metrics are not an object"
+    for name in ("trained_seq", "applied_seq"):
+        if not _is_int(meta.get(name, 0), 0, MAX_SEQ):
+            return f"{name} is {meta[name]!r:.40}, not a whole number from 0 to {MAX_SEQ}"
+    n_users = len(arrays["user_ids"])
+    if not _is_int(meta.get("trained_users", n_users), 0, n_users):
+        return f"trained_users is {meta['trained_users']!r:.40}, not a whole number from 0 to {n_users}"
+    return None
+
+
+def _is_int(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _reason(error: OSError) -> str:
+    """Why a file operation failed, in words (a file where a folder should be included)."""
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return "a part of the path is a file, not a folder"
+    return error.strerror or str(error)
+
+
+def _shown(path: Path) -> str:
+    """`path` for a message: a path longer than the OS allows is cut in the middle."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"

@@ -1,0 +1,1 @@
+"""LightGCN: the model, its training and its online fine-tune."""

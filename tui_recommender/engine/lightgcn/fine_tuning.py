@@ -1,0 +1,172 @@
+"""Online learning: a bounded fine-tune of a trained LightGCN after new ratings, on the
+focus users' edges plus a replay sample of old edges (so the rest of the model does not
+drift), optionally pushing down items the users said no to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.lightgcn.model import LightGCN, listwise_loss
+from tui_recommender.engine.lightgcn.training import NegativeSampler, user_edges
+
+
+@dataclass(frozen=True)
+class FineTuneConfig:
+    """A bounded update after new ratings: `steps` Adam steps; each step's loss is the
+    training loss (`loss`: "bpr" or "softmax", as the model was trained) on every positive
+    of the focus users plus, weighted equally, the same loss on `replay` random old edges,
+    which keeps the rest of the model from drifting."""
+
+    steps: int = 10
+    lr: float = 0.002
+    replay: int = 1024
+    negatives: int = 4  # bpr: per pair; softmax: `softmax_negatives` shared items instead
+    reg: float = 3e-4
+    loss: str = "bpr"
+    temperature: float = 0.1
+    softmax_negatives: int = 1024
+    # full_softmax: weight of the pull of a new user's row towards their start (the
+    # closed-form fold-in): on 5 ratings the free steps overfit (bench_learning)
+    anchor: float = 0.05
+
+    @classmethod
+    def for_model(cls, hyperparameters: dict) -> FineTuneConfig:
+        """The update that matches a checkpoint's training recipe (its loss)."""
+        if hyperparameters.get("loss") == "full_softmax":
+            return cls(loss="full_softmax", lr=0.05, reg=float(hyperparameters.get("reg", 0.0)))
+        if hyperparameters.get("loss") == "softmax":
+            return cls(
+                loss="softmax",
+                temperature=float(hyperparameters.get("temperature", 0.1)),
+                reg=float(hyperparameters.get("reg", 0.0)),
+            )
+        return cls()
+
+
+def fine_tune(
+    model: LightGCN,
+    adj: torch.Tensor,
+    graph: InteractionGraph,
+    focus_users: np.ndarray,
+    config: FineTuneConfig,
+    rng: np.random.Generator,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_progress: Callable[[float], None] | None = None,
+    disliked: tuple[np.ndarray, np.ndarray] | None = None,
+    anchored: np.ndarray | None = None,
+) -> int:
+    """Fine-tune `model` in place towards the focus users' edges; returns steps done
+    (fewer than `config.steps` when `should_stop` ended it). `disliked` (user rows, item
+    rows): items users said no to; each focus pair of such a user gets one of them as its
+    first negative, so the update pushes them down. `anchored`: focus users whose rows
+    were just started (the listwise update keeps them near that start)."""
+    if config.loss == "full_softmax":
+        return _fine_tune_listwise(model, adj, graph, focus_users, config, should_stop, on_progress, disliked, anchored)
+    focus = np.isin(graph.users, focus_users)
+    focus_u, focus_i = torch.from_numpy(graph.users[focus]), torch.from_numpy(graph.items[focus])
+    sampler = NegativeSampler(graph)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    for step in range(config.steps):
+        if should_stop():
+            return step
+        replay = rng.integers(0, graph.n_edges, size=min(config.replay, graph.n_edges))
+        replay_u, replay_i = graph.users[replay], graph.items[replay]
+        optimizer.zero_grad(set_to_none=True)
+        final = model.propagate(adj)
+        if config.loss == "softmax":
+            shared = torch.from_numpy(rng.integers(0, graph.n_items, size=config.softmax_negatives))
+            loss = model.softmax_loss(
+                final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), shared, config.temperature, config.reg
+            )
+            if len(focus_u):
+                loss = loss + model.softmax_loss(final, focus_u, focus_i, shared, config.temperature, config.reg)
+        else:
+            loss = model.bpr_loss(
+                final,
+                torch.from_numpy(replay_u),
+                torch.from_numpy(replay_i),
+                torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)),
+                config.reg,
+            )
+            if len(focus_u):
+                focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
+                if disliked is not None:
+                    _use_disliked(focus_neg, graph.users[focus], disliked, rng)
+                loss = loss + model.bpr_loss(final, focus_u, focus_i, torch.from_numpy(focus_neg), config.reg)
+        loss.backward()
+        optimizer.step()
+        if on_progress is not None:
+            on_progress((step + 1) / config.steps)
+    return config.steps
+
+
+def _fine_tune_listwise(
+    model: LightGCN,
+    adj: torch.Tensor,
+    graph: InteractionGraph,
+    focus_users: np.ndarray,
+    config: FineTuneConfig,
+    should_stop: Callable[[], bool],
+    on_progress: Callable[[float], None] | None,
+    disliked: tuple[np.ndarray, np.ndarray] | None,
+    anchored: np.ndarray | None,
+) -> int:
+    """`fine_tune` for a model trained with the listwise loss: only the focus users'
+    layer-0 rows move, towards that loss on their positives, the `anchored` ones with an
+    L2 pull (`config.anchor`) towards where they started. The loss reaches every
+    movie, and Adam would move each by about `lr` a step however small its gradient: rare
+    movies would drift into everyone's lists (bench_learning: ARP@20 1.6). So movies and
+    other users stay as trained, and a focus user's propagated row is the linear
+    rest_u + s_u e_u of their own row (`live_model.start_new_users`), the movies' rows held
+    at their propagated values: each step is one small product, not a propagation."""
+    focus_users = np.unique(np.asarray(focus_users, dtype=np.int64))
+    focus_users = focus_users[np.isin(focus_users, graph.users)]
+    if len(focus_users) == 0:
+        return config.steps
+    focus_rows, focus_items = user_edges(graph, focus_users)
+    focus_disliked = None
+    if disliked is not None:
+        where = np.searchsorted(focus_users, disliked[0]).clip(max=len(focus_users) - 1)
+        hit = focus_users[where] == disliked[0]
+        focus_disliked = (torch.from_numpy(where[hit]), torch.from_numpy(np.asarray(disliked[1])[hit]))
+    users = torch.from_numpy(focus_users)
+    weight = model.embedding.weight
+    with torch.no_grad():
+        items = model.propagate(adj)[model.n_users :]
+        rest = model.propagate(adj, weight.detach().index_fill(0, users, 0.0))[users]
+        share = model.own_share(adj, users).unsqueeze(1)
+    rows = weight.detach()[users].clone().requires_grad_(True)
+    start = rows.detach().clone()
+    pull = config.anchor * torch.from_numpy(np.isin(focus_users, [] if anchored is None else anchored)).float()
+    optimizer = torch.optim.Adam([rows], lr=config.lr)
+    for step in range(config.steps):
+        if should_stop():
+            return step
+        optimizer.zero_grad(set_to_none=True)
+        loss = listwise_loss(rest + share * rows, items, focus_rows, focus_items, focus_disliked)
+        l2 = config.reg * rows.square().sum() / model.n_users
+        (loss + l2 + (pull[:, None] * (rows - start).square()).sum()).backward()
+        optimizer.step()
+        with torch.no_grad():
+            weight[users] = rows
+        if on_progress is not None:
+            on_progress((step + 1) / config.steps)
+    return config.steps
+
+
+def _use_disliked(
+    negatives: np.ndarray, users: np.ndarray, disliked: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> None:
+    """Replace column 0 of `negatives` (one row per entry of `users`) by a random disliked
+    item of that user, where the user has one."""
+    order = np.argsort(disliked[0], kind="stable")
+    by_user, items = disliked[0][order], disliked[1][order]
+    first, end = np.searchsorted(by_user, users, "left"), np.searchsorted(by_user, users, "right")
+    has = end > first
+    pick = first[has] + (rng.random(int(has.sum())) * (end[has] - first[has])).astype(np.int64)
+    negatives[has, 0] = items[pick]

@@ -54,10 +54,10 @@ def main() -> int:
     from tui_recommender.app.model_source import ModelSource, SourceKind
     from tui_recommender.app.service import RecommenderService
     from tui_recommender.config.settings import Settings
+    from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
     from tui_recommender.data.movielens import load_dataset
     from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.engine.evaluation import genre_matrix
-    from tui_recommender.engine.graph import POSITIVE_THRESHOLD
     from tui_recommender.engine.lightgcn.model import LightGCN
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.metrics import miscalibration_at_k

@@ -59,7 +59,7 @@ def main() -> int:
 
     from tui_recommender.app.service import RecommenderService
     from tui_recommender.config.settings import Settings
-    from tui_recommender.engine.graph import POSITIVE_THRESHOLD
+    from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 
     rows, result = [], {"machine": harness.machine(), "personas": {}}
     with tempfile.TemporaryDirectory() as tmp:

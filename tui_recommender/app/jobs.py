@@ -13,9 +13,9 @@ import pandas as pd
 
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.data.movielens import MovieLensData, load_dataset
 from tui_recommender.engine.checkpoint import check_can_save, save_checkpoint
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD
 from tui_recommender.storage.database import RatingsStore
 from tui_recommender.storage.overlay import merge_ratings
 

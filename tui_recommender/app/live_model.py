@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD, InteractionGraph
+from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import Interactions
 from tui_recommender.engine.ranking import DEFAULT_SCORING, item_norms, norm_exponents, popularity_penalty, scores

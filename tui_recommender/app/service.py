@@ -28,10 +28,9 @@ from tui_recommender.config.user_file import parse_novelty
 from tui_recommender.core.errors import CheckpointError, UserError
 from tui_recommender.core.ids import parse_id
 from tui_recommender.core.list_names import LISTS, NOT_INTERESTED, WATCHLIST
-from tui_recommender.core.rating_scale import RatingScale
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD, RatingScale
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import Checkpoint
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD
 from tui_recommender.engine.ranking import calibrated_head
 from tui_recommender.storage.database import RatingsStore
 from tui_recommender.storage.importers import Importer, ImportPlan, report_lines

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import platformdirs
 
-from tui_recommender.config.user_file import ConfigError, load_user_config, parse_novelty
+from tui_recommender.config.user_file import load_user_config, parse_novelty
+from tui_recommender.core.errors import ConfigError
 
 APP_NAME = "tui-recommender"
 ENV_PREFIX = "TUI_RECOMMENDER_"

@@ -21,14 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_recommender.core.errors import UserError
+from tui_recommender.core.errors import ConfigError
 
 NOVELTY_RANGE = (0.0, 1.0)  # the popular <-> niche dial
 KEYS = ("data", "genres", "novelty", "theme", "keys")
-
-
-class ConfigError(UserError):
-    """A bad config file or setting; the message names where and which key."""
 
 
 @dataclass(frozen=True)

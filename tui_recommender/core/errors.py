@@ -6,6 +6,10 @@ class UserError(Exception):
     """Base class: the message is written for the user and is shown as it is."""
 
 
+class ConfigError(UserError):
+    """A bad config file, setting or hyperparameter; the message names where and which key."""
+
+
 class DataError(UserError):
     """A dataset file is missing or malformed; the message names the file and line."""
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from tui_recommender.core.errors import RatingError
 
+POSITIVE_THRESHOLD = 3.0  # stars: a rating at or above this is a positive (an edge of the graph)
 SHOWN_CHARS = 40  # a value quoted in an error message is cut to this many characters
 # A rating typed or imported as text: plain decimal digits ("4", "3.5", ".5"), no sign,
 # exponent, underscore or non-ASCII digit (float() would take "0_5" as 5 and "٣" as 3).

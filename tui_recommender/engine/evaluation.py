@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.engine.split import split_per_user
 
 if TYPE_CHECKING:

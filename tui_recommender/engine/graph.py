@@ -20,8 +20,6 @@ import numpy as np
 if TYPE_CHECKING:  # torch loads only when a model is trained or updated
     import torch
 
-POSITIVE_THRESHOLD = 3.0  # stars: ratings at or above this are edges (positives)
-
 
 @dataclass(frozen=True)
 class InteractionGraph:

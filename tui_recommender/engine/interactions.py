@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD, InteractionGraph
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
+from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 
 

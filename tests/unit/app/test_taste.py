@@ -74,7 +74,7 @@ def model_share(service, user: int, genre_ids: list[int], k: int = 10) -> float:
     import numpy as np
 
     from tui_recommender.app.live_model import user_scores
-    from tui_recommender.engine.graph import POSITIVE_THRESHOLD
+    from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
     from tui_recommender.storage.ratings import liked_movies
 
     items = service.catalogue.items

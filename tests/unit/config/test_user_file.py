@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from tests.functional.cli.test_cli import assert_one_line_error, run
 from tui_recommender.config.settings import Settings
-from tui_recommender.config.user_file import ConfigError, load_user_config
+from tui_recommender.config.user_file import load_user_config
+from tui_recommender.core.errors import ConfigError
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.engine.checkpoint import Checkpoint
-from tui_recommender.engine.graph import POSITIVE_THRESHOLD, InteractionGraph
+from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.lightgcn.model import LightGCN
 

@@ -1,0 +1,180 @@
+"""One function per subcommand: each takes the parsed arguments and the resolved settings,
+does its job through the app layer, prints its result and returns the exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from tui_recommender.cli.output import inert, status
+from tui_recommender.cli.parser import PROG
+from tui_recommender.config.settings import Settings
+
+
+def _progress(quiet: bool, what: str = "training"):
+    """Training progress on stderr (see `progress`); none for `--json` into a pipe."""
+    from tui_recommender.app.progress import EpochProgress
+
+    if quiet and not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return EpochProgress(what)
+
+
+def _cmd_train(args, settings: Settings) -> int:
+    from tui_recommender.app.jobs import train_model
+
+    with _progress(args.json) as on_epoch:
+        report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, status)
+    result = report.result
+    summary = {
+        "dataset": report.dataset,
+        "checkpoint": str(report.checkpoint),
+        "positives": report.positives,
+        **result.summary(),
+        "hyperparameters": result.config.to_dict(),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
+            f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {report.checkpoint}"
+        )
+    return 0
+
+
+def _cmd_evaluate(args, settings: Settings) -> int:
+    from tui_recommender.app.jobs import evaluate_model
+
+    with _progress(args.json) as on_epoch:
+        report = evaluate_model(settings, args.epochs, on_epoch, status)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        m = report["metrics"]
+        print(
+            f"{report['dataset']}: {report['test_users']} test users, {report['test_positives']} test positives, trained in {report['train_seconds']:.1f} s"
+        )
+        for k in (10, 20):
+            print(
+                f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}"
+            )
+        print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}")
+    return 0
+
+
+def _service(settings: Settings):
+    from tui_recommender.app.service import RecommenderService
+
+    with _progress(False, "training a model for this data") as on_epoch:
+        return RecommenderService.open(settings, on_warning=status, on_epoch=on_epoch)
+
+
+def _cmd_recommend(args, settings: Settings) -> int:
+    service = _service(settings)
+    try:
+        genres = args.genre or _config_genres(settings, service)
+        recs = service.recommend(args.user, genres=genres, k=args.k, novelty=args.novelty)
+    finally:
+        service.close()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "movieId": r.movie.movie_id,
+                        "title": r.movie.title,
+                        "year": r.movie.year,
+                        "genres": list(r.movie.genres),
+                        "score": round(r.score, 6),
+                    }
+                    for r in recs
+                ]
+            )
+        )
+    else:
+        for r in recs:
+            year = f" ({r.movie.year})" if r.movie.year else ""
+            print(inert(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}"))
+    return 0
+
+
+def _config_genres(settings: Settings, service) -> tuple[str, ...]:
+    """The config file's genres that this dataset has; the others are named on stderr."""
+    from tui_recommender.config.user_file import known_genres
+
+    genres, unknown = known_genres(settings.genres, [genre for genre, _ in service.genre_counts()])
+    if unknown:
+        status(
+            f"tui-recommender: config file {settings.config_file}: genres: not genres of {service.dataset_name}, ignored: {', '.join(unknown)}"
+        )
+    return genres
+
+
+def _cmd_rate(args, settings: Settings) -> int:
+    service = _service(settings)
+    try:
+        stars = service.rate(args.user, args.movie, args.rating)
+        report = service.update_model()
+        path = service.save()
+    finally:
+        service.close()
+    movie = service.movie(args.movie)
+    print(
+        inert(
+            f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}"
+        )
+    )
+    return 0
+
+
+def _cmd_ratings(args, settings: Settings) -> int:
+    from tui_recommender.app.jobs import export_ratings
+    from tui_recommender.app.service import report_lines
+
+    if args.ratings_command == "export":
+        export_ratings(settings, sys.stdout, args.format, status)
+        return 0
+    service = _service(settings)
+    try:
+        plan = service.read_import(Path(args.file), args.user)
+        if not args.dry_run:
+            service.apply_import(plan)
+            update = service.update_model()
+            saved = service.save()
+    finally:
+        service.close()
+    print("\n".join(inert(line) for line in report_lines(plan, stored=not args.dry_run)))
+    if args.dry_run:
+        print("dry run: nothing stored")
+    if not args.dry_run and update.n_ratings:
+        print(f"model updated in {update.seconds:.2f} s ({update.n_ratings} ratings) and saved to {saved}")
+    return 0
+
+
+def _cmd_data(args, settings: Settings) -> int:
+    from tui_recommender.app.jobs import download_dataset
+
+    folder = download_dataset(settings, args.name)
+    print(f"{args.name} is in {folder}")
+    return 0
+
+
+def _cmd_completion(args, settings: Settings) -> int:
+    import argcomplete
+
+    print(argcomplete.shellcode([PROG], shell=args.shell), end="")
+    return 0
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "recommend": _cmd_recommend,
+    "rate": _cmd_rate,
+    "ratings": _cmd_ratings,
+    "data": _cmd_data,
+    "completion": _cmd_completion,
+}

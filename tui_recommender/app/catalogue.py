@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.core.errors import UnknownGenreError, UnknownMovieError
+from tui_recommender.core.text import shorten
 from tui_recommender.core.titles import display_title, fold
 from tui_recommender.data.movielens import MovieLensData, load_links, load_tags
 from tui_recommender.engine.id_map import IdMap
@@ -117,7 +118,7 @@ class Catalogue:
         lookup = {g.casefold(): i for i, g in enumerate(self.genres)}
         unknown = [g for g in genres if g.casefold() not in lookup]
         if unknown:
-            raise UnknownGenreError(f"unknown genre {unknown[0]!r}; choose from {', '.join(self.genres)}")
+            raise UnknownGenreError(f"unknown genre {shorten(unknown[0])!r}; choose from {', '.join(self.genres)}")
         return self._genre_matrix[:, [lookup[g.casefold()] for g in genres]].any(axis=1)
 
     def top_genres(self, rows: np.ndarray, n: int = 3) -> tuple[str, ...]:

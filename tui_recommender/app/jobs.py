@@ -14,6 +14,7 @@ import pandas as pd
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
+from tui_recommender.core.text import shorten_items
 from tui_recommender.data.movielens import MovieLensData, load_dataset
 from tui_recommender.engine.checkpoint import check_can_save, save_checkpoint
 from tui_recommender.storage.database import RatingsStore
@@ -43,9 +44,8 @@ def warn_unknown_movies(store: RatingsStore, data: MovieLensData, warn: Callable
     events = store.latest()
     unknown = sorted(set(events["movieId"].tolist()) - set(data.movies.index.tolist()))
     if unknown:
-        shown = ", ".join(map(str, unknown[:5])) + (", …" if len(unknown) > 5 else "")
         warn(
-            f"Skipping stored ratings of {len(unknown)} movies {data.name} does not have ({shown}):"
+            f"Skipping stored ratings of {len(unknown)} movies {data.name} does not have ({shorten_items(unknown)}):"
             f" they stay in {store.path} but are not used"
         )
 

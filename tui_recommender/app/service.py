@@ -29,6 +29,7 @@ from tui_recommender.core.errors import CheckpointError, UserError
 from tui_recommender.core.ids import parse_id
 from tui_recommender.core.list_names import LISTS, NOT_INTERESTED, WATCHLIST
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD, RatingScale
+from tui_recommender.core.text import shorten
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import Checkpoint
 from tui_recommender.engine.ranking import calibrated_head
@@ -395,5 +396,5 @@ def _novelty(value: object) -> float:
 
 def _list(name: str) -> str:
     if name not in LISTS:
-        raise UserError(f"unknown list {name!r}; the lists are {', '.join(LISTS)}")
+        raise UserError(f"unknown list {shorten(name)!r}; the lists are {', '.join(LISTS)}")
     return name

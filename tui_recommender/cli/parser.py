@@ -9,6 +9,7 @@ from typing import NoReturn
 from tui_recommender import __version__
 from tui_recommender.config.settings import path_problem
 from tui_recommender.core.ids import id_problem
+from tui_recommender.core.text import LINE_CHARS, shorten
 
 EXIT_USER_ERROR = 2
 PROG = "tui-recommender"
@@ -25,8 +26,7 @@ def _id(text: str) -> int:
     """A user or movie id, by the one rule of `ids`."""
     problem = id_problem(text)
     if problem is not None:
-        shown = text if len(text) <= 40 else f"{text[:40]}…"
-        raise argparse.ArgumentTypeError(f"{shown!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{shorten(text)!r} {problem}")
     return int(text)
 
 
@@ -34,8 +34,7 @@ def _path(text: str) -> str:
     """A path the OS can take (see `config.path_problem`); checked before any work starts."""
     problem = path_problem(text)
     if problem is not None:
-        shown = text if len(text) <= 80 else f"{text[:40]}…{text[-40:]}"
-        raise argparse.ArgumentTypeError(f"{shown!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{shorten(text, LINE_CHARS, middle=True)!r} {problem}")
     return text
 
 
@@ -43,9 +42,9 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{shorten(text)!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+        raise argparse.ArgumentTypeError(f"{shorten(text)!r} must be 1 or more")
     return value
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_recommender.core.errors import ConfigError
+from tui_recommender.core.text import shorten
 
 NOVELTY_RANGE = (0.0, 1.0)  # the popular <-> niche dial
 KEYS = ("data", "genres", "novelty", "theme", "keys")
@@ -76,7 +77,7 @@ def parse_novelty(value: object, error: Callable[[str], Exception]) -> float:
     """`value` (a number, or its text from an environment variable) as a novelty in
     `NOVELTY_RANGE`; otherwise raises `error(problem)`."""
     low, high = NOVELTY_RANGE
-    problem = f"must be a number from {low:g} to {high:g} (got {value!r})"
+    problem = f"must be a number from {low:g} to {high:g} (got {shorten(repr(value))})"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise error(problem)
     try:
@@ -90,7 +91,7 @@ def parse_novelty(value: object, error: Callable[[str], Exception]) -> float:
 
 def _text(where: UserConfig, key: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise where.error(key, f"must be a non-empty string (got {value!r})")
+        raise where.error(key, f"must be a non-empty string (got {shorten(repr(value))})")
     return value.strip()
 
 
@@ -102,7 +103,9 @@ def _data(where: UserConfig, value: object) -> Path:
 
 def _genres(where: UserConfig, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(g, str) and g.strip() for g in value):
-        raise where.error("genres", f'must be a list of genre names, like ["Comedy", "Drama"] (got {value!r})')
+        raise where.error(
+            "genres", f'must be a list of genre names, like ["Comedy", "Drama"] (got {shorten(repr(value))})'
+        )
     return tuple(dict.fromkeys(g.strip() for g in value))
 
 
@@ -114,7 +117,8 @@ def _keys(where: UserConfig, value: object) -> dict[str, str]:
         names = keys.split(",") if isinstance(keys, str) else []
         if not names or not all(name.strip() and " " not in name.strip() for name in names):
             raise where.error(
-                f"keys.{binding_id}", f'must be a key like "e" or "ctrl+e", or several joined by commas (got {keys!r})'
+                f"keys.{binding_id}",
+                f'must be a key like "e" or "ctrl+e", or several joined by commas (got {shorten(repr(keys))})',
             )
         keymap[binding_id] = ",".join(name.strip() for name in names)
     return keymap

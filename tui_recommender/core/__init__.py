@@ -1,1 +1,2 @@
-"""Plain rules every layer may use: errors, ids, the rating scale, list names, titles, private files."""
+"""Plain rules every layer may use: errors, ids, the rating scale, list names, titles, text in
+messages, private files."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_recommender.core.errors import InvalidIdError
+from tui_recommender.core.text import shorten
 
 MIN_ID = 1
 MAX_ID = 2**31 - 1
@@ -44,8 +45,7 @@ def parse_id(value: object, what: str = "ID") -> int:
     problem = id_problem(value)
     if problem is not None:
         text = value if isinstance(value, str) else str(value)
-        shown = text if len(text) <= 40 else f"{text[:40]}…"
-        raise InvalidIdError(f"{what} {shown!r} {problem}")
+        raise InvalidIdError(f"{what} {shorten(text)!r} {problem}")
     return int(value)  # type: ignore[arg-type]
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.core.errors import RatingError
+from tui_recommender.core.text import shorten
 
 POSITIVE_THRESHOLD = 3.0  # stars: a rating at or above this is a positive (an edge of the graph)
-SHOWN_CHARS = 40  # a value quoted in an error message is cut to this many characters
 # A rating typed or imported as text: plain decimal digits ("4", "3.5", ".5"), no sign,
 # exponent, underscore or non-ASCII digit (float() would take "0_5" as 5 and "٣" as 3).
 _RATING_TEXT = re.compile(r"\s*(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
@@ -38,9 +38,9 @@ class RatingScale:
         ):
             rating = float(value)
         else:
-            raise RatingError(f"rating {shown(value)} is not a number ({self.describe()})")
+            raise RatingError(f"rating {shorten(repr(value))} is not a number ({self.describe()})")
         if not self.allowed(np.array([rating]))[0]:
-            raise RatingError(f"rating {shown(value)} is not allowed ({self.describe()})")
+            raise RatingError(f"rating {shorten(repr(value))} is not allowed ({self.describe()})")
         return rating
 
     def in_range(self, values: np.ndarray | pd.Series) -> np.ndarray:
@@ -65,9 +65,3 @@ class RatingScale:
 
 HALF_STARS = RatingScale(0.5, 5.0, 0.5)
 WHOLE_STARS = RatingScale(1.0, 5.0, 1.0)
-
-
-def shown(value: object) -> str:
-    """`value` as quoted in an error message: its repr, cut to `SHOWN_CHARS` characters."""
-    text = repr(value)
-    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…"

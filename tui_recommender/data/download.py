@@ -24,6 +24,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from tui_recommender.core.errors import DataError, DownloadError
+from tui_recommender.core.text import LINE_CHARS, shorten
 from tui_recommender.data.movielens import PREFERRED_DATASET, find_dataset, is_dataset, load_dataset
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/{name}.zip"
@@ -72,7 +73,7 @@ def download(name: str, data_root: Path, progress: bool = True) -> Path:
 
     Raises `DownloadError` when offline, on a checksum mismatch or a bad archive."""
     if name not in DATASET_NAMES:
-        raise DownloadError(f"unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)}")
+        raise DownloadError(f"unknown dataset {shorten(name)!r}: choose one of {', '.join(DATASET_NAMES)}")
     data_root = Path(data_root)
     target = data_root / name
     if is_dataset(target):
@@ -240,7 +241,7 @@ def _body(text: str, header: str, file: str) -> str:
     """`text` without its first line, which must be `header`."""
     first, _, rest = text.partition("\n")
     if first.rstrip("\r") != header:
-        raise DownloadError(f"{file} starts with {first!r}, expected {header!r}")
+        raise DownloadError(f"{file} starts with {shorten(first, LINE_CHARS)!r}, expected {header!r}")
     return rest
 
 

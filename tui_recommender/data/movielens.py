@@ -13,14 +13,13 @@ import pandas as pd
 
 from tui_recommender.core.errors import DataError
 from tui_recommender.core.rating_scale import HALF_STARS, WHOLE_STARS, RatingScale
+from tui_recommender.core.text import LINE_CHARS, shorten, shorten_path
 from tui_recommender.data.tables import (
-    SHOWN_CHARS,
     first_bad,
     id_cells,
     numbers,
     read_file,
     read_table,
-    shown_path,
     star_cells,
     timestamp_cells,
     unique_ids,
@@ -80,7 +79,7 @@ def load_dataset(path: Path) -> MovieLensData:
     try:
         is_folder = path.is_dir()
     except OSError as error:  # e.g. a name longer than the OS allows
-        raise DataError(f"dataset folder {shown_path(path)}: {error.strerror}") from None
+        raise DataError(f"dataset folder {shorten_path(path)}: {error.strerror}") from None
     if not is_folder:
         raise DataError(f"dataset folder {path} does not exist")
     layout = _layout(path)
@@ -134,7 +133,7 @@ def find_dataset(root: Path) -> Path | None:
             if folder.is_dir() and not folder.name.startswith(".") and is_dataset(folder)
         ]
     except OSError as error:
-        raise DataError(f"cannot read the data folder {shown_path(root)}: {error.strerror}") from None
+        raise DataError(f"cannot read the data folder {shorten_path(root)}: {error.strerror}") from None
     found.sort(key=lambda folder: (folder.name != PREFERRED_DATASET, folder.name))
     return found[0] if found else None
 
@@ -251,8 +250,7 @@ def _ml_100k_genre_names(data: bytes) -> tuple[str, ...]:
             continue
         name, _, index = text.rpartition("|")
         if not name or index.strip() != str(len(names)):
-            shown = text if len(text) <= 2 * SHOWN_CHARS else text[: 2 * SHOWN_CHARS] + "…"
-            raise DataError(f"u.genre line {line}: expected 'name|{len(names)}', found {shown!r}")
+            raise DataError(f"u.genre line {line}: expected 'name|{len(names)}', found {shorten(text, LINE_CHARS)!r}")
         names.append(name)
     if not names:
         raise DataError("u.genre is empty")

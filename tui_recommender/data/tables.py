@@ -14,7 +14,8 @@ import pandas as pd
 
 from tui_recommender.core.errors import DataError
 from tui_recommender.core.ids import id_problem, valid_id_mask
-from tui_recommender.core.rating_scale import SHOWN_CHARS, RatingScale
+from tui_recommender.core.rating_scale import RatingScale
+from tui_recommender.core.text import LINE_CHARS, shorten, shorten_path
 
 _PARSER_LINE = re.compile(r"line (\d+)")
 # Lines end at "\n"; carriage returns right before it are part of the line end (CRLF files,
@@ -37,13 +38,7 @@ def read_file(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except OSError as error:
-        raise DataError(f"cannot read {shown_path(file)}: {error.strerror or error}") from None
-
-
-def shown_path(path: Path) -> str:
-    """`path` for a message: a path longer than the OS allows is cut in the middle."""
-    text = str(path)
-    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"
+        raise DataError(f"cannot read {shorten_path(file)}: {error.strerror or error}") from None
 
 
 def read_table(
@@ -67,8 +62,7 @@ def read_table(
         first = first.lstrip("\ufeff").rstrip("\r")
         if first.split(sep) != list(columns):
             expected = sep.join(columns)
-            shown = first if len(first) <= 2 * SHOWN_CHARS else first[: 2 * SHOWN_CHARS] + "…"
-            raise DataError(f"{file} line 1: expected header {expected!r}, found {shown!r}")
+            raise DataError(f"{file} line 1: expected header {expected!r}, found {shorten(first, LINE_CHARS)!r}")
     positions = {name: k for k, name in enumerate(columns)}
     try:
         table = pd.read_csv(
@@ -121,9 +115,7 @@ def cell_problem(cells: pd.Series, line: int, what: str) -> str:
     if pd.isna(value):
         return "is missing"
     text = f"{value:.15g}" if isinstance(value, float) else str(value)
-    if len(text) > SHOWN_CHARS:
-        text = text[:SHOWN_CHARS] + "…"
-    return f"{text!r} {what}"
+    return f"{shorten(text)!r} {what}"
 
 
 def id_cells(cells: pd.Series, file: str, column: str) -> pd.Series:

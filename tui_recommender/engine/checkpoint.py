@@ -21,6 +21,7 @@ import numpy as np
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.core.ids import MAX_ID, MIN_ID, valid_id_mask
 from tui_recommender.core.private_files import make_private_dir
+from tui_recommender.core.text import shorten_path
 from tui_recommender.engine.ranking import SCORINGS
 
 FORMAT_VERSION = 1
@@ -84,7 +85,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
         make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
-        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(
@@ -105,7 +106,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
             os.close(dir_fd)
     except OSError as error:
         Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -118,20 +119,20 @@ def check_can_save(path: Path) -> None:
     training is not lost at its end. Creates the missing folders, as a save would."""
     try:
         if path.is_dir():
-            raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: it is a folder")
+            raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: it is a folder")
         make_private_dir(path.parent)
         fd, probe = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
-        raise CheckpointError(f"cannot save the checkpoint {_shown(path)}: {_reason(error)}") from None
+        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint; a missing, corrupt, truncated or inconsistent file (also one
     crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`
     naming the file and what is wrong."""
-    shown = _shown(path)
+    shown = shorten_path(path)
     try:
         is_dir, is_file = path.is_dir(), path.is_file()
     except OSError as error:  # e.g. a name longer than the OS allows
@@ -244,9 +245,3 @@ def _reason(error: OSError) -> str:
     if isinstance(error, (FileExistsError, NotADirectoryError)):
         return "a part of the path is a file, not a folder"
     return error.strerror or str(error)
-
-
-def _shown(path: Path) -> str:
-    """`path` for a message: a path longer than the OS allows is cut in the middle."""
-    text = str(path)
-    return text if len(text) <= 200 else f"{text[:100]}…{text[-100:]}"

@@ -31,6 +31,7 @@ from tui_recommender.core.ids import MAX_ID, MIN_ID, parse_id, valid_id_mask
 from tui_recommender.core.list_names import LISTS
 from tui_recommender.core.private_files import make_private_database, make_private_dir
 from tui_recommender.core.rating_scale import HALF_STARS
+from tui_recommender.core.text import shorten
 from tui_recommender.data.tables import TIMESTAMP_LIMIT
 from tui_recommender.storage.database_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
 
@@ -347,7 +348,7 @@ def _check_rating(rating: float) -> float:
 def _mark_rows(marks: pd.DataFrame) -> list[tuple[int, int, str, int, int]]:
     unknown = set(marks["list"].tolist()) - set(LISTS)
     if unknown:
-        raise DataError(f"unknown list {sorted(unknown)[0]!r}; the lists are {', '.join(LISTS)}")
+        raise DataError(f"unknown list {shorten(str(sorted(unknown)[0]))!r}; the lists are {', '.join(LISTS)}")
     return list(
         zip(
             marks["userId"].astype(np.int64).tolist(),

@@ -32,6 +32,7 @@ import pandas as pd
 
 from tui_recommender.core.errors import DataError
 from tui_recommender.core.rating_scale import RatingScale
+from tui_recommender.core.text import LINE_CHARS, shorten, shorten_items
 from tui_recommender.core.titles import display_title, title_keys
 from tui_recommender.data.movielens import RATINGS_COLUMNS, MovieLensData, load_links
 from tui_recommender.storage.database import MARK_COLUMNS
@@ -50,7 +51,6 @@ KNOWN_FORMATS = (
     f"{LETTERBOXD} ({','.join(LETTERBOXD_COLUMNS)})",
     f"{OWN} (userId,movieId,rating[,timestamp] as CSV, or JSON)",
 )
-SHOWN_HEADER_CHARS = 80
 _IMDB_ID = re.compile(r"tt(\d{1,10})")
 _YEAR = re.compile(r"\d{4}")
 
@@ -133,8 +133,7 @@ class MovieMatcher:
                 if len(tier) == 1:
                     return tier[0], ""
                 if len(tier) > 1:
-                    shown = ", ".join(self._describe(m) for m in tier[:3])
-                    return None, f"{len(tier)} movies match: {shown}{', ...' if len(tier) > 3 else ''}"
+                    return None, f"{len(tier)} movies match: {shorten_items(map(self._describe, tier), 3)}"
         return None, "not in the dataset"
 
     def _describe(self, movie_id: int) -> str:
@@ -180,9 +179,7 @@ def read_import(
     elif columns >= set(RATINGS_COLUMNS[:3]):
         return _own(path, *read_export(path, scale, known_movies), user_id)
     else:
-        found = ",".join(header)
-        if len(found) > SHOWN_HEADER_CHARS:
-            found = found[:SHOWN_HEADER_CHARS] + "…"
+        found = shorten(",".join(header), LINE_CHARS)
         raise DataError(f"{path}: unknown format, header {found!r}; known: {'; '.join(KNOWN_FORMATS)}")
     if user_id is None:
         raise DataError(f"{path} is an {source} file: say which user gets the ratings (--user ID)")
@@ -255,10 +252,10 @@ def _imdb_rows(path: Path, header: list[str], rows: Iterator[list[str]], scale: 
         const = cell("Const")
         match = _IMDB_ID.fullmatch(const)
         if match is None:
-            raise DataError(f"{path} line {line}: Const {const!r:.40} is not an IMDb id like tt0114709")
+            raise DataError(f"{path} line {line}: Const {shorten(const)!r} is not an IMDb id like tt0114709")
         stars = cell("Your Rating")
         if not (stars.isascii() and stars.isdigit() and 1 <= int(stars) <= 10):
-            raise DataError(f"{path} line {line}: Your Rating {stars!r} is not a whole number from 1 to 10")
+            raise DataError(f"{path} line {line}: Your Rating {shorten(stars)!r} is not a whole number from 1 to 10")
         names = tuple(
             name for name in (cell("Title"), cell("Original Title") if "Original Title" in header else "") if name
         )
@@ -286,7 +283,7 @@ def _letterboxd_rows(path: Path, header: list[str], rows: Iterator[list[str]], s
             continue
         value = float(stars) if re.fullmatch(r"\d(\.\d+)?", stars) else -1.0
         if not (0.5 <= value <= 5 and (value * 2).is_integer()):
-            raise DataError(f"{path} line {line}: Rating {stars!r} is not 0.5 to 5 in half stars")
+            raise DataError(f"{path} line {line}: Rating {shorten(stars)!r} is not 0.5 to 5 in half stars")
         yield _Record(line, (name,), year, None, to_scale(value, scale), timestamp)
 
 
@@ -307,7 +304,7 @@ def _year(path: Path, line: int, text: str) -> int | None:
     if not text:
         return None
     if not _YEAR.fullmatch(text):
-        raise DataError(f"{path} line {line}: Year {text!r} is not a year")
+        raise DataError(f"{path} line {line}: Year {shorten(text)!r} is not a year")
     return int(text)
 
 
@@ -316,7 +313,7 @@ def _date(path: Path, line: int, column: str, text: str) -> int:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise DataError(f"{path} line {line}: {column} {text!r} is not a date like 2024-05-31") from None
+        raise DataError(f"{path} line {line}: {column} {shorten(text)!r} is not a date like 2024-05-31") from None
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
@@ -340,7 +337,7 @@ def _own(path: Path, ratings: pd.DataFrame, marks: pd.DataFrame, user_id: int | 
     if user_id is not None and users:
         if len(users) > 1:
             raise DataError(
-                f"{path} holds ratings of {len(users)} users ({', '.join(map(str, users[:5]))}...): import it without --user"
+                f"{path} holds ratings of {len(users)} users ({shorten_items(users)}): import it without --user"
             )
         ratings, marks = ratings.assign(userId=np.int64(user_id)), marks.assign(userId=np.int64(user_id))
     ratings = ratings.drop_duplicates(["userId", "movieId"], keep="last").reset_index(drop=True)

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 
 from tui_recommender.config.user_file import UserConfig
+from tui_recommender.core.text import shorten
 
 
 def binding_ids(app_class: type[App]) -> set[str]:
@@ -34,7 +35,7 @@ def check_config(app: App) -> None:
     where = UserConfig(settings.config_file)
     if settings.theme is not None and settings.theme not in app.available_themes:
         raise where.error(
-            "theme", f"unknown theme {settings.theme!r}; choose from {', '.join(sorted(app.available_themes))}"
+            "theme", f"unknown theme {shorten(settings.theme)!r}; choose from {', '.join(sorted(app.available_themes))}"
         )
     unknown = sorted(set(settings.keymap) - binding_ids(type(app)))
     if unknown:

@@ -167,3 +167,24 @@ def test_control_sequences_in_titles_print_inert(capsys, small_data, state_dir, 
     assert code == 0, err
     assert "Toy\\x1b[2J\\x1b]0;pwned\\x07 Story\\u202e" in out
     assert not any(ch in out + err for ch in "\x1b\x07\u202e")
+
+
+HUGE_VALUE = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("recommend", "--user", "1", "-k", HUGE_VALUE), ("train", "--epochs", HUGE_VALUE)],
+    ids=["-k", "--epochs"],
+)
+def test_a_huge_option_value_is_quoted_short(capsys, argv) -> None:
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, out, err, argv[-2], "is not a whole number")
+    assert len(err) < 200
+
+
+def test_a_huge_novelty_in_the_environment_is_quoted_short(capsys, monkeypatch, small_data) -> None:
+    monkeypatch.setenv("TUI_RECOMMENDER_NOVELTY", HUGE_VALUE)
+    code, out, err = run(capsys, "recommend", "--data", str(small_data), "--user", "1")
+    assert_one_line_error(code, out, err, "TUI_RECOMMENDER_NOVELTY")
+    assert len(err) < 200

@@ -11,6 +11,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label
 
 from tui_recommender.core.ids import MAX_ID, MIN_ID, id_problem
+from tui_recommender.core.text import shorten
 from tui_recommender.tui.components.checked_input import CheckedInput
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.status_bar import StatusBar
@@ -28,7 +29,7 @@ class UserIdValidator(Validator):
             return self.success()
         if text.isascii() and text.isdigit():
             return self.failure(f"A user ID is between {MIN_ID} and {MAX_ID}.")
-        return self.failure(f"{text!r} is not a user ID: use digits only, e.g. 42.")
+        return self.failure(f"{shorten(text)!r} is not a user ID: use digits only, e.g. 42.")
 
 
 class UserScreen(Screen[None]):

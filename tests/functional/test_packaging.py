@@ -6,6 +6,7 @@ folder with an empty HOME."""
 
 from __future__ import annotations
 
+import email.parser
 import hashlib
 import re
 import shutil
@@ -127,6 +128,30 @@ def test_the_wheel_carries_the_shipped_weights_and_reads_them_from_the_package(w
     ).stdout.strip()
     assert Path(found) == tmp_path / "site" / "tui_recommender" / "weights"
     assert sorted(p.name for p in Path(found).glob("*.npz")) == [p.name for p in WEIGHTS]
+
+
+def test_the_wheel_carries_the_license_the_type_marker_and_the_index_metadata(wheel):
+    with zipfile.ZipFile(wheel) as zipped:
+        names = zipped.namelist()
+        (info,) = {name.split("/")[0] for name in names if name.split("/")[0].endswith(".dist-info")}
+        assert zipped.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+        assert "tui_recommender/py.typed" in names  # PEP 561
+        metadata = email.parser.Parser().parsestr(zipped.read(f"{info}/METADATA").decode("utf-8"))
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    # PEP 639: an SPDX expression and the file, not the legacy free-text `License:` field.
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert metadata["License"] is None
+    classifiers = metadata.get_all("Classifier")
+    assert "Typing :: Typed" in classifiers and "Environment :: Console" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")], (
+        "the SPDX expression replaces license classifiers"
+    )
+    urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL"))
+    assert urls["Repository"].startswith("https://github.com/")
+    assert {"Homepage", "Issues"} <= set(urls)
+    assert "lightgcn" in metadata["Keywords"].split(",")
+    assert metadata["Requires-Python"] == ">=3.11"
 
 
 def test_a_source_checkout_reads_the_top_level_weights_folder():

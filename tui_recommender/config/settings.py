@@ -11,9 +11,11 @@ Paths:
   folder into the package); a source checkout reads its `weights/` folder.
 - config file: `TUI_RECOMMENDER_CONFIG` > `config.toml` in the platform's user config
   folder (`~/.config/tui-recommender/config.toml` on Linux); a missing one is fine.
-- state dir: `--state-dir` > `TUI_RECOMMENDER_STATE_DIR` > `$XDG_STATE_HOME/tui-recommender`
-  (> `~/.local/state/tui-recommender`). Holds the ratings database and fine-tuned checkpoint,
-  one sub-folder per dataset.
+- state dir: `--state-dir` > `TUI_RECOMMENDER_STATE_DIR` > the platform's user state folder
+  (platformdirs: `$XDG_STATE_HOME/tui-recommender`, else `~/.local/state/tui-recommender` on
+  Linux). Where versions before platformdirs made `~/.local/state/tui-recommender` on another
+  OS and the platform's folder does not exist yet, that old folder stays in use. Holds the
+  ratings database, the fine-tuned checkpoint (one sub-folder per dataset) and the log file.
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ def default_state_dir() -> Path:
     env = _env_path("STATE_DIR")
     if env is not None:
         return env
+    platform = platformdirs.user_state_path(APP_NAME)
+    legacy = _hand_built_state_dir()
+    # Ratings made by an older version on macOS or Windows stay where they are.
+    if platform != legacy and not platform.exists() and legacy.is_dir():
+        return legacy
+    return platform
+
+
+def _hand_built_state_dir() -> Path:
+    """The state folder versions before platformdirs used on every OS."""
     xdg = os.environ.get("XDG_STATE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return base / APP_NAME

@@ -44,6 +44,23 @@ def test_state_dir_never_defaults_to_the_current_directory(clean_env, tmp_path):
     assert Settings.resolve(state_dir=tmp_path / "flag").state_dir == tmp_path / "flag"
 
 
+def test_state_dir_is_the_platforms_and_an_older_hand_built_one_is_kept_where_it_holds_ratings(clean_env, tmp_path):
+    home = tmp_path / "home"
+    clean_env.setenv("HOME", str(home))
+    assert Settings().state_dir == home / ".local" / "state" / config.APP_NAME  # Linux: the XDG default
+    # macOS (or Windows): platformdirs names another folder.
+    mac = home / "Library" / "Application Support" / config.APP_NAME
+    clean_env.setattr(platformdirs, "user_state_path", lambda name: home / "Library" / "Application Support" / name)
+    assert Settings().state_dir == mac  # a new user: the platform's folder
+    old = home / ".local" / "state" / config.APP_NAME
+    (old / "ml-x").mkdir(parents=True)
+    assert Settings().state_dir == old  # an older version's ratings: still found
+    mac.mkdir(parents=True)
+    assert Settings().state_dir == mac  # once the platform's folder exists, it wins
+    clean_env.setenv("TUI_RECOMMENDER_STATE_DIR", str(tmp_path / "env"))
+    assert Settings().state_dir == tmp_path / "env"
+
+
 def test_every_path_of_a_dataset_is_under_its_state_folder(clean_env, tmp_path):
     settings = Settings.resolve(state_dir=tmp_path)
     assert settings.ratings_db("ml-x") == tmp_path / "ml-x" / config.RATINGS_DB_NAME

@@ -140,7 +140,7 @@ def find_dataset(root: Path) -> Path | None:
 
 def load_links(path: Path) -> pd.DataFrame | None:
     """The `links.csv` of an ml-latest folder, or None where the folder has none: index
-    `movieId` (int64); `imdbId` (str, IMDb's digits without "tt", "" where unknown) and
+    `movieId` (int64); `imdbId` (str, IMDb's digits without "tt", "" where unknown or not 1-10 digits) and
     `tmdbId` (Int64, <NA> where unknown). Raises `DataError` naming a bad line."""
     file = Path(path) / "links.csv"
     if not file.is_file():
@@ -149,8 +149,10 @@ def load_links(path: Path) -> pd.DataFrame | None:
     movies = id_cells(table["movieId"], file.name, "movieId")
     tmdb = numbers(table["tmdbId"])
     tmdb = tmdb.where((tmdb >= 0) & (tmdb % 1 == 0)).astype("Int64")  # a bad link is no link
+    imdb = table["imdbId"].str.strip()
+    imdb = imdb.where(imdb.str.fullmatch(r"[0-9]{1,10}"), "")  # a bad link is no link: never part of a URL
     return pd.DataFrame(
-        {"imdbId": table["imdbId"].str.strip().to_numpy(), "tmdbId": tmdb.array},
+        {"imdbId": imdb.to_numpy(), "tmdbId": tmdb.array},
         index=pd.Index(movies.to_numpy(), name="movieId"),
     )
 

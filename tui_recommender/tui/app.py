@@ -30,6 +30,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -37,6 +38,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_recommender.app.progress import EpochProgress
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import UserError
+from tui_recommender.core.text import inert
 from tui_recommender.tui.commands import BindingCommandsProvider
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.user_screen import UserScreen
@@ -133,6 +135,20 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         self._pending = 0  # ratings stored but not learnt, as of the last update
         self._retrain_due = False
         self._undo: list[Change | ListUndo] = []  # newest last
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification (widgets notify through the app) shows plain text: titles,
+        paths and error text hold `[`, escapes and bidi controls, and show them inert."""
+        lines = "\n".join(inert(line) for line in str(message).split("\n"))
+        super().notify(lines, title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     # Lifecycle -------------------------------------------------------------------------
 

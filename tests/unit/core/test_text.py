@@ -1,8 +1,11 @@
-"""`shorten`: values quoted in messages are cut to one line's worth, never repeated in full."""
+"""`shorten`: values quoted in messages are cut to one line's worth, never repeated in full;
+`inert`: control characters and bidi controls show as escapes."""
 
 from __future__ import annotations
 
-from tui_recommender.core.text import PATH_CHARS, SHOWN_CHARS, shorten, shorten_items, shorten_path
+import pytest
+
+from tui_recommender.core.text import PATH_CHARS, SHOWN_CHARS, inert, shorten, shorten_items, shorten_path
 
 
 def test_short_text_is_kept_whole() -> None:
@@ -30,3 +33,18 @@ def test_items_past_the_limit_end_in_an_ellipsis() -> None:
     assert shorten_items([3, 1, 2], 3) == "3, 1, 2"
     assert shorten_items(range(10), 3) == "0, 1, 2, …"
     assert shorten_items([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Evil\x1b]52;c;SGVsbG8=\x07", r"Evil\x1b]52;c;SGVsbG8=\x07"),
+        ("\x1b[2J\x9b2J\x7f", r"\x1b[2J\x9b2J\x7f"),
+        ("a\tb\nc\rd\x00", r"a\tb\nc\rd\x00"),
+        ("\u202eevil\u2066\u2069\u200e\u200f\u061c", r"\u202eevil\u2066\u2069\u200e\u200f\u061c"),
+        ("Amélie [b]x[/b] 東京 ★", "Amélie [b]x[/b] 東京 ★"),
+    ],
+)
+def test_control_characters_and_bidi_controls_become_visible_escapes(raw: str, shown: str) -> None:
+    assert inert(raw) == shown
+    assert inert(shown) == shown  # an escape is plain text: showing it twice changes nothing

@@ -6,6 +6,8 @@ from __future__ import annotations
 from textual import on
 from textual.widgets import Input, Label
 
+from tui_recommender.core.text import inert
+
 
 class CheckedInput(Input):
     """`problem_label`: the selector of the `Label` that shows what is wrong (empty when
@@ -19,7 +21,7 @@ class CheckedInput(Input):
     def _show_problem(self, event: Input.Changed) -> None:
         result = event.validation_result
         problem = "" if not event.value or result is None or result.is_valid else result.failure_descriptions[0]
-        self.screen.query_one(self.problem_label, Label).update(problem)
+        self.screen.query_one(self.problem_label, Label).update(inert(problem))
 
     @on(Input.Submitted)
     def _refuse_invalid(self, event: Input.Submitted) -> None:
@@ -27,4 +29,4 @@ class CheckedInput(Input):
         if result is not None and not result.is_valid:
             event.stop()
             event.prevent_default()
-            self.screen.query_one(self.problem_label, Label).update(result.failure_descriptions[0])
+            self.screen.query_one(self.problem_label, Label).update(inert(result.failure_descriptions[0]))

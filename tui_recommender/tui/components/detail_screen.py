@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator, Static
 
+from tui_recommender.core.text import inert
 from tui_recommender.tui.messages import DetailsLoaded, RatingRemoved, RatingStored
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def _stars(rating: float) -> str:
 
 
 def details_text(details: MovieDetails) -> Content:
-    """The body of the detail view; dataset text is never read as markup."""
+    """The body of the detail view; dataset text is plain (never markup) and inert."""
     movie, facts = details.movie, details.facts
     count = f"{facts.n_ratings} rating{'s' if facts.n_ratings != 1 else ''}"
     rows: list[tuple[str, str]] = [
@@ -43,7 +44,7 @@ def details_text(details: MovieDetails) -> Content:
         rows.append(("IMDb", facts.imdb_url))
     if facts.tmdb_url:
         rows.append(("TMDB", facts.tmdb_url))
-    lines = [Content.from_markup("[b]$name[/b]", name=f"{name:<12}") + Content(value) for name, value in rows]
+    lines = [Content.from_markup("[b]$name[/b]", name=f"{name:<12}") + Content(inert(value)) for name, value in rows]
     return Content("\n").join(lines)
 
 
@@ -62,7 +63,7 @@ class DetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         title = f"{self.movie.title} ({self.movie.year})" if self.movie.year else self.movie.title
         with Vertical(id="detail-dialog", classes="dialog"):
-            yield Label(Content.from_markup("[b]$title[/b]", title=title), id="detail-title")
+            yield Label(Content.from_markup("[b]$title[/b]", title=inert(title)), id="detail-title")
             with VerticalScroll(id="detail-body"):
                 yield LoadingIndicator()
                 yield Static("", id="detail-text")

@@ -11,6 +11,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui_recommender.core.text import inert
+
+
+def _lines(parts: list[str]) -> str:
+    """A traceback's lines, each inert (the error may quote a title or a file's bytes)."""
+    return "\n".join(inert(line) for line in "".join(parts).splitlines())
+
 
 class ErrorModal(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter", "dismiss", "Close", id="error-close")]
@@ -24,11 +31,13 @@ class ErrorModal(ModalScreen[None]):
         with Vertical(id="error-dialog", classes="dialog"):
             yield Label(
                 Content.from_markup(
-                    "[b]$what failed[/b]: $error", what=self.what, error=f"{type(self.error).__name__}: {self.error}"
+                    "[b]$what failed[/b]: $error",
+                    what=inert(self.what),
+                    error=inert(f"{type(self.error).__name__}: {self.error}"),
                 ),
                 id="error-title",
             )
             yield Label("This is a bug; the app keeps running. Details for a report:", classes="hint")
             with VerticalScroll(id="error-details"):
-                yield Static("".join(traceback.format_exception(self.error)), markup=False)
+                yield Static(_lines(traceback.format_exception(self.error)), markup=False)
             yield Label("escape closes", classes="hint")

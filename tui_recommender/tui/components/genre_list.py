@@ -7,9 +7,12 @@ from collections.abc import Collection
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
+
+from tui_recommender.core.text import inert
 
 CHECKED, UNCHECKED = "[x]", "[ ]"  # readable without colour, unlike SelectionList's ▐X▌
 NONE_TICKED = "none ticked: all"
@@ -32,7 +35,9 @@ class GenreList(SelectionList[str]):
         self, genre_counts: list[tuple[str, int]], selected: Collection[str] = (), *, id: str | None = None
     ) -> None:
         """`selected`: the genres ticked at start (the config file's `genres`)."""
-        super().__init__(*((f"{genre} ({count})", genre, genre in selected) for genre, count in genre_counts), id=id)
+        # Genre names are the dataset's text: plain (never markup) and inert.
+        options = ((Content(inert(f"{genre} ({count})")), genre, genre in selected) for genre, count in genre_counts)
+        super().__init__(*options, id=id)
         self.border_title = "Genres"
         self._show_count(sum(genre in selected for genre, _ in genre_counts))
 

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui_recommender.core.text import inert
 from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.history_screen import HistoryScreen
@@ -49,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Keys · escape closes", id="help-title")
-            yield Label(self.about, classes="hint", markup=False)
+            yield Label(inert(self.about), classes="hint", markup=False)
             with VerticalScroll(id="help-body"):
                 yield Static(self._text(), id="help-text")
 

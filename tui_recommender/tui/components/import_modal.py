@@ -12,6 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tui_recommender.core.text import inert
 from tui_recommender.tui.messages import (
     ImportConfirmed,
     ImportFailed,
@@ -109,7 +110,7 @@ class ImportModal(ModalScreen[None]):
             self.query_one(Input).focus()
 
     def _show(self, lines: list[str], next_step: str) -> None:
-        self.query_one("#import-report", Static).update("\n".join(lines))
+        self.query_one("#import-report", Static).update("\n".join(inert(line) for line in lines))
         self.query_one("#import-next", Label).update(next_step)
 
     def action_close(self) -> None:

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Label, SelectionList
 
 from tui_recommender.core.list_names import NOT_INTERESTED
+from tui_recommender.core.text import inert
 from tui_recommender.tui.components.genre_list import GenreList
 from tui_recommender.tui.components.key_footer import KeyFooter
 from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable
@@ -228,7 +229,7 @@ class MainScreen(Screen[None]):
             ", ".join(movie.genres),
             f"{movie.title} ({movie.year})" if movie.year else movie.title,
         ]
-        self.query_one("#detail", Label).update(" · ".join(part for part in parts if part))
+        self.query_one("#detail", Label).update(inert(" · ".join(part for part in parts if part)))
 
     @on(SelectionList.SelectedChanged, "#genres")
     def genres_changed(self) -> None:
@@ -239,7 +240,7 @@ class MainScreen(Screen[None]):
 
     def on_user_summary_loaded(self, message: UserSummaryLoaded) -> None:
         if message.summary.user_id == self.user_id:
-            self.query_one("#summary", Label).update(summary_text(message.summary))
+            self.query_one("#summary", Label).update(inert(summary_text(message.summary)))
 
     def on_rating_stored(self, message: RatingStored) -> None:
         movie_id = message.movie.movie_id

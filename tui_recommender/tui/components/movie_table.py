@@ -15,6 +15,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
+from tui_recommender.core.text import inert
 from tui_recommender.tui.messages import DetailsRequested, ListChangeRequested, RatingPromptRequested, RatingRequested
 
 if TYPE_CHECKING:
@@ -180,12 +181,13 @@ class MovieTable(DataTable):
         return self.movies.get(int(row_key.value or 0))
 
     def _cell(self, column: Column, value: object) -> Text:
-        text = value.copy() if isinstance(value, Text) else Text(str(value))
+        # Plain text, control characters shown as escapes: a title never acts on the terminal.
+        text = Text(inert(str(value)))
         text.no_wrap, text.overflow, text.justify = True, "ellipsis", column.justify
         return text
 
     def add_movie(self, movie: Movie, *cells: object) -> None:
-        """Append a row; `cells` in column order (str or rich `Text`, never markup)."""
+        """Append a row; `cells` in column order (shown as plain text, never markup)."""
         self.movies[movie.movie_id] = movie
         self.add_row(*(self._cell(c, v) for c, v in zip(self.column_specs, cells)), key=str(movie.movie_id))
 

@@ -14,6 +14,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label
 
 from tui_recommender.core.errors import RatingError
+from tui_recommender.core.text import inert
 from tui_recommender.tui.components.checked_input import CheckedInput
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class RatingModal(ModalScreen["float | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="rating-dialog", classes="dialog"):
-            yield Label(Content.from_markup("Rate [b]$title[/b]", title=self.movie.title), id="rating-title")
+            yield Label(Content.from_markup("Rate [b]$title[/b]", title=inert(self.movie.title)), id="rating-title")
             yield Label(f"{self.scale.describe()}; enter to save, escape to cancel", classes="hint")
             yield CheckedInput(
                 placeholder="e.g. 3.5" if self.scale.half_stars else "e.g. 4",
@@ -57,7 +58,7 @@ class RatingModal(ModalScreen["float | None"]):
                 problem_label="#rating-error",
                 id="rating-input",
             )
-            yield Label("", id="rating-error", classes="error")
+            yield Label("", id="rating-error", classes="error", markup=False)
 
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:

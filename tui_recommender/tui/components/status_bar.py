@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
+from tui_recommender.core.text import inert
+
 
 class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
@@ -20,7 +22,7 @@ class StatusBar(Horizontal):
         self.watch(self.app, "update_progress", self._show_progress)
 
     def _show_text(self, text: str) -> None:
-        self.query_one("#status-text", Label).update(text)
+        self.query_one("#status-text", Label).update(inert(text))
 
     def _show_progress(self, fraction: float | None) -> None:
         bar = self.query_one("#status-progress", ProgressBar)

@@ -7,6 +7,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from tui_recommender.core.text import shorten_items
+
+
+class UnknownIdError(KeyError):
+    """A raw id the map does not hold. Callers filter ids against the dataset first, so this
+    is a bug to report, not a user's mistake; it is raised rather than returning -1, which
+    as a numpy index would silently pick the last row."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # KeyError would quote its message
+
 
 class IdMap:
     """An ordered set of raw integer ids; position = index. New ids are only ever appended,
@@ -30,12 +41,20 @@ class IdMap:
         return self._index.to_numpy()
 
     def index(self, raw_id: int) -> int:
-        """The index of one raw id; KeyError if unknown."""
-        return int(self._index.get_loc(raw_id))
+        """The index of one raw id; `UnknownIdError` if unknown."""
+        try:
+            return int(self._index.get_loc(raw_id))
+        except KeyError:
+            raise UnknownIdError(f"unknown id {raw_id}") from None
 
     def indices(self, raw_ids: Iterable[int] | np.ndarray) -> np.ndarray:
-        """Indices of many raw ids (int64), -1 where unknown."""
-        return self._index.get_indexer(np.asarray(raw_ids, dtype=np.int64))
+        """Indices of many raw ids (int64); `UnknownIdError` naming the unknown ones if any."""
+        raw = np.asarray(raw_ids, dtype=np.int64)
+        found = self._index.get_indexer(raw)
+        if (found < 0).any():
+            missing = raw[found < 0]
+            raise UnknownIdError(f"{len(missing)} unknown ids ({shorten_items(missing.tolist())})")
+        return found
 
     def add(self, raw_id: int) -> int:
         """Append `raw_id` if new; returns its index either way."""

@@ -1,4 +1,4 @@
-"""Id maps and the interaction graph: the normalised adjacency against a dense numpy
+"""The interaction graph: the normalised adjacency against a dense numpy
 reference D^-1/2 A D^-1/2 built by hand."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from tui_recommender.engine.graph import InteractionGraph
-from tui_recommender.engine.id_map import IdMap
 
 
 def dense_reference(n_users: int, n_items: int, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -25,41 +24,6 @@ def dense_reference(n_users: int, n_items: int, pairs: list[tuple[int, int]]) ->
             if a[row, col]:
                 out[row, col] = 1.0 / np.sqrt(deg[row] * deg[col])
     return out
-
-
-# ---- id maps ---------------------------------------------------------------------------
-
-
-def test_id_map_round_trips_raw_to_index_to_raw():
-    raw = [31, 7, 1000, 2]
-    ids = IdMap(raw)
-    idx = ids.indices(raw)
-    assert idx.tolist() == [0, 1, 2, 3]
-    assert ids.raw_ids[idx].tolist() == raw
-    assert [int(ids.raw_ids[ids.index(r)]) for r in raw] == raw
-    assert len(ids) == 4 and 1000 in ids and 5 not in ids
-
-
-def test_id_map_unknown_ids_map_to_minus_one():
-    ids = IdMap([10, 20, 30])
-    assert ids.indices([20, 99, 10, -1]).tolist() == [1, -1, 0, -1]
-    with pytest.raises(KeyError):
-        ids.index(99)
-
-
-def test_id_map_add_appends_and_keeps_old_indices():
-    ids = IdMap([50, 10, 30])
-    before = ids.indices([50, 10, 30]).tolist()
-    assert ids.add(5) == 3
-    assert ids.add(10) == 1  # already known: same index, nothing appended
-    assert len(ids) == 4
-    assert ids.indices([50, 10, 30]).tolist() == before
-    assert ids.raw_ids.tolist() == [50, 10, 30, 5]
-
-
-def test_id_map_rejects_duplicates():
-    with pytest.raises(ValueError):
-        IdMap([1, 2, 1])
 
 
 # ---- graph -----------------------------------------------------------------------------

@@ -77,3 +77,14 @@ def open_service(data: Path, state_dir: Path, checkpoint: Path | None = None, on
     else:
         settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
     return RecommenderService.open(settings, on_status=on_status)
+
+
+def model_positives(service, user_id: int) -> set[int]:
+    """Movie ids the service's published model links to `user_id` (its graph's edges):
+    what "the rating reached the model" means to a test."""
+    snapshot = service.model.snapshot
+    if user_id not in snapshot.users:
+        return set()
+    graph = snapshot.graph
+    rows = graph.items[graph.users == snapshot.users.index(user_id)]
+    return set(service.catalogue.items.raw_ids[rows].tolist())

@@ -168,14 +168,6 @@ class LiveModel:
             self._scoring,
         )
 
-    def positives_of(self, user_id: int) -> set[int]:
-        """Raw ids of the movies the published model links to `user_id` (its positives)."""
-        snapshot = self.snapshot
-        if user_id not in snapshot.users:
-            return set()
-        graph = snapshot.graph
-        return set(self._items.raw_ids[graph.items[graph.users == snapshot.users.index(user_id)]].tolist())
-
     def prepare(self) -> None:
         """Load torch and build the trainable model now, so the first update is not slowed
         by them (~2 s `import torch`, ~2 s for the first optimizer's imports)."""

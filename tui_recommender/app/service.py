@@ -69,7 +69,9 @@ NOVELTY_KEY = "novelty"  # the profile setting of the popular <-> niche dial
 class Recommendation:
     movie: Movie
     rank: int  # 1-based, over the whole filtered list (offset included)
-    score: float  # dot product of propagated embeddings; for a user with no liked movie yet, the movie's count of positive ratings
+    # Unitless, only its order and `match` mean anything: `ranking.scores` of the user's row (or
+    # their liked movies' mean) and the movie's; with no liked movie, its positives in the graph.
+    score: float
     because: str | None  # title of the rated movie most similar to this one, if any
     match: float | None  # score / the best score among the user's unrated movies, 0..1; None for a popularity fallback
 
@@ -278,10 +280,6 @@ class RecommenderService:
         value = _novelty(novelty)
         self.store.set_profile_value(user_id, NOVELTY_KEY, repr(value))
         return value
-
-    def model_positives(self, user_id: int) -> set[int]:
-        """Movie ids the current model counts as liked by `user_id` (its graph's edges)."""
-        return self.model.positives_of(user_id)
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -153,10 +153,6 @@ class RatingsStore:
         with self._guard(f"none of the {len(ratings)} ratings" + (f" and {n_marks} list marks" if n_marks else "")):
             return self._append(rows, _mark_rows(marks) if marks is not None else [])
 
-    def mark(self, user_id: int, movie_id: int, list_name: str, added: bool) -> None:
-        """Durably put the movie on the user's `list_name` (one of `LISTS`) or take it off."""
-        self.put_marks(pd.DataFrame([(user_id, movie_id, list_name, added, _stamp(None))], columns=list(MARK_COLUMNS)))
-
     def put_marks(self, marks: pd.DataFrame) -> None:
         """Store every row of `marks` (columns as `MARK_COLUMNS`) in one transaction."""
         with self._guard(f"none of the {len(marks)} list marks"):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.synthetic import movie_title
-from tests.trained_model import open_service
+from tests.trained_model import model_positives, open_service
 from tui_recommender.app.service import NOT_INTERESTED, WATCHLIST
 from tui_recommender.core.errors import DataError, UnknownUserError, UserError
 from tui_recommender.engine.graph import InteractionGraph
@@ -152,7 +152,7 @@ def test_an_import_is_stored_at_once_and_learnt_in_one_update(service, tmp_path)
     assert service.pending_updates() == 12
     report = service.update_model()
     assert report.n_ratings == 12 and service.pending_updates() == 0
-    assert set(movies) <= service.model_positives(500)
+    assert set(movies) <= model_positives(service, 500)
 
 
 def test_a_later_import_overrides_an_earlier_rating_and_takes_movies_off_the_lists(service, tmp_path):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.trained_model import DATASET_NAME, open_service, write_trained_checkpoint
+from tests.trained_model import DATASET_NAME, model_positives, open_service, write_trained_checkpoint
 from tui_recommender.app.service import SourceKind
 from tui_recommender.config.settings import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.core.errors import RatingError, UnknownGenreError, UnknownMovieError, UnknownUserError, UserError
@@ -52,7 +52,7 @@ def movies_with(service, genre: str) -> list[int]:
 
 def has_edge(service, user: int, movie: int) -> bool:
     """Whether the model's graph holds the (user, movie) edge: "reached the model"."""
-    return movie in service.model_positives(user)
+    return movie in model_positives(service, user)
 
 
 @pytest.fixture(autouse=True)
@@ -304,12 +304,12 @@ def test_new_user_gets_popular_movies_then_recommendations_driven_by_their_ratin
 def test_rating_below_three_removes_an_existing_edge(service):
     liked = [m for m, r in dataset_ratings(service, 1).items() if r >= 3]
     movie = liked[0]
-    positives = service.model_positives(1)
+    positives = model_positives(service, 1)
     assert has_edge(service, 1, movie)
     service.rate(1, movie, 1.5)
     service.update_model()
     assert not has_edge(service, 1, movie)
-    assert service.model_positives(1) == positives - {movie}
+    assert model_positives(service, 1) == positives - {movie}
     assert {r.movie.movie_id: r.rating for r in service.user_ratings(1)}[movie] == 1.5
     assert movie not in rec_ids(service.recommend(1, k=ALL))
 

@@ -389,6 +389,11 @@ def test_import_later_rows_win(store: RatingsStore) -> None:
 # ---- watchlist and "not interested" --------------------------------------------------------
 
 
+def mark(store: RatingsStore, user_id: int, movie_id: int, list_name: str, added: bool) -> None:
+    """One list mark, stored as the app's lists store them (`UserLists` through `put_marks`)."""
+    store.put_marks(pd.DataFrame([(user_id, movie_id, list_name, added, 1_000)], columns=list(MARK_COLUMNS)))
+
+
 def listed(store: RatingsStore) -> set[tuple[int, int, str]]:
     marks = store.marks()
     return set(zip(marks["userId"].tolist(), marks["movieId"].tolist(), marks["list"].tolist()))
@@ -397,13 +402,13 @@ def listed(store: RatingsStore) -> set[tuple[int, int, str]]:
 def test_marks_last_event_wins_per_list_and_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "ratings.sqlite3"
     with RatingsStore(path) as store:
-        store.mark(1, 10, WATCHLIST, True)
-        store.mark(1, 20, WATCHLIST, True)
-        store.mark(1, 20, NOT_INTERESTED, True)
-        store.mark(1, 20, WATCHLIST, False)
-        store.mark(2, 10, NOT_INTERESTED, True)
-        store.mark(2, 10, NOT_INTERESTED, False)
-        store.mark(2, 10, NOT_INTERESTED, True)
+        mark(store, 1, 10, WATCHLIST, True)
+        mark(store, 1, 20, WATCHLIST, True)
+        mark(store, 1, 20, NOT_INTERESTED, True)
+        mark(store, 1, 20, WATCHLIST, False)
+        mark(store, 2, 10, NOT_INTERESTED, True)
+        mark(store, 2, 10, NOT_INTERESTED, False)
+        mark(store, 2, 10, NOT_INTERESTED, True)
     with RatingsStore(path) as store:
         assert listed(store) == {(1, 10, WATCHLIST), (1, 20, NOT_INTERESTED), (2, 10, NOT_INTERESTED)}
         assert store.last_seq() == 0  # marks are not ratings: the model's log is untouched
@@ -411,7 +416,7 @@ def test_marks_last_event_wins_per_list_and_survive_reopening(tmp_path: Path) ->
 
 def test_an_unknown_list_is_refused(store: RatingsStore) -> None:
     with pytest.raises(DataError, match="unknown list 'favourites'"):
-        store.mark(1, 10, "favourites", True)
+        mark(store, 1, 10, "favourites", True)
     assert listed(store) == set()
 
 
@@ -432,7 +437,7 @@ def test_a_version_1_database_gains_the_marks_table(tmp_path: Path) -> None:
         conn.execute("DROP TABLE marks")
         conn.execute("PRAGMA user_version = 1")
     with RatingsStore(path) as store:
-        store.mark(1, 20, WATCHLIST, True)
+        mark(store, 1, 20, WATCHLIST, True)
         assert listed(store) == {(1, 20, WATCHLIST)}
         assert current(store) == {(1, 10): 4.0}
 
@@ -440,10 +445,10 @@ def test_a_version_1_database_gains_the_marks_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_lists_are_exported_and_imported_with_the_ratings(tmp_path: Path, store: RatingsStore, fmt: str) -> None:
     store.put(1, 10, 4.5, timestamp=1_000)
-    store.mark(1, 20, WATCHLIST, True)
-    store.mark(1, 30, NOT_INTERESTED, True)
-    store.mark(1, 40, WATCHLIST, True)
-    store.mark(1, 40, WATCHLIST, False)
+    mark(store, 1, 20, WATCHLIST, True)
+    mark(store, 1, 30, NOT_INTERESTED, True)
+    mark(store, 1, 40, WATCHLIST, True)
+    mark(store, 1, 40, WATCHLIST, False)
     out = io.StringIO()
     assert export_ratings(store, out, fmt) == 1
     path = tmp_path / f"mine.{fmt}"

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.trained_model import DATASET_NAME, open_service
+from tests.trained_model import DATASET_NAME, model_positives, open_service
 from tui_recommender.app.jobs import export_ratings
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import InvalidIdError, RatingsDatabaseError
+from tui_recommender.core.list_names import NOT_INTERESTED
 from tui_recommender.storage import database as ratings_store
 from tui_recommender.storage.database import RatingsStore
+from tui_recommender.storage.lists import UserLists
 
 
 def mode(path: Path) -> int:
@@ -199,7 +201,7 @@ def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(sma
     with RatingsStore(db) as store:
         store.put(1, 999_999, 5.0)
         store.put(1, 10, 4.5)
-        store.mark(1, 888_888, "not interested", True)
+        UserLists(store).put(1, 888_888, NOT_INTERESTED)
     messages: list[str] = []
     service = open_service(small_data, state_dir, on_status=messages.append)
     try:
@@ -208,12 +210,12 @@ def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(sma
         ), messages
         assert 999_999 not in {r.movie.movie_id for r in service.user_ratings(1)}
         assert 10 in {r.movie.movie_id for r in service.user_ratings(1)}
-        assert 999_999 not in service.model_positives(1)
+        assert 999_999 not in model_positives(service, 1)
         with RatingsStore(db) as other_program:  # arrives while the service runs
             other_program.put(2, 777_777, 5.0)
         report = service.update_model()
         assert not report.cancelled
-        assert service.model_positives(2) == {m for m, (r, _) in service.ratings.of(2).items() if r >= 3.0}
+        assert model_positives(service, 2) == {m for m, (r, _) in service.ratings.of(2).items() if r >= 3.0}
         assert len(service.recommend(1, k=5)) == 5
     finally:
         service.close()

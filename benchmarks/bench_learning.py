@@ -58,7 +58,7 @@ def main() -> int:
     from tui_recommender.data.movielens import load_dataset
     from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.engine.evaluation import genre_matrix
-    from tui_recommender.engine.lightgcn.model import LightGCN
+    from tui_recommender.engine.lightgcn.model import mean_weights
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.metrics import miscalibration_at_k
     from tui_recommender.engine.ranking import item_norms, new_user_vector, norm_exponents
@@ -98,23 +98,18 @@ def main() -> int:
     ti = np.array([item_index[m] for m in train_pos["movieId"]])
     genres = genre_matrix(data)
     kept, ease_b = ease_weights(tu, ti, len(items), EASE_LAMBDA)
-    hyper = checkpoint.hyperparameters
-    scoring = hyper.get("scoring", "adaptive")
+    scoring = checkpoint.config.scoring
     norms = item_norms(item_final)
     new_user_p = norm_exponents(args.replay, scoring)  # as the app scores a user with this many positives
     # The items' layers 0..K-1 over the training graph, for the exact new-user propagation.
     from tui_recommender.engine.graph import InteractionGraph
 
     graph = InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti)
-    lgcn = LightGCN(
-        n_users_ckpt,
-        len(items),
-        checkpoint.ego.shape[1],
-        int(hyper.get("n_layers", 3)),
-        layer_weights=hyper.get("layer_weights") and tuple(hyper["layer_weights"]),
-    )
-    lgcn.embedding.weight.data.copy_(torch.from_numpy(checkpoint.ego))
-    item_layers = [layer[n_users_ckpt:].numpy() for layer in lgcn.layers(graph.normalized_adjacency())]
+    adj, layer, item_layers = graph.normalized_adjacency(), torch.as_tensor(checkpoint.ego), []
+    for _ in range(checkpoint.config.n_layers + 1):
+        item_layers.append(layer[n_users_ckpt:].numpy())
+        layer = adj @ layer
+    layer_weights = checkpoint.config.layer_weights or mean_weights(checkpoint.config.n_layers)
     item_degrees = np.bincount(ti, minlength=len(items)).astype(np.float64)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,7 +139,7 @@ def main() -> int:
             def rows_top(s, history=history):
                 return np.argsort(-np.where(np.isin(np.arange(len(items)), history), -np.inf, s), kind="stable")[:20]
 
-            exact = new_user_vector(item_layers, item_degrees, history, lgcn.layer_weights)
+            exact = new_user_vector(item_layers, item_degrees, history, layer_weights)
             for name, s in zip(
                 names[:4],
                 (

@@ -76,7 +76,8 @@ def cmd_train(args, folder: Path) -> dict:
 
     import pandas as pd
 
-    from tui_recommender.engine.lightgcn.training import TrainConfig, train_on_pairs
+    from tui_recommender.engine.lightgcn.training import train_on_pairs
+    from tui_recommender.engine.train_config import TrainConfig
 
     _, users, items, graph, test_u, test_i, genres = protocol(folder)
     overrides = json.loads(args.config)
@@ -92,10 +93,13 @@ def cmd_train(args, folder: Path) -> dict:
     started = time.perf_counter()
     result = train_on_pairs(pairs, users, items, config, on_epoch=on_epoch)
     seconds = time.perf_counter() - started
-    layers = [t.numpy() for t in result.model.layers(graph.normalized_adjacency())]
+    adj, layer, layers = graph.normalized_adjacency(result.model.device), result.model.embedding.weight.detach(), []
+    for _ in range(config.n_layers + 1):  # E^(0..K), unweighted: `score` re-weighs them
+        layers.append(layer.cpu().numpy())
+        layer = adj @ layer
     if args.save:
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(args.save, layers=np.stack(layers), n_users=graph.n_users, config=json.dumps(config.to_dict()))
+        np.savez(args.save, layers=np.stack(layers), n_users=graph.n_users, config=json.dumps(config.hyperparameters()))
     final = sum(w * layer for w, layer in zip(result.model.layer_weights, layers))
     top = ranked(final[: graph.n_users], final[graph.n_users :], graph, config.scoring)
     return {

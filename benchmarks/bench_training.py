@@ -248,7 +248,7 @@ def main() -> None:
     before = harness.machine()
     graph = protocol_graph(folder)
 
-    from tui_recommender.engine.lightgcn.training import TrainConfig
+    from tui_recommender.engine.train_config import TrainConfig
 
     contenders = [Ours(graph), PygNaive(graph), Ours(graph, TrainConfig())]
     old_before = old_app_epoch(folder)
@@ -300,7 +300,7 @@ def main() -> None:
         "epochs": epochs,
         "speedup_vs_pyg_naive": speedup_pyg,
         "speedup_vs_pyg_naive_paired": [round(r, 2) for r in paired],
-        "default_recipe": TrainConfig().to_dict(),
+        "default_recipe": TrainConfig().hyperparameters(),
         "default_recipe_cost": harness.ratio(default_median, ours_median),
         "old_app": {"before": old_before, "after": old_after, "median_s_per_epoch": round(old_median, 3)},
         "speedup_vs_old_app": speedup_old,

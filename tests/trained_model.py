@@ -16,7 +16,7 @@ DATASET_NAME = "ml-test"  # the folder name `small_data` uses, hence the dataset
 
 def small_train_config():
     """Hyperparameters that fit `small_data` in a few seconds."""
-    from tui_recommender.engine.lightgcn.training import TrainConfig
+    from tui_recommender.engine.train_config import TrainConfig
 
     return TrainConfig(
         dim=32,

@@ -5,7 +5,7 @@ the stored events every reader of the store filters by the dataset's movies."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
@@ -22,6 +22,7 @@ from tui_recommender.storage.overlay import merge_ratings
 
 if TYPE_CHECKING:
     from tui_recommender.engine.lightgcn.training import EpochStats, TrainResult
+    from tui_recommender.engine.train_config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,31 @@ def load_data(
     return load_dataset(folder)
 
 
+def on_device(config: TrainConfig, on_warning: Callable[[str], None] | None = None) -> TrainConfig:
+    """`config` with its device resolved on this machine ("auto" picking a GPU is said to
+    `on_warning`). Raises `ConfigError` for a device this machine does not have."""
+    from tui_recommender.engine.device import resolve_device
+
+    device = resolve_device(config.device)
+    if config.device == "auto" and device.type != "cpu" and on_warning is not None:
+        on_warning(f"Training on {device} (--device auto found a GPU; --device cpu to avoid it)")
+    return replace(config, device=str(device))
+
+
 def train_model(
     settings: Settings,
-    max_epochs: int | None = None,
+    config: TrainConfig | None = None,
     out: Path | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> TrainReport:
-    """Train a fresh model on the dataset plus every stored rating and save it to `out`
-    (default: the state dir's checkpoint, which the app loads first)."""
-    from tui_recommender.engine.lightgcn.training import TrainConfig, train_checkpoint
+    """Train a fresh model with `config` (default: the default recipe) on the dataset plus
+    every stored rating and save it to `out` (default: the state dir's checkpoint, which the
+    app loads first)."""
+    from tui_recommender.engine.lightgcn.training import train_checkpoint
+    from tui_recommender.engine.train_config import TrainConfig
 
+    config = on_device(config or TrainConfig(), on_warning)  # before any work: a missing GPU fails now
     data = load_data(settings, on_warning)
     target = out or settings.state_checkpoint(data.name)
     check_can_save(target)  # before the training, which a bad path would otherwise waste
@@ -85,7 +100,6 @@ def train_model(
         if on_warning is not None:
             warn_unknown_movies(store, data, on_warning)
         ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
-    config = TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig()
     checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
     try:
         path = save_checkpoint(checkpoint, target)
@@ -96,16 +110,18 @@ def train_model(
 
 def evaluate_model(
     settings: Settings,
-    max_epochs: int | None = None,
+    config: TrainConfig | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> dict:
-    """Run the evaluation protocol (docs/PROTOCOL.md) on the dataset; JSON-ready report."""
+    """Run the evaluation protocol (docs/PROTOCOL.md) on the dataset, training with `config`
+    (default: the default recipe); JSON-ready report."""
     from tui_recommender.engine.evaluation import evaluate
-    from tui_recommender.engine.lightgcn.training import TrainConfig
+    from tui_recommender.engine.train_config import TrainConfig
 
+    config = on_device(config or TrainConfig(), on_warning)
     data = load_data(settings, on_warning)
-    return evaluate(data, TrainConfig(max_epochs=max_epochs) if max_epochs else TrainConfig(), on_epoch=on_epoch)
+    return evaluate(data, config, on_epoch=on_epoch)
 
 
 def export_ratings(

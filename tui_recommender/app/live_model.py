@@ -5,6 +5,9 @@ they were propagated over and the popularity counts, published by one attribute 
 (atomic), so a reader never mixes two versions. Every change (an update, a save, building
 the trainable model) holds the one `_lock`. An update is five steps: the graph change, the
 new users' start, growing the model, the bounded fine-tune, publishing.
+
+The trainable model lives on a torch device (the CPU unless told otherwise); the snapshot
+is where numpy meets torch: it is published as numpy arrays, which the ranking serves.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import Interactions
-from tui_recommender.engine.ranking import DEFAULT_SCORING, item_norms, norm_exponents, popularity_penalty, scores
+from tui_recommender.engine.ranking import Scoring, item_norms, norm_exponents, popularity_penalty, scores
 
 if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
     import torch
@@ -38,6 +41,14 @@ class UpdateReport:
     n_ratings: int  # ratings applied to the model by this update
     seconds: float
     cancelled: bool
+    # The fine-tune produced NaN or infinite values and was undone: the ratings are in the
+    # graph (and stay stored), but the model did not learn from them.
+    discarded: bool = False
+
+    DISCARDED = (
+        "the model update produced NaN or infinite values and was undone: the ratings are stored,"
+        " but the model did not learn from them (tui-recommender train retrains it)"
+    )
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,7 @@ class Snapshot:
     item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
     graph: InteractionGraph  # the positive edges the embeddings were propagated over
     popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
-    scoring: str = "dot"  # ranking.SCORINGS, from the checkpoint's hyperparameters
+    scoring: Scoring = "dot"  # from the checkpoint's config
 
     @cached_property
     def norms(self) -> np.ndarray:
@@ -121,11 +132,11 @@ def start_new_users(
         return
     with torch.no_grad():
         weight = model.embedding.weight
-        rows = torch.from_numpy(new)
+        rows = torch.as_tensor(new, device=model.device)
         weight[rows] = 0.0
         rest = model.propagate(adj)
         own = model.own_share(adj, rows)
-        items = torch.from_numpy(item_rows)
+        items = torch.as_tensor(item_rows, device=model.device)
         for k, user in enumerate(new):
             liked = graph.items[graph.users == user]
             weight[user] = (items[liked].mean(0) - rest[user]) / own[k] if len(liked) else 0.0
@@ -134,7 +145,9 @@ def start_new_users(
 class LiveModel:
     """Starts from `checkpoint` over the merged `ratings`; `pending_events(seq)` returns the
     stored events after `seq` in seq order (`RatingsStore.events`); `not_interested()` the
-    (userId, movieId) pairs users said no to, negatives in their next update."""
+    (userId, movieId) pairs users said no to, negatives in their next update. Updates run
+    on `device` (a torch device or its name; the CPU: an update is ten small steps, which a
+    GPU's start-up and copies would only slow)."""
 
     def __init__(
         self,
@@ -143,22 +156,24 @@ class LiveModel:
         items: IdMap,
         pending_events: Callable[[int], pd.DataFrame],
         not_interested: Callable[[], pd.DataFrame] | None = None,
+        device: torch.device | str = "cpu",
     ) -> None:
         self._checkpoint = checkpoint  # metadata to carry into saved checkpoints
+        self._device = device
         self._pending_events = pending_events
         self._not_interested = not_interested
         self.trained_seq = checkpoint.trained_seq
         self.applied_seq = checkpoint.applied_seq  # every event up to this seq is learnt
         self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
         self._lock = threading.Lock()
-        self._rng = np.random.default_rng(int(checkpoint.hyperparameters.get("seed", 0)))
+        self._rng = np.random.default_rng(checkpoint.config.seed)
         inter = Interactions.build(ratings, items.raw_ids, checkpoint.user_ids)
         self._users, self._items = inter.users, inter.items
         self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)
         self._model: LightGCN | None = None  # built from self._ego on the first update
         final = self._extend_rows(checkpoint.final, checkpoint.n_users)
         n_users = len(self._users)
-        self._scoring = str(checkpoint.hyperparameters.get("scoring", DEFAULT_SCORING))
+        self._scoring = checkpoint.config.scoring
         self.snapshot = Snapshot(
             IdMap(self._users.raw_ids),
             final[:n_users],
@@ -181,7 +196,8 @@ class LiveModel:
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[float], None] | None = None,
     ) -> UpdateReport:
-        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised."""
+        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised. A
+        fine-tune that produces NaN or infinite values is undone (`UpdateReport.discarded`)."""
         started = time.perf_counter()
         with self._lock:
             events = self._pending_events(self.applied_seq)
@@ -191,26 +207,32 @@ class LiveModel:
             model = self._trainable()  # built before the user map grows: it has the checkpoint's rows
             graph, users = self._changed_graph(latest)
             _grow(model, graph.n_users)
-            adj = graph.normalized_adjacency()
+            adj = graph.normalized_adjacency(model.device)
+            before = model.embedding.weight.detach().clone()
             start_new_users(model, graph, adj, np.unique(users), self._trained_users, self.snapshot.item_emb)
             cancelled = self._fine_tune(
                 model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users)
             )
-            self._publish(model, adj, graph)
+            final = _propagated(model, adj)
+            discarded = not np.isfinite(final).all()
+            if discarded:  # the model as it was, over the new graph
+                model.embedding.weight.data.copy_(before)
+                final = _propagated(model, adj)
+            self._publish(final, graph)
             self.applied_seq = int(events["seq"].max())
-        return UpdateReport(len(latest), time.perf_counter() - started, cancelled)
+        return UpdateReport(len(latest), time.perf_counter() - started, cancelled, discarded)
 
     def save(self, path: Path) -> Path:
         """Write the current state as a checkpoint, atomically; returns `path`."""
         with self._lock:
             snapshot = self.snapshot
-            ego = self._model.embedding.weight.detach().numpy() if self._model is not None else self._ego
+            ego = self._model.embedding.weight.detach().cpu().numpy() if self._model is not None else self._ego
             checkpoint = Checkpoint(
                 ego=ego,
                 final=np.concatenate([snapshot.user_emb, snapshot.item_emb]),
                 user_ids=snapshot.users.raw_ids,
                 item_ids=self._items.raw_ids,
-                hyperparameters=self._checkpoint.hyperparameters,
+                config=self._checkpoint.config,
                 dataset=self._checkpoint.dataset,
                 fingerprint=self._checkpoint.fingerprint,
                 metrics=self._checkpoint.metrics,
@@ -246,7 +268,7 @@ class LiveModel:
         """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
         from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tune
 
-        config = FineTuneConfig.for_model(self._checkpoint.hyperparameters)
+        config = FineTuneConfig.for_model(self._checkpoint.config)
         new = users[users >= self._trained_users]
         steps = fine_tune(
             model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked, anchored=new
@@ -263,11 +285,8 @@ class LiveModel:
             return None
         return self._users.indices(pairs["userId"]), self._items.indices(pairs["movieId"])
 
-    def _publish(self, model: LightGCN, adj: torch.Tensor, graph: InteractionGraph) -> None:
-        import torch
-
-        with torch.no_grad():
-            final = model.propagate(adj).numpy()
+    def _publish(self, final: np.ndarray, graph: InteractionGraph) -> None:
+        """Publish the propagated embeddings `final` (users then items) over `graph`."""
         self.snapshot = Snapshot(
             IdMap(self._users.raw_ids),
             final[: graph.n_users],
@@ -291,16 +310,16 @@ class LiveModel:
 
             from tui_recommender.engine.lightgcn.model import LightGCN
 
-            hyper = self._checkpoint.hyperparameters
-            weights = hyper.get("layer_weights")
+            config = self._checkpoint.config
             model = LightGCN(
                 len(self._users),
                 len(self._items),
                 self._ego.shape[1],
-                int(hyper.get("n_layers", 3)),
-                layer_weights=weights and tuple(weights),
+                config.n_layers,
+                layer_weights=config.layer_weights,
+                device=torch.device(self._device),
             )
-            model.embedding.weight.data.copy_(torch.from_numpy(self._ego))
+            model.embedding.weight.data.copy_(torch.as_tensor(self._ego, device=model.device))
             self._model = model
         return self._model
 
@@ -309,6 +328,14 @@ def _grow(model: LightGCN, n_users: int) -> None:
     """Give the model a (zero) row for every user up to `n_users`."""
     if n_users > model.n_users:
         model.grow(n_users, model.n_items)
+
+
+def _propagated(model: LightGCN, adj: torch.Tensor) -> np.ndarray:
+    """The model's propagated table (users then items) as numpy: what the snapshot serves."""
+    import torch
+
+    with torch.no_grad():
+        return model.propagate(adj).cpu().numpy()
 
 
 def _popularity(graph: InteractionGraph) -> np.ndarray:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tui_recommender.cli.output import inert, status
-from tui_recommender.cli.parser import PROG
+from tui_recommender.cli.parser import PROG, TRAINING_OPTION
 from tui_recommender.config.settings import Settings
 
 
@@ -22,18 +22,30 @@ def _progress(quiet: bool, what: str = "training"):
     return EpochProgress(what)
 
 
+def _train_config(args):
+    """The training recipe of the training options given (`app.training_options`)."""
+    from tui_recommender.app.training_options import train_config
+
+    given = {
+        name[len(TRAINING_OPTION) :]: text for name, text in vars(args).items() if name.startswith(TRAINING_OPTION)
+    }
+    return train_config({flag: text for flag, text in given.items() if text is not None})
+
+
 def _cmd_train(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import train_model
 
+    config = _train_config(args)
     with _progress(args.json) as on_epoch:
-        report = train_model(settings, args.epochs, Path(args.out) if args.out else None, on_epoch, status)
+        report = train_model(settings, config, Path(args.out) if args.out else None, on_epoch, status)
     result = report.result
     summary = {
         "dataset": report.dataset,
         "checkpoint": str(report.checkpoint),
         "positives": report.positives,
         **result.summary(),
-        "hyperparameters": result.config.to_dict(),
+        "hyperparameters": result.config.hyperparameters(),
+        "device": result.config.device,
     }
     if args.json:
         print(json.dumps(summary))
@@ -48,8 +60,9 @@ def _cmd_train(args, settings: Settings) -> int:
 def _cmd_evaluate(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import evaluate_model
 
+    config = _train_config(args)
     with _progress(args.json) as on_epoch:
-        report = evaluate_model(settings, args.epochs, on_epoch, status)
+        report = evaluate_model(settings, config, on_epoch, status)
     if args.json:
         print(json.dumps(report))
     else:
@@ -61,7 +74,7 @@ def _cmd_evaluate(args, settings: Settings) -> int:
             print(
                 f"  @{k}: Recall {m[f'recall@{k}']:.4f}  NDCG {m[f'ndcg@{k}']:.4f}  Precision {m[f'precision@{k}']:.4f}"
             )
-        print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}")
+        print(f"  hyperparameters: {json.dumps(report['hyperparameters'])}; device {report['device']}")
     return 0
 
 
@@ -122,11 +135,8 @@ def _cmd_rate(args, settings: Settings) -> int:
     finally:
         service.close()
     movie = service.movie(args.movie)
-    print(
-        inert(
-            f"user {args.user} rated {movie.title} {stars:g} stars; model updated in {report.seconds:.2f} s and saved to {path}"
-        )
-    )
+    learnt = report.DISCARDED if report.discarded else f"model updated in {report.seconds:.2f} s"
+    print(inert(f"user {args.user} rated {movie.title} {stars:g} stars; {learnt} and saved to {path}"))
     return 0
 
 
@@ -150,7 +160,8 @@ def _cmd_ratings(args, settings: Settings) -> int:
     if args.dry_run:
         print("dry run: nothing stored")
     if not args.dry_run and update.n_ratings:
-        print(f"model updated in {update.seconds:.2f} s ({update.n_ratings} ratings) and saved to {saved}")
+        learnt = update.DISCARDED if update.discarded else f"model updated in {update.seconds:.2f} s"
+        print(f"{learnt} ({update.n_ratings} ratings) and saved to {saved}")
     return 0
 
 

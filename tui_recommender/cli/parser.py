@@ -77,6 +77,20 @@ def _common_options(default: object) -> argparse.ArgumentParser:
     return options
 
 
+TRAINING_OPTION = "training option "  # + flag: where argparse keeps a training option's text
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    """The flags of the `TrainConfig` fields the command line sets (app.training_options),
+    kept as typed: they are parsed and checked there, in one place."""
+    from tui_recommender.app.training_options import FLAGS, flag_help
+
+    group = parser.add_argument_group("training options (each checked before any work starts)")
+    for flag in FLAGS:
+        metavar = flag[2:].upper().replace("-", "_")
+        group.add_argument(flag, dest=TRAINING_OPTION + flag, metavar=metavar, help=flag_help(flag))
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Subcommands repeat the options with no default, so one given before the
     # subcommand is not reset to None by the subcommand's parser.
@@ -90,17 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", parents=[common], help="train a model on the dataset plus your stored ratings")
-    train.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
     train.add_argument(
         "--out", metavar="PATH", type=_path, help="checkpoint to write (default: the state dir's, which the app loads)"
     )
     train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    _training_options(train)
 
     evaluate = sub.add_parser(
         "evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20"
     )
-    evaluate.add_argument("--epochs", type=_positive, help="maximum epochs (early stopping may end sooner)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _training_options(evaluate)
 
     recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")
     recommend.add_argument("--user", type=_id, required=True, metavar="ID")

@@ -9,7 +9,6 @@ fsync the folder. A crash mid-save leaves the old file as it was.
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 import zipfile
@@ -18,17 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.errors import CheckpointError, ConfigError
 from tui_recommender.core.ids import MAX_ID, MIN_ID, valid_id_mask
 from tui_recommender.core.private_files import make_private_dir
 from tui_recommender.core.text import shorten_path
-from tui_recommender.engine.ranking import SCORINGS
+from tui_recommender.engine.train_config import TrainConfig
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer: ratings-store sequence numbers
-# Hyperparameters the app reads back (with their sane ranges); others are kept as they are.
-_INT_HYPERPARAMETERS = {"dim": (1, 4096), "n_layers": (0, 16), "seed": (0, 2**32 - 1)}
 
 
 @dataclass
@@ -38,6 +35,8 @@ class Checkpoint:
     - `ego`: layer-0 embeddings, users then items (float32, n_users + n_items x dim).
     - `final`: propagated embeddings, same shape (what scores are computed from).
     - `user_ids`, `item_ids`: raw ids in row order (int64).
+    - `config`: the recipe it was trained with (saved as "hyperparameters", without the
+      device: a checkpoint is plain numpy, loadable anywhere).
     - `trained_seq` / `applied_seq`: the ratings-store sequence number included by the
       last full training / by the last incremental update (0 = none).
     - `trained_users`: the first this-many users were in the last full training; later
@@ -48,7 +47,7 @@ class Checkpoint:
     final: np.ndarray
     user_ids: np.ndarray
     item_ids: np.ndarray
-    hyperparameters: dict
+    config: TrainConfig
     dataset: str
     fingerprint: str
     metrics: dict = field(default_factory=dict)
@@ -67,7 +66,7 @@ class Checkpoint:
     def _meta(self) -> dict:
         return {
             "format_version": FORMAT_VERSION,
-            "hyperparameters": self.hyperparameters,
+            "hyperparameters": self.config.hyperparameters(),
             "dataset": self.dataset,
             "fingerprint": self.fingerprint,
             "metrics": self.metrics,
@@ -161,12 +160,15 @@ def load_checkpoint(path: Path) -> Checkpoint:
     problem = _array_problem(arrays) or _meta_problem(meta, arrays)
     if problem is not None:
         raise CheckpointError(f"checkpoint {shown} is damaged: {problem}")
+    config = _config(meta["hyperparameters"], arrays["ego"].shape[1])
+    if isinstance(config, str):
+        raise CheckpointError(f"checkpoint {shown} is damaged: {config}")
     return Checkpoint(
         ego=arrays["ego"].astype(np.float32, copy=False),
         final=arrays["final"].astype(np.float32, copy=False),
         user_ids=arrays["user_ids"].astype(np.int64, copy=False),
         item_ids=arrays["item_ids"].astype(np.int64, copy=False),
-        hyperparameters=meta["hyperparameters"],
+        config=config,
         dataset=meta["dataset"],
         fingerprint=meta["fingerprint"],
         metrics=meta.get("metrics", {}),
@@ -206,23 +208,8 @@ def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
     for name in ("hyperparameters", "dataset", "fingerprint"):
         if name not in meta:
             return f"its metadata lacks {name}"
-    hyper = meta["hyperparameters"]
-    if not isinstance(hyper, dict):
+    if not isinstance(meta["hyperparameters"], dict):
         return "its hyperparameters are not an object"
-    for name, (low, high) in _INT_HYPERPARAMETERS.items():
-        if name in hyper and not _is_int(hyper[name], low, high):
-            return f"hyperparameter {name} is {hyper[name]!r:.40}, not a whole number from {low} to {high}"
-    if "scoring" in hyper and hyper["scoring"] not in SCORINGS:
-        return f"hyperparameter scoring is {hyper['scoring']!r:.40}, not one of {', '.join(SCORINGS)}"
-    weights = hyper.get("layer_weights")
-    if weights is not None and not (
-        isinstance(weights, list)
-        and len(weights) == hyper.get("n_layers", 3) + 1
-        and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in weights)
-    ):
-        return f"hyperparameter layer_weights is {weights!r:.40}, not n_layers + 1 finite numbers"
-    if "dim" in hyper and hyper["dim"] != arrays["ego"].shape[1]:
-        return f"hyperparameter dim is {hyper['dim']!r:.40} but the embeddings have {arrays['ego'].shape[1]} columns"
     if not isinstance(meta["dataset"], str) or not isinstance(meta["fingerprint"], str):
         return "its dataset name or fingerprint is not text"
     if not isinstance(meta.get("metrics", {}), dict):
@@ -234,6 +221,19 @@ def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
     if not _is_int(meta.get("trained_users", n_users), 0, n_users):
         return f"trained_users is {meta['trained_users']!r:.40}, not a whole number from 0 to {n_users}"
     return None
+
+
+def _config(hyperparameters: dict, width: int) -> TrainConfig | str:
+    """The training recipe `hyperparameters` describe, every field type- and range-checked
+    (`TrainConfig.from_hyperparameters`), or what is wrong with them."""
+    try:
+        # The width is in the arrays: a checkpoint need not repeat it.
+        config = TrainConfig.from_hyperparameters({"dim": width, **hyperparameters})
+    except ConfigError as error:
+        return str(error)
+    if config.dim != width:
+        return f"hyperparameter dim is {config.dim} but the embeddings have {width} columns"
+    return config
 
 
 def _is_int(value: object, low: int, high: int) -> bool:

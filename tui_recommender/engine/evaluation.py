@@ -14,7 +14,7 @@ from tui_recommender.engine.split import split_per_user
 
 if TYPE_CHECKING:
     from tui_recommender.data.movielens import MovieLensData
-    from tui_recommender.engine.lightgcn.training import TrainConfig
+    from tui_recommender.engine.train_config import TrainConfig
 
 
 def positives(ratings: pd.DataFrame, threshold: float = POSITIVE_THRESHOLD) -> pd.DataFrame:
@@ -61,14 +61,16 @@ def protocol_metrics(
 
 def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: Callable | None = None) -> dict:
     """Run the protocol on `data`'s ratings: split, train on the train split (early stopping
-    on a validation part of it), rank every unseen item for each test user. Returns the
-    metrics, the training wall time and the hyperparameters (JSON-ready)."""
+    on a validation part of it; on the device `config.device` names), rank every unseen item
+    for each test user. Returns the metrics, the training wall time, the hyperparameters and
+    the device (JSON-ready)."""
     import torch
 
     from tui_recommender.engine.id_map import IdMap
     from tui_recommender.engine.interactions import pairs_graph
-    from tui_recommender.engine.lightgcn.training import TrainConfig, train_on_pairs
+    from tui_recommender.engine.lightgcn.training import train_on_pairs
     from tui_recommender.engine.ranking import CALIBRATION, NEW_USER_CALIBRATION, top_k_unseen
+    from tui_recommender.engine.train_config import TrainConfig
 
     config = config or TrainConfig()
     train_pairs, test_pairs = split_per_user(positives(data.ratings))
@@ -77,7 +79,7 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
     result = train_on_pairs(train_pairs, users, items, config, on_epoch=on_epoch)
     graph = pairs_graph(train_pairs, users, items)
     with torch.no_grad():
-        final = result.model.propagate(graph.normalized_adjacency()).numpy()
+        final = result.model.propagate(graph.normalized_adjacency(result.model.device)).cpu().numpy()
     user_emb, item_emb = final[: graph.n_users], final[graph.n_users :]
     genres = genre_matrix(data)
     top = top_k_unseen(
@@ -92,7 +94,8 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
         "metrics": metrics,
         "train_seconds": round(result.seconds, 2),
         "training": result.summary(),
-        "hyperparameters": config.to_dict(),
+        "hyperparameters": config.hyperparameters(),
+        "device": str(result.model.device),
         "calibration": {"strength": CALIBRATION, "new_user_strength": NEW_USER_CALIBRATION},
         "train_positives": len(train_pairs),
         "test_positives": len(test_pairs),

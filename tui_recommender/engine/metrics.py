@@ -32,7 +32,8 @@ def recall_at_k(top_items: Tensor, test_users: np.ndarray, test_items: np.ndarra
     """Recall@k alone, as `ranking_metrics` computes it, without importing PyG (early
     stopping checks it every few epochs, also in the app)."""
     n_items = int(max(top_items.max().item(), test_items.max(initial=0))) + 1
-    hit_keys = (torch.arange(len(top_items)).unsqueeze(1) * n_items + top_items[:, :k]).flatten().numpy()
+    rows = torch.arange(len(top_items), device=top_items.device)
+    hit_keys = (rows.unsqueeze(1) * n_items + top_items[:, :k]).flatten().cpu().numpy()
     test_keys = test_users.astype(np.int64) * n_items + test_items
     hits = np.bincount(test_users[np.isin(test_keys, hit_keys)], minlength=len(top_items))
     sizes = np.bincount(test_users, minlength=len(top_items))

@@ -21,9 +21,12 @@ the first recommendations come up before torch loads.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-SCORINGS = ("dot", "cosine", "adaptive")
+Scoring = Literal["dot", "cosine", "adaptive"]
+SCORINGS: tuple[str, ...] = get_args(Scoring)
 # Strength of the calibrated re-ranking (`calibrated_order`) of every list: on the protocol
 # it takes miscalibration@20 from 0.369 to 0.302 for -0.005 NDCG@20 (benchmarks/README.md).
 CALIBRATION = 0.3
@@ -31,7 +34,7 @@ CALIBRATION = 0.3
 # positives, fading as (5 / n)^2 (bench_persona: 5 of 6 genres at EASE's share or more).
 NEW_USER_CALIBRATION = 0.7
 CALIBRATED_DEPTH = 100  # the app's lists are calibrated this deep, then follow the scores
-DEFAULT_SCORING = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
+DEFAULT_SCORING: Scoring = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
 # "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / n); 1.25 ranks
 # new users best with the listwise model (bench_learning, benchmarks/README.md)
 TASTE_SCALE = 1.25

@@ -99,6 +99,8 @@ class ModelStatus:
             self._start_update()
             return
         self._refresh_status()
+        if message.report.discarded:
+            self.notify(message.report.DISCARDED, title="Model not updated", severity="warning", markup=False)
         self._broadcast(lambda: ModelUpdated(message.report))
 
     def action_save_now(self) -> None:

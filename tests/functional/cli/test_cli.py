@@ -19,7 +19,7 @@ from tui_recommender.config.settings import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.core.errors import DownloadError
 from tui_recommender.engine.checkpoint import load_checkpoint
 from tui_recommender.engine.lightgcn import training as training_module
-from tui_recommender.engine.lightgcn.training import TrainConfig
+from tui_recommender.engine.train_config import TrainConfig
 from tui_recommender.storage.database import RatingsStore
 
 TINY = TrainConfig(dim=8, max_epochs=2)  # when a test needs training at start-up, not a good model
@@ -333,7 +333,7 @@ def test_train_json_on_small_data(capsys, small_data, state_dir):
     assert "recall@20" in summary["validation"]
     checkpoint = load_checkpoint(Path(summary["checkpoint"]))
     assert Path(summary["checkpoint"]) == state_dir / DATASET_NAME / CHECKPOINT_NAME
-    assert checkpoint.hyperparameters["max_epochs"] == 5
+    assert checkpoint.config.max_epochs == 5
 
 
 def test_evaluate_json_on_small_data(capsys, small_data, state_dir):

@@ -338,7 +338,7 @@ def assert_final_is_propagated_ego(service, ck, recs_of_user_1) -> None:
     """What ranking reads after a fine-tune is exactly mean_k A^k E0 over the new graph."""
     ratings = merge_ratings(service.data.ratings, service.store.events())
     graph = Interactions.build(ratings, service.data.movies.index.to_numpy(), ck.user_ids).graph
-    model = LightGCN(graph.n_users, graph.n_items, ck.ego.shape[1], int(ck.hyperparameters["n_layers"]))
+    model = LightGCN(graph.n_users, graph.n_items, ck.ego.shape[1], ck.config.n_layers)
     with torch.no_grad():
         model.embedding.weight.copy_(torch.from_numpy(ck.ego))
         final = model.propagate(graph.normalized_adjacency()).numpy()

@@ -25,7 +25,8 @@ def train_clustered(root: Path) -> tuple[Path, Path]:
     """(dataset folder, checkpoint) in `root`, trained with the default recipe, fewer epochs."""
     from tui_recommender.data.movielens import load_dataset
     from tui_recommender.engine.checkpoint import save_checkpoint
-    from tui_recommender.engine.lightgcn.training import TrainConfig, train_checkpoint
+    from tui_recommender.engine.lightgcn.training import train_checkpoint
+    from tui_recommender.engine.train_config import TrainConfig
 
     folder = write_clustered(root / "ml-clustered")
     data = load_dataset(folder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import struct
 from dataclasses import replace
@@ -20,7 +21,7 @@ from tui_recommender.config.settings import CHECKPOINT_NAME, Settings
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.engine.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
 from tui_recommender.engine.lightgcn import training as training_module
-from tui_recommender.engine.lightgcn.training import TrainConfig
+from tui_recommender.engine.train_config import TrainConfig
 
 
 def sample_checkpoint(seed: int = 0, n_users: int = 3, n_items: int = 4, dim: int = 5) -> Checkpoint:
@@ -31,7 +32,7 @@ def sample_checkpoint(seed: int = 0, n_users: int = 3, n_items: int = 4, dim: in
         final=rng.normal(size=(rows, dim)).astype(np.float32),
         user_ids=np.array([5, 1, 9])[:n_users],
         item_ids=np.arange(1, n_items + 1) * 10,
-        hyperparameters={"dim": dim, "n_layers": 3, "lr": 0.01},
+        config=TrainConfig(dim=dim, n_layers=3, lr=0.01),
         dataset="ml-test",
         fingerprint="ab" * 32,
         metrics={"validation": {"recall@20": 0.25}, "epochs": 7},
@@ -66,7 +67,7 @@ def test_round_trip_keeps_arrays_maps_and_metadata(tmp_path):
     np.testing.assert_array_equal(loaded.item_ids, original.item_ids)
     assert loaded.user_ids.dtype == loaded.item_ids.dtype == np.int64
     assert (loaded.n_users, loaded.n_items) == (3, 4)
-    for name in ("hyperparameters", "dataset", "fingerprint", "metrics", "trained_seq", "applied_seq"):
+    for name in ("config", "dataset", "fingerprint", "metrics", "trained_seq", "applied_seq"):
         assert getattr(loaded, name) == getattr(original, name), name
 
 
@@ -217,6 +218,19 @@ _META = sample_checkpoint()._meta()
             {},
             "hyperparameter layer_weights is [1, 1, 'x', 1], not n_layers + 1",
         ),
+        (
+            {**_META, "hyperparameters": {"loss": "softmax", "temperature": "abc"}},
+            {},
+            "hyperparameter temperature is 'abc', not a number above 0",
+        ),
+        ({**_META, "hyperparameters": {"reg": [1]}}, {}, "hyperparameter reg is [1], not a number from 0"),
+        ({**_META, "hyperparameters": {"reg": math.nan}}, {}, "hyperparameter reg is nan, not a number from 0"),
+        ({**_META, "hyperparameters": {"temperature": 0}}, {}, "hyperparameter temperature is 0, not a number above 0"),
+        ({**_META, "hyperparameters": {"loss": "hinge"}}, {}, "hyperparameter loss is 'hinge', not one of"),
+        ({**_META, "hyperparameters": {"lr": 1e400}}, {}, "hyperparameter lr is inf, not a number above 0"),
+        ({**_META, "hyperparameters": {"refit": 1}}, {}, "hyperparameter refit is 1, not true or false"),
+        ({**_META, "hyperparameters": {"dim": 5, "device": "cuda"}}, {}, "unknown hyperparameter 'device'"),
+        ({**_META, "hyperparameters": {"dropout": 0.1}}, {}, "unknown hyperparameter 'dropout'"),
         ({**_META, "trained_seq": 1e400}, {}, "trained_seq is inf, not a whole number"),
         ({**_META, "applied_seq": True}, {}, "applied_seq is True, not a whole number"),
         ({**_META, "trained_users": 4}, {}, "trained_users is 4, not a whole number from 0 to 3"),
@@ -335,7 +349,9 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(
             replace(good, user_ids=np.where(good.user_ids == good.user_ids[1], good.user_ids[0], good.user_ids)), bad
         )
     elif damage == "n_layers-text":
-        save_checkpoint(replace(good, hyperparameters={**good.hyperparameters, "n_layers": "three"}), bad)
+        meta = good._meta()
+        meta["hyperparameters"]["n_layers"] = "three"
+        raw_npz(bad, meta, ego=good.ego, final=good.final, user_ids=good.user_ids, item_ids=good.item_ids)
     elif damage == "folder":
         bad.mkdir()
     else:

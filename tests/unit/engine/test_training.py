@@ -15,11 +15,11 @@ from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tun
 from tui_recommender.engine.lightgcn.model import LightGCN
 from tui_recommender.engine.lightgcn.training import (
     NegativeSampler,
-    TrainConfig,
     full_softmax_epoch,
     sample_positives,
     train,
 )
+from tui_recommender.engine.train_config import TrainConfig
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.
 FAST = TrainConfig(
@@ -36,6 +36,11 @@ FAST = TrainConfig(
 )
 # The default, listwise loss (every user against every item), as small.
 LISTWISE = TrainConfig(dim=16, n_layers=2, lr=0.05, reg=1e-3, user_batch=8, max_epochs=15, seed=0, loss="full_softmax")
+
+
+def halves(model: LightGCN, final: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(user rows, item rows) of a propagated table."""
+    return final[: model.n_users], final[model.n_users :]
 
 
 def clustered_graph(
@@ -120,7 +125,7 @@ def test_training_learns_the_cluster_structure():
     graph, (val_users, val_items) = held_out(clustered_graph())
     result = train(graph, FAST)
     with torch.no_grad():
-        users, items = result.model.split(result.model.propagate(graph.normalized_adjacency()))
+        users, items = halves(result.model, result.model.propagate(graph.normalized_adjacency()))
     scores = (users @ items.T).numpy()
     same = np.arange(graph.n_users)[:, None] % 3 == np.arange(graph.n_items)[None, :] % 3
     assert scores[same].mean() > scores[~same].mean() + 1.0
@@ -131,9 +136,7 @@ def test_training_learns_the_cluster_structure():
 def test_train_with_validation_keeps_the_best_epochs_weights():
     # 120 items, so validation Recall@20 is not saturated and moves from epoch to epoch.
     graph, validation = held_out(clustered_graph(n_users=40, n_items=120, p=0.3, seed=3))
-    config = TrainConfig(
-        **{**FAST.to_dict(), "lr": 0.02, "batch_size": 64, "max_epochs": 30, "eval_every": 1, "patience": 3}
-    )
+    config = replace(FAST, lr=0.02, batch_size=64, max_epochs=30, eval_every=1, patience=3)
     seen = []
     result = train(graph, config, validation=validation, on_epoch=seen.append)
     recalls = [h.val_recall20 for h in result.history]
@@ -148,17 +151,17 @@ def test_train_with_validation_keeps_the_best_epochs_weights():
     assert recalls[result.best_epoch - 1] == best and recalls.index(best) == result.best_epoch - 1
     assert result.val_metrics["recall@20"] == pytest.approx(best, abs=1e-6)
     # The kept weights are exactly those after the best epoch: a run stopped there matches.
-    replay = train(graph, TrainConfig(**{**config.to_dict(), "max_epochs": result.best_epoch}))
+    replay = train(graph, replace(config, max_epochs=result.best_epoch))
     torch.testing.assert_close(result.model.embedding.weight, replay.model.embedding.weight, rtol=0, atol=0)
 
 
 def test_train_is_deterministic_for_a_seed():
     graph = clustered_graph()
-    config = TrainConfig(**{**FAST.to_dict(), "max_epochs": 4})
+    config = replace(FAST, max_epochs=4)
     a, b = train(graph, config), train(graph, config)
     torch.testing.assert_close(a.model.embedding.weight, b.model.embedding.weight, rtol=0, atol=0)
     assert [h.loss for h in a.history] == [h.loss for h in b.history]
-    c = train(graph, TrainConfig(**{**config.to_dict(), "seed": 1}))
+    c = train(graph, replace(config, seed=1))
     assert not torch.allclose(a.model.embedding.weight, c.model.embedding.weight)
 
 
@@ -170,7 +173,7 @@ def test_should_stop_ends_training_within_the_epoch():
         calls.append(1)
         return len(calls) > 2  # allow two mini-batches, then stop
 
-    config = TrainConfig(**{**FAST.to_dict(), "batch_size": 16, "max_epochs": 50})
+    config = replace(FAST, batch_size=16, max_epochs=50)
     result = train(graph, config, should_stop=should_stop)
     assert result.stopped
     assert result.epochs == 1
@@ -182,7 +185,7 @@ def test_should_stop_between_epochs_records_only_epochs_that_ran():
     epochs, not a third epoch in which no step ran (loss NaN)."""
     graph = clustered_graph()
     stop = []
-    config = TrainConfig(**{**FAST.to_dict(), "max_epochs": 10})
+    config = replace(FAST, max_epochs=10)
     result = train(
         graph,
         config,
@@ -190,7 +193,7 @@ def test_should_stop_between_epochs_records_only_epochs_that_ran():
         should_stop=lambda: bool(stop),
     )
     assert result.stopped
-    replay = train(graph, TrainConfig(**{**config.to_dict(), "max_epochs": 2}))
+    replay = train(graph, replace(config, max_epochs=2))
     torch.testing.assert_close(result.model.embedding.weight, replay.model.embedding.weight, rtol=0, atol=0)
     assert all(math.isfinite(h.loss) for h in result.history), [h.loss for h in result.history]
     assert result.epochs == 2
@@ -203,7 +206,7 @@ def test_both_losses_learn_the_clusters_and_rank_held_out_positives_first(config
     losses = [h.loss for h in result.history]
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
     with torch.no_grad():
-        users, items = result.model.split(result.model.propagate(graph.normalized_adjacency()))
+        users, items = halves(result.model, result.model.propagate(graph.normalized_adjacency()))
     scores = (users @ items.T).numpy()
     scores[graph.users, graph.items] = -np.inf
     top = np.argsort(-scores, axis=1)[:, :5]
@@ -236,7 +239,7 @@ def test_full_softmax_epoch_starts_at_log_n_items_and_uses_every_user_once():
 
 
 def trained_model(graph: InteractionGraph) -> LightGCN:
-    return train(graph, TrainConfig(**{**FAST.to_dict(), "max_epochs": 5})).model
+    return train(graph, replace(FAST, max_epochs=5)).model
 
 
 def test_fine_tune_moves_the_focus_user_towards_their_new_edges():
@@ -249,7 +252,7 @@ def test_fine_tune_moves_the_focus_user_towards_their_new_edges():
 
     def new_item_margin() -> float:
         with torch.no_grad():
-            users, items = model.split(model.propagate(adj))
+            users, items = halves(model, model.propagate(adj))
         scores = items @ users[user]
         others = np.setdiff1d(np.arange(graph.n_items), np.concatenate([new_items, graph.items[graph.users == user]]))
         return float(scores[new_items].mean() - scores[others].mean())
@@ -284,12 +287,12 @@ def test_listwise_fine_tune_moves_only_the_user_and_pushes_down_what_they_said_n
             fine_tune(model, adj, updated, np.array([user]), config, np.random.default_rng(0), disliked=disliked) == 15
         )
         with torch.no_grad():
-            users, items = model.split(model.propagate(adj))
+            users, items = halves(model, model.propagate(adj))
         changed = (model.embedding.weight != trained.embedding.weight).any(dim=1)
         return (items @ users[user]).numpy(), np.flatnonzero(changed.numpy())
 
     with torch.no_grad():
-        users, items = trained.split(trained.propagate(adj))
+        users, items = halves(trained, trained.propagate(adj))
     before = (items @ users[user]).numpy()
     plain, changed = tuned(None)
     assert changed.tolist() == [user]  # only the user's own row moves
@@ -304,10 +307,13 @@ def test_listwise_fine_tune_moves_only_the_user_and_pushes_down_what_they_said_n
 
 
 def test_fine_tune_config_follows_the_checkpoints_loss():
-    assert FineTuneConfig.for_model({"loss": "full_softmax", "reg": 0.004}).loss == "full_softmax"
-    assert FineTuneConfig.for_model({"loss": "full_softmax", "reg": 0.004}).reg == 0.004
-    assert FineTuneConfig.for_model({"loss": "softmax"}).loss == "softmax"
-    assert FineTuneConfig.for_model({}).loss == "bpr"  # checkpoints from before the losses
+    listwise = FineTuneConfig.for_model(TrainConfig(loss="full_softmax", reg=0.004))
+    assert (listwise.loss, listwise.reg) == ("full_softmax", 0.004)
+    softmax = FineTuneConfig.for_model(TrainConfig(loss="softmax", temperature=0.2, reg=0.001))
+    assert (softmax.loss, softmax.temperature, softmax.reg) == ("softmax", 0.2, 0.001)
+    assert FineTuneConfig.for_model(TrainConfig(loss="bpr")) == FineTuneConfig()
+    # checkpoints from before the losses name none: they were trained with BPR
+    assert FineTuneConfig.for_model(TrainConfig.from_hyperparameters({})).loss == "bpr"
 
 
 def test_fine_tune_respects_should_stop():

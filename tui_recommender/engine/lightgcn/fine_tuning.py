@@ -13,38 +13,41 @@ import torch
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.model import LightGCN, listwise_loss
 from tui_recommender.engine.lightgcn.training import NegativeSampler, user_edges
+from tui_recommender.engine.train_config import Loss, TrainConfig
 
 
 @dataclass(frozen=True)
 class FineTuneConfig:
-    """A bounded update after new ratings: `steps` Adam steps; each step's loss is the
-    training loss (`loss`: "bpr" or "softmax", as the model was trained) on every positive
-    of the focus users plus, weighted equally, the same loss on `replay` random old edges,
-    which keeps the rest of the model from drifting."""
+    """A bounded update after new ratings: `steps` Adam steps at step size `lr` of the loss
+    the model was trained with (`for_model`).
+
+    - "bpr" / "softmax": the whole table moves; each step's loss is that loss on every
+      positive of the focus users plus, weighted equally, the same loss on `replay` random
+      old edges, which keeps the rest of the model from drifting (`negatives` per pair for
+      bpr; `softmax_negatives` items shared by the step for softmax, logits cosine /
+      `temperature`); L2 weight `reg` per pair.
+    - "full_softmax": only the focus users' layer-0 rows move, towards the listwise loss on
+      their positives, L2 `reg` on those rows, and a new user's row pulled with weight
+      `anchor` towards its start (`_fine_tune_listwise`); no replay."""
 
     steps: int = 10
     lr: float = 0.002
     replay: int = 1024
-    negatives: int = 4  # bpr: per pair; softmax: `softmax_negatives` shared items instead
+    negatives: int = 4
     reg: float = 3e-4
-    loss: str = "bpr"
+    loss: Loss = "bpr"
     temperature: float = 0.1
     softmax_negatives: int = 1024
-    # full_softmax: weight of the pull of a new user's row towards their start (the
-    # closed-form fold-in): on 5 ratings the free steps overfit (bench_learning)
+    # on 5 ratings the free steps overfit a new user (bench_learning)
     anchor: float = 0.05
 
     @classmethod
-    def for_model(cls, hyperparameters: dict) -> FineTuneConfig:
-        """The update that matches a checkpoint's training recipe (its loss)."""
-        if hyperparameters.get("loss") == "full_softmax":
-            return cls(loss="full_softmax", lr=0.05, reg=float(hyperparameters.get("reg", 0.0)))
-        if hyperparameters.get("loss") == "softmax":
-            return cls(
-                loss="softmax",
-                temperature=float(hyperparameters.get("temperature", 0.1)),
-                reg=float(hyperparameters.get("reg", 0.0)),
-            )
+    def for_model(cls, config: TrainConfig) -> FineTuneConfig:
+        """The update that matches a model's training recipe (its loss, L2 and temperature)."""
+        if config.loss == "full_softmax":
+            return cls(loss="full_softmax", lr=0.05, reg=config.reg)
+        if config.loss == "softmax":
+            return cls(loss="softmax", temperature=config.temperature, reg=config.reg)
         return cls()
 
 
@@ -67,8 +70,10 @@ def fine_tune(
     were just started (the listwise update keeps them near that start)."""
     if config.loss == "full_softmax":
         return _fine_tune_listwise(model, adj, graph, focus_users, config, should_stop, on_progress, disliked, anchored)
+    device = model.device
     focus = np.isin(graph.users, focus_users)
-    focus_u, focus_i = torch.from_numpy(graph.users[focus]), torch.from_numpy(graph.items[focus])
+    focus_u = torch.as_tensor(graph.users[focus], device=device)
+    focus_i = torch.as_tensor(graph.items[focus], device=device)
     sampler = NegativeSampler(graph)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     for step in range(config.steps):
@@ -76,28 +81,23 @@ def fine_tune(
             return step
         replay = rng.integers(0, graph.n_edges, size=min(config.replay, graph.n_edges))
         replay_u, replay_i = graph.users[replay], graph.items[replay]
+        replay_users, replay_items = torch.as_tensor(replay_u, device=device), torch.as_tensor(replay_i, device=device)
         optimizer.zero_grad(set_to_none=True)
         final = model.propagate(adj)
         if config.loss == "softmax":
-            shared = torch.from_numpy(rng.integers(0, graph.n_items, size=config.softmax_negatives))
-            loss = model.softmax_loss(
-                final, torch.from_numpy(replay_u), torch.from_numpy(replay_i), shared, config.temperature, config.reg
-            )
+            shared = torch.as_tensor(rng.integers(0, graph.n_items, size=config.softmax_negatives), device=device)
+            loss = model.softmax_loss(final, replay_users, replay_items, shared, config.temperature, config.reg)
             if len(focus_u):
                 loss = loss + model.softmax_loss(final, focus_u, focus_i, shared, config.temperature, config.reg)
         else:
-            loss = model.bpr_loss(
-                final,
-                torch.from_numpy(replay_u),
-                torch.from_numpy(replay_i),
-                torch.from_numpy(sampler.sample(replay_u, rng, config.negatives)),
-                config.reg,
-            )
+            replay_neg = torch.as_tensor(sampler.sample(replay_u, rng, config.negatives), device=device)
+            loss = model.bpr_loss(final, replay_users, replay_items, replay_neg, config.reg)
             if len(focus_u):
                 focus_neg = sampler.sample(graph.users[focus], rng, config.negatives)
                 if disliked is not None:
                     _use_disliked(focus_neg, graph.users[focus], disliked, rng)
-                loss = loss + model.bpr_loss(final, focus_u, focus_i, torch.from_numpy(focus_neg), config.reg)
+                focus_j = torch.as_tensor(focus_neg, device=device)
+                loss = loss + model.bpr_loss(final, focus_u, focus_i, focus_j, config.reg)
         loss.backward()
         optimizer.step()
         if on_progress is not None:
@@ -128,13 +128,17 @@ def _fine_tune_listwise(
     focus_users = focus_users[np.isin(focus_users, graph.users)]
     if len(focus_users) == 0:
         return config.steps
-    focus_rows, focus_items = user_edges(graph, focus_users)
+    device = model.device
+    focus_rows, focus_items = user_edges(graph, focus_users, device)
     focus_disliked = None
     if disliked is not None:
         where = np.searchsorted(focus_users, disliked[0]).clip(max=len(focus_users) - 1)
         hit = focus_users[where] == disliked[0]
-        focus_disliked = (torch.from_numpy(where[hit]), torch.from_numpy(np.asarray(disliked[1])[hit]))
-    users = torch.from_numpy(focus_users)
+        focus_disliked = (
+            torch.as_tensor(where[hit], device=device),
+            torch.as_tensor(np.asarray(disliked[1])[hit], device=device),
+        )
+    users = torch.as_tensor(focus_users, device=device)
     weight = model.embedding.weight
     with torch.no_grad():
         items = model.propagate(adj)[model.n_users :]
@@ -142,7 +146,8 @@ def _fine_tune_listwise(
         share = model.own_share(adj, users).unsqueeze(1)
     rows = weight.detach()[users].clone().requires_grad_(True)
     start = rows.detach().clone()
-    pull = config.anchor * torch.from_numpy(np.isin(focus_users, [] if anchored is None else anchored)).float()
+    new = np.isin(focus_users, [] if anchored is None else anchored)
+    pull = config.anchor * torch.as_tensor(new, dtype=torch.float32, device=device)
     optimizer = torch.optim.Adam([rows], lr=config.lr)
     for step in range(config.steps):
         if should_stop():

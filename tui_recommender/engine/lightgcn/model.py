@@ -55,11 +55,11 @@ def listwise_loss(
     logp = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     n = len(user_vecs)
     counts = torch.bincount(edge_rows, minlength=n)
-    per_user = torch.zeros(n, dtype=logits.dtype).index_add(0, edge_rows, logp[edge_rows, edge_items])
+    per_user = logits.new_zeros(n).index_add(0, edge_rows, logp[edge_rows, edge_items])
     per_user = per_user / counts.clamp(min=1).to(logits.dtype)
     loss = -per_user[counts > 0].mean()
     if disliked is not None and len(disliked[0]):
-        mean_pos = torch.zeros(n, dtype=logits.dtype).index_add(0, edge_rows, logits[edge_rows, edge_items])
+        mean_pos = logits.new_zeros(n).index_add(0, edge_rows, logits[edge_rows, edge_items])
         margin = logits[disliked[0], disliked[1]] - (mean_pos / counts.clamp(min=1).to(logits.dtype))[disliked[0]]
         loss = loss + F.softplus(margin).mean()
     return loss
@@ -85,7 +85,8 @@ class _Propagate(torch.autograd.Function):
 
 class LightGCN(nn.Module):
     """LightGCN over `n_users + n_items` nodes with `dim`-wide embeddings and `n_layers`
-    propagation layers (K)."""
+    propagation layers (K), its table on `device` (None: torch's default, the CPU). Every
+    tensor a loss creates is created on the table's device."""
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class LightGCN(nn.Module):
         n_layers: int = 3,
         init_std: float = 0.1,
         layer_weights: tuple[float, ...] | None = None,
+        device: torch.device | None = None,
     ) -> None:
         super().__init__()
         self.n_users = n_users
@@ -103,12 +105,17 @@ class LightGCN(nn.Module):
         self.layer_weights = tuple(layer_weights) if layer_weights is not None else mean_weights(n_layers)
         if len(self.layer_weights) != n_layers + 1:
             raise ValueError(f"{n_layers} layers need {n_layers + 1} layer weights, got {len(self.layer_weights)}")
-        self.embedding = nn.Embedding(n_users + n_items, dim)
+        self.embedding = nn.Embedding(n_users + n_items, dim, device=device)
         nn.init.normal_(self.embedding.weight, std=init_std)
 
     @property
     def dim(self) -> int:
         return self.embedding.embedding_dim
+
+    @property
+    def device(self) -> torch.device:
+        """Where the table lives: training and updates create their tensors here."""
+        return self.embedding.weight.device
 
     def propagate(self, adj: Tensor, table: Tensor | None = None) -> Tensor:
         """Final embeddings E (n_nodes x dim): sum_k alpha_k E^(k), k = 0..K, from the
@@ -119,22 +126,10 @@ class LightGCN(nn.Module):
     def own_share(self, adj: Tensor, nodes: Tensor) -> Tensor:
         """s_v = sum_k alpha_k (A^k)_vv for each of `nodes`: how much of a node's own
         layer-0 row its propagated row holds (propagation is linear), from one-hot probes."""
-        cols = torch.arange(len(nodes))
+        cols = torch.arange(len(nodes), device=nodes.device)
         probes = self.embedding.weight.new_zeros(self.embedding.num_embeddings, len(nodes))
         probes[nodes, cols] = 1.0
         return self.propagate(adj, probes)[nodes, cols]
-
-    @torch.no_grad()
-    def layers(self, adj: Tensor) -> list[Tensor]:
-        """Every layer E^(0), ..., E^(K) (n_nodes x dim each), unweighted."""
-        out = [self.embedding.weight.detach().clone()]
-        for _ in range(self.n_layers):
-            out.append(adj @ out[-1])
-        return out
-
-    def split(self, final: Tensor) -> tuple[Tensor, Tensor]:
-        """(user rows, item rows) of a node-embedding matrix."""
-        return final[: self.n_users], final[self.n_users :]
 
     def bpr_loss(self, final: Tensor, users: Tensor, pos: Tensor, neg: Tensor, reg: float) -> Tensor:
         """BPR loss of a batch: `users`, `pos` (B,) and `neg` (B,) or (B, n) item indices

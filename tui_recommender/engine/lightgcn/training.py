@@ -1,13 +1,16 @@
 """Training LightGCN: by default with the listwise loss (each user's softmax over every
 movie, batches of users), or BPR with vectorised negative sampling over mini-batches of
-positive edges; early stopping on a validation split, then a refit."""
+positive edges; early stopping on a validation split, then a refit.
+
+Sampling runs in numpy on the host; each step's indices go to the model's device once, and
+every tensor of a step is created there (the device of `TrainConfig.device`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,49 +18,16 @@ import torch
 
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.engine.checkpoint import Checkpoint
+from tui_recommender.engine.device import resolve_device
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.lightgcn.model import LightGCN
+from tui_recommender.engine.train_config import TrainConfig
 
 if TYPE_CHECKING:
     from tui_recommender.data.movielens import MovieLensData
 
 VALIDATION_FRACTION = 0.1  # of each user's training positives, for early stopping
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters. `lr` is Adam's step size, `reg` the L2 weight on the batch's
-    layer-0 rows; early stopping checks validation Recall@20 every `eval_every` epochs
-    and stops after `patience` checks without improvement."""
-
-    dim: int = 192
-    n_layers: int = 3
-    init_std: float = 0.1  # of the normal layer-0 initialisation
-    lr: float = 0.01
-    reg: float = 3e-3  # full_softmax: on the whole layer-0 table per user; bpr/softmax: per pair
-    batch_size: int = 2048  # bpr/softmax: pairs per step
-    user_batch: int = 128  # full_softmax: users per step
-    max_epochs: int = 200
-    eval_every: int = 5
-    patience: int = 4
-    seed: int = 0
-    negatives: int = (
-        8  # bpr: per positive pair; softmax: shared by the batch. Cheap, as the propagation dominates a step
-    )
-    # "full_softmax": each user's softmax over every item (see model.py); "bpr"; or
-    # "softmax": sampled softmax over cosine similarities
-    loss: str = "full_softmax"
-    temperature: float = 0.1  # of the softmax loss's logits (cos / temperature)
-    layer_weights: tuple[float, ...] | None = None  # alpha_0..alpha_K; None: 1 / (K + 1) each
-    scoring: str = (
-        "adaptive"  # ranking.DEFAULT_SCORING; how rankings score (ranking.SCORINGS): validation here, the app later
-    )
-    refit: bool = True  # after early stopping, retrain on all pairs for the best epoch count
-    sampling: str = "user"  # "user": uniform user, then one of their positives; "edge": uniform edge
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -153,13 +123,14 @@ def sample_positives(
     return users, graph.items[picks]
 
 
-def user_edges(graph: InteractionGraph, users: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """(row into `users`, item) of every positive of `users` (edges are sorted by user)."""
+def user_edges(graph: InteractionGraph, users: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row into `users`, item) of every positive of `users` (edges are sorted by user), on
+    `device`."""
     first = np.searchsorted(graph.users, users, "left")
     counts = np.searchsorted(graph.users, users, "right") - first
     rows = np.repeat(np.arange(len(users)), counts)
     edges = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))
-    return torch.from_numpy(rows), torch.from_numpy(graph.items[edges])
+    return torch.as_tensor(rows, device=device), torch.as_tensor(graph.items[edges], device=device)
 
 
 def bpr_epoch(
@@ -174,16 +145,18 @@ def bpr_epoch(
     reg: float,
     negatives: int = 1,
     should_stop: Callable[[], bool] = lambda: False,
-    loss: str = "bpr",
+    loss: Literal["bpr", "softmax"] = "bpr",
     temperature: float = 0.1,
 ) -> float:
-    """One pass over the (user, positive item) pairs in mini-batches, with fresh negatives
-    (bpr: `negatives` per pair, never a positive of the user; softmax: `negatives` uniform
-    items shared by the batch); returns the mean batch loss."""
-    u_all = torch.from_numpy(users)
-    i_all = torch.from_numpy(items)
+    """One pass over the (user, positive item) pairs in mini-batches of `batch_size`, with
+    fresh negatives, for the pairwise losses: "bpr" (`negatives` per pair, never a positive
+    of the user) or "softmax" (the sampled softmax: `negatives` uniform items shared by the
+    batch, logits cosine / `temperature`); returns the mean batch loss."""
+    device = model.device
+    u_all = torch.as_tensor(users, device=device)
+    i_all = torch.as_tensor(items, device=device)
     softmax = loss == "softmax"
-    j_all = None if softmax else torch.from_numpy(sampler.sample(users, rng, negatives))
+    j_all = None if softmax else torch.as_tensor(sampler.sample(users, rng, negatives), device=device)
     losses = []
     for start in range(0, len(users), batch_size):
         if should_stop():
@@ -192,14 +165,19 @@ def bpr_epoch(
         optimizer.zero_grad(set_to_none=True)
         final = model.propagate(adj)
         if softmax:
-            shared = torch.from_numpy(rng.integers(0, sampler.n_items, size=negatives))
+            shared = torch.as_tensor(rng.integers(0, sampler.n_items, size=negatives), device=device)
             loss_value = model.softmax_loss(final, u_all[batch], i_all[batch], shared, temperature, reg)
         else:
             loss_value = model.bpr_loss(final, u_all[batch], i_all[batch], j_all[batch], reg)
         loss_value.backward()
         optimizer.step()
-        losses.append(loss_value.item())
-    return float(np.mean(losses)) if losses else float("nan")
+        losses.append(loss_value.detach())
+    return _mean_loss(losses)
+
+
+def _mean_loss(losses: list[torch.Tensor]) -> float:
+    """The mean of an epoch's batch losses (read from the device once, at the end)."""
+    return float(np.mean(torch.stack(losses).tolist())) if losses else float("nan")
 
 
 def full_softmax_epoch(
@@ -216,6 +194,7 @@ def full_softmax_epoch(
     users, each scored against every item (`LightGCN.full_softmax_loss`); returns the mean
     batch loss. Every positive pair enters the loss once per epoch, as with BPR."""
     active = rng.permutation(np.unique(graph.users))
+    device = model.device
     losses = []
     for start in range(0, len(active), user_batch):
         if should_stop():
@@ -223,30 +202,36 @@ def full_softmax_epoch(
         batch = active[start : start + user_batch]
         optimizer.zero_grad(set_to_none=True)
         final = model.propagate(adj)
-        loss_value = model.full_softmax_loss(final, torch.from_numpy(batch), *user_edges(graph, batch), reg)
+        users = torch.as_tensor(batch, device=device)
+        loss_value = model.full_softmax_loss(final, users, *user_edges(graph, batch, device), reg)
         loss_value.backward()
         optimizer.step()
-        losses.append(loss_value.item())
-    return float(np.mean(losses)) if losses else float("nan")
+        losses.append(loss_value.detach())
+    return _mean_loss(losses)
 
 
 def train(
     graph: InteractionGraph,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> TrainResult:
-    """Train a fresh model on `graph`. With `validation` (user, item) index pairs, stop
-    early on validation Recall@20 and keep the best weights; else run `max_epochs`."""
+    """Train a fresh model on `graph`, on the device `config.device` names. With
+    `validation` (user, item) index pairs, stop early on validation Recall@20 and keep the
+    best weights; else run `max_epochs`."""
     from tui_recommender.engine.metrics import recall_at_k
     from tui_recommender.engine.ranking import top_k_unseen
 
     started = time.perf_counter()
+    config = config or TrainConfig()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, config.layer_weights)
-    adj = graph.normalized_adjacency()
+    device = resolve_device(config.device)
+    model = LightGCN(
+        graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, config.layer_weights, device
+    )
+    adj = graph.normalized_adjacency(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     sampler = NegativeSampler(graph)
     result = TrainResult(model, config, 0, 0, 0.0)
@@ -282,12 +267,13 @@ def train(
             result.stopped = True
             break
         if validation is not None and (epoch % config.eval_every == 0 or epoch == config.max_epochs):
+            # Ranked on the host by the app's own (numpy) ranking: one copy per check.
             with torch.no_grad():
-                final = model.propagate(adj).numpy()
+                final = model.propagate(adj).cpu().numpy()
             top = top_k_unseen(
                 final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, 20, config.scoring
             )
-            stats.val_recall20 = recall_at_k(torch.from_numpy(top), *validation, k=20)
+            stats.val_recall20 = recall_at_k(torch.as_tensor(top, device="cpu"), *validation, k=20)
             if stats.val_recall20 > best_recall:
                 best_recall, result.best_epoch = stats.val_recall20, epoch
                 result.val_metrics = {"recall@20": round(best_recall, 6)}
@@ -313,7 +299,7 @@ def train_on_pairs(
     pairs: pd.DataFrame,
     users: IdMap,
     items: IdMap,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     validation_fraction: float = VALIDATION_FRACTION,
     on_epoch: Callable[[EpochStats], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
@@ -325,6 +311,7 @@ def train_on_pairs(
     from tui_recommender.engine.interactions import pairs_graph
     from tui_recommender.engine.split import split_per_user
 
+    config = config or TrainConfig()
     fit, val = (
         split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
         if validation_fraction > 0
@@ -361,13 +348,13 @@ def train_checkpoint(
     pairs = ratings.loc[ratings["rating"] >= POSITIVE_THRESHOLD, ["userId", "movieId"]]
     result = train_on_pairs(pairs, inter.users, inter.items, config, on_epoch=on_epoch)
     with torch.no_grad():
-        final = result.model.propagate(inter.graph.normalized_adjacency()).numpy()
+        final = result.model.propagate(inter.graph.normalized_adjacency(result.model.device)).cpu().numpy()
     checkpoint = Checkpoint(
-        ego=result.model.embedding.weight.detach().numpy(),
+        ego=result.model.embedding.weight.detach().cpu().numpy(),
         final=final,
         user_ids=inter.users.raw_ids,
         item_ids=inter.items.raw_ids,
-        hyperparameters=config.to_dict(),
+        config=config,
         dataset=data.name,
         fingerprint=data.fingerprint,
         metrics=result.summary(),

@@ -1,0 +1,103 @@
+"""`train` and `evaluate` set every training option from the command line (each checked
+before any work starts: one line, exit 2), and a checkpoint with hostile hyperparameters
+is refused with one line naming the key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.functional.cli.test_cli import assert_one_line_error, run
+from tests.trained_model import write_trained_checkpoint
+from tui_recommender.engine.checkpoint import load_checkpoint
+
+OPTIONS = {
+    "--dim": ("8", "dim", 8),
+    "--layers": ("2", "n_layers", 2),
+    "--lr": ("0.05", "lr", 0.05),
+    "--reg": ("0.001", "reg", 0.001),
+    "--loss": ("softmax", "loss", "softmax"),
+    "--temperature": ("0.2", "temperature", 0.2),
+    "--negatives": ("16", "negatives", 16),
+    "--batch-size": ("256", "batch_size", 256),
+    "--user-batch": ("16", "user_batch", 16),
+    "--epochs": ("2", "max_epochs", 2),
+    "--patience": ("1", "patience", 1),
+    "--seed": ("3", "seed", 3),
+}
+
+
+def test_train_sets_every_option(capsys, small_data, state_dir, tmp_path):
+    out_path = tmp_path / "model.npz"
+    given = [word for flag, (text, _, _) in OPTIONS.items() for word in (flag, text)]
+    where = ["--data", str(small_data), "--state-dir", str(state_dir)]
+    code, out, err = run(capsys, "train", *where, *given, "--device", "cpu", "--out", str(out_path), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    config = load_checkpoint(out_path).config
+    for flag, (_, name, value) in OPTIONS.items():
+        assert summary["hyperparameters"][name] == value == getattr(config, name), flag
+    assert summary["device"] == "cpu"
+    meta = json.loads(str(np.load(out_path)["meta"]))
+    assert "device" not in meta["hyperparameters"]  # checkpoints are device-free
+
+
+def test_evaluate_sets_the_options_and_says_the_device(capsys, small_data, state_dir):
+    where = ["--data", str(small_data), "--state-dir", str(state_dir)]
+    code, out, err = run(capsys, "evaluate", *where, "--dim", "8", "--epochs", "2", "--device", "cpu", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["device"] == "cpu" and report["hyperparameters"]["dim"] == 8
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+@pytest.mark.parametrize(
+    ("flag", "text", "words"),
+    [
+        ("--loss", "hinge", "not one of full_softmax, bpr, softmax"),
+        ("--lr", "abc", "not a number above 0"),
+        ("--lr", "nan", "not a number above 0"),
+        ("--reg", "-1", "not a number from 0"),
+        ("--dim", "0", "not a whole number from 1"),
+        ("--epochs", "0", "not a whole number from 1"),
+        ("--batch-size", "1.5", "not a whole number"),
+        ("--seed", "x" * 5000, "not a whole number"),
+        ("--device", "gpu", "not a device (auto, cpu, cuda, cuda:N, mps)"),
+        ("--device", "cuda", "no CUDA GPU is available here"),
+        ("--device", "cuda:1", "no CUDA GPU is available here"),
+        ("--device", "mps", "MPS is not available here"),
+    ],
+)
+def test_a_bad_option_is_one_line_before_any_work(capsys, small_data, state_dir, command, flag, text, words):
+    code, out, err = run(capsys, command, "--data", str(small_data), "--state-dir", str(state_dir), flag, text)
+    assert_one_line_error(code, out, err, words)
+    assert flag in err or "device" in err
+    assert len(err) < 300  # a long value is cut
+    assert not any(state_dir.rglob("*.npz"))
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"loss": "softmax", "temperature": "abc"}, "temperature"),
+        ({"reg": [1]}, "reg"),
+        ({"reg": float("nan")}, "reg"),
+        ({"temperature": 0}, "temperature"),
+        ({"momentum": 0.9}, "momentum"),
+    ],
+)
+def test_a_checkpoint_with_hostile_hyperparameters_is_one_line(capsys, small_data, state_dir, tmp_path, change, key):
+    good = write_trained_checkpoint(tmp_path / "good.npz")
+    with np.load(good) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    meta["hyperparameters"].update(change)
+    bad = tmp_path / "bad.npz"
+    with Path(bad).open("wb") as out:
+        np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
+    where = ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(bad)]
+    code, out, err = run(capsys, "rate", *where, "--user", "1", "--movie", "10", "--rating", "4")
+    assert_one_line_error(code, out, err, "is damaged", "hyperparameter", key)

@@ -1,0 +1,46 @@
+"""Which torch device the engine computes on: a name (`TrainConfig.device`, `--device`)
+resolved once. "auto" takes the first CUDA GPU when there is one, else the CPU; Apple's
+MPS only when asked for by name (its sparse support is partial)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tui_recommender.core.errors import ConfigError
+
+if TYPE_CHECKING:  # a name is checked without torch (checkpoints load before torch does)
+    import torch
+
+DEVICE_NAMES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,4})?")
+
+
+def device_problem(name: object) -> str | None:
+    """Why `name` is not a device name (see DEVICE_NAMES), or None."""
+    if isinstance(name, str) and _DEVICE.fullmatch(name):
+        return None
+    return f"not a device ({', '.join(DEVICE_NAMES)})"
+
+
+def resolve_device(name: str) -> torch.device:
+    """The device `name` stands for on this machine. Raises `ConfigError` (one line) for a
+    malformed name or a device this machine does not have."""
+    import torch
+
+    problem = device_problem(name)
+    if problem is not None:
+        raise ConfigError(f"device {name!r:.40} is {problem}")
+    if name == "auto":
+        return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {name}: no CUDA GPU is available here (try --device cpu)")
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise ConfigError(f"device {name}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
+        return torch.device("cuda", torch.cuda.current_device() if device.index is None else device.index)
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {name}: Apple's MPS is not available here (try --device cpu)")
+    return device

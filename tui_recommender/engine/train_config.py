@@ -1,0 +1,243 @@
+"""The LightGCN recipe as one typed, frozen object: the model's hyperparameters (every
+checkpoint holds them) and the training options (the device, which checkpoints never hold).
+Defaults and ranges live here only; every field is checked on construction, so a bad value
+from the command line or a checkpoint stops with one line naming the field. No torch here:
+checkpoints are read and validated before torch loads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal, get_args
+
+from tui_recommender.core.errors import ConfigError
+from tui_recommender.engine.device import DEVICE_NAMES, device_problem
+from tui_recommender.engine.ranking import DEFAULT_SCORING, SCORINGS, Scoring
+
+# "full_softmax": each user's softmax over every item (see model.py); "bpr"; "softmax":
+# sampled softmax over cosine similarities
+Loss = Literal["full_softmax", "bpr", "softmax"]
+# "user": a uniform user, then one of their positives; "edge": a uniform edge
+Sampling = Literal["user", "edge"]
+LEGACY_LOSS: Loss = "bpr"  # of a checkpoint that names no loss: saved before the other losses existed
+
+
+@dataclass(frozen=True)
+class _Whole:
+    low: int
+    high: int
+
+    def problem(self, value: object) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high:
+            return None
+        return f"not a whole number from {self.low} to {self.high}"
+
+    def parse(self, text: str) -> object:
+        try:
+            return int(text)
+        except ValueError:
+            return text
+
+
+@dataclass(frozen=True)
+class _Real:
+    low: float  # exclusive when `above`, else inclusive
+    high: float  # inclusive
+    above: bool = False
+
+    def problem(self, value: object) -> str | None:
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if number and (value > self.low if self.above else value >= self.low) and value <= self.high:
+            return None
+        if self.above:
+            return f"not a number above {self.low:g} and at most {self.high:g}"
+        return f"not a number from {self.low:g} to {self.high:g}"
+
+    def parse(self, text: str) -> object:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+@dataclass(frozen=True)
+class _Choice:
+    choices: tuple[str, ...]
+
+    def problem(self, value: object) -> str | None:
+        return None if isinstance(value, str) and value in self.choices else f"not one of {', '.join(self.choices)}"
+
+    def parse(self, text: str) -> object:
+        return text
+
+
+@dataclass(frozen=True)
+class _Flag:
+    def problem(self, value: object) -> str | None:
+        return None if isinstance(value, bool) else "not true or false"
+
+    def parse(self, text: str) -> object:
+        return {"true": True, "false": False}.get(text.lower(), text)
+
+
+@dataclass(frozen=True)
+class _Device:
+    def problem(self, value: object) -> str | None:
+        return device_problem(value)
+
+    def parse(self, text: str) -> object:
+        return text
+
+
+@dataclass(frozen=True)
+class _Weights:
+    def problem(self, value: object) -> str | None:
+        ok = value is None or (
+            isinstance(value, tuple | list)
+            and len(value) > 0
+            and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in value)
+            and value[0] > 0
+            and min(value) >= 0
+        )
+        return None if ok else "not n_layers + 1 finite numbers, none below 0 and the first above 0"
+
+    def parse(self, text: str) -> object:
+        try:
+            return tuple(float(part) for part in text.split(","))
+        except ValueError:
+            return text
+
+
+def _about(check: object, help: str) -> dict:
+    """A field's metadata: its check and its --help text."""
+    return {"check": check, "help": help}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a LightGCN model is built and trained. Early stopping checks validation
+    Recall@20 every `eval_every` epochs and stops after `patience` checks without a gain;
+    with `refit`, a fresh model then trains on every pair for the best epoch count."""
+
+    dim: int = field(default=192, metadata=_about(_Whole(1, 4096), "embedding width"))
+    n_layers: int = field(default=3, metadata=_about(_Whole(0, 16), "propagation layers K"))
+    init_std: float = field(
+        default=0.1, metadata=_about(_Real(0.0, 10.0, above=True), "std of the normal layer-0 initialisation")
+    )
+    lr: float = field(default=0.01, metadata=_about(_Real(0.0, 10.0, above=True), "Adam's step size"))
+    reg: float = field(
+        default=3e-3,
+        metadata=_about(
+            _Real(0.0, 100.0), "L2 weight: full_softmax on the whole layer-0 table per user; bpr/softmax per pair"
+        ),
+    )
+    batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
+    user_batch: int = field(default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step"))
+    max_epochs: int = field(
+        default=200, metadata=_about(_Whole(1, 100_000), "most epochs (early stopping may end sooner)")
+    )
+    eval_every: int = field(default=5, metadata=_about(_Whole(1, 100_000), "epochs between validation checks"))
+    patience: int = field(
+        default=4, metadata=_about(_Whole(1, 100_000), "validation checks without a gain before stopping")
+    )
+    seed: int = field(
+        default=0, metadata=_about(_Whole(0, 2**32 - 1), "seed of the initialisation, sampling and validation split")
+    )
+    # Cheap, as the propagation dominates a step
+    negatives: int = field(
+        default=8,
+        metadata=_about(_Whole(1, 1_000_000), "bpr: negatives per positive pair; softmax: shared by the batch"),
+    )
+    loss: Loss = field(default="full_softmax", metadata=_about(_Choice(get_args(Loss)), "training loss"))
+    temperature: float = field(
+        default=0.1, metadata=_about(_Real(0.0, 100.0, above=True), "softmax: logits are cosine / temperature")
+    )
+    layer_weights: tuple[float, ...] | None = field(
+        default=None, metadata=_about(_Weights(), "alpha_0..alpha_K of the layer sum (default 1 / (K + 1) each)")
+    )
+    scoring: Scoring = field(
+        default=DEFAULT_SCORING,
+        metadata=_about(_Choice(SCORINGS), "how rankings score: validation here, the app later"),
+    )
+    refit: bool = field(
+        default=True, metadata=_about(_Flag(), "after early stopping, retrain on every pair for the best epoch count")
+    )
+    sampling: Sampling = field(
+        default="user", metadata=_about(_Choice(get_args(Sampling)), "bpr/softmax: how positive pairs are drawn")
+    )
+    device: str = field(
+        default="auto",
+        metadata=_about(_Device(), "where training runs; auto: a CUDA GPU when there is one, else the CPU"),
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            problem = f.metadata["check"].problem(value)
+            if problem is not None:
+                raise ConfigError(f"{f.name} is {value!r:.40}, {problem}")
+            if isinstance(f.metadata["check"], _Real):
+                object.__setattr__(self, f.name, float(value))
+        if self.layer_weights is not None:
+            if len(self.layer_weights) != self.n_layers + 1:
+                shown = list(self.layer_weights)
+                raise ConfigError(f"layer_weights is {shown!r:.40}, not n_layers + 1 = {self.n_layers + 1} numbers")
+            object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
+
+    def hyperparameters(self) -> dict:
+        """Every field but the device, JSON-ready: what a checkpoint holds."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "device"}
+        if self.layer_weights is not None:
+            out["layer_weights"] = list(self.layer_weights)
+        return out
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: object) -> TrainConfig:
+        """The config a checkpoint's `hyperparameters` (parsed JSON) describe; a missing
+        field takes its default (a missing `loss`: LEGACY_LOSS). Raises `ConfigError` (one
+        line naming the key) on anything else: an unknown key, a wrong type or a value out
+        of range."""
+        if not isinstance(hyperparameters, dict):
+            raise ConfigError("hyperparameters are not an object")
+        known = {f.name for f in fields(cls)} - {"device"}
+        unknown = sorted(str(key) for key in hyperparameters if key not in known)
+        if unknown:
+            raise ConfigError(f"unknown hyperparameter {unknown[0]!r:.40}")
+        try:
+            return cls(**{"loss": LEGACY_LOSS, **hyperparameters})
+        except ConfigError as error:
+            raise ConfigError(f"hyperparameter {error}") from None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str], labels: Mapping[str, str] | None = None) -> TrainConfig:
+        """The defaults with fields set from text, as typed on a command line (`{"lr":
+        "0.02"}`): each is parsed to its field's type, then checked; a `ConfigError` names
+        the field by its entry in `labels` (e.g. "--lr"), else by its name."""
+        by_name = {f.name: f for f in fields(cls)}
+        values = {}
+        for name, text in options.items():
+            label = (labels or {}).get(name, name)
+            if name not in by_name:
+                raise ConfigError(f"{label!r:.40} is not a training option")
+            check = by_name[name].metadata["check"]
+            values[name] = check.parse(text)
+            problem = check.problem(values[name])
+            if problem is not None:
+                raise ConfigError(f"{label} {text!r:.40} is {problem}")
+        return cls(**values)
+
+
+def option_help(name: str) -> str:
+    """What field `name` sets, its choices or range, and its default, for a --help text."""
+    spec = next(f for f in fields(TrainConfig) if f.name == name)
+    check = spec.metadata["check"]
+    if isinstance(check, _Choice):
+        allowed = ", ".join(check.choices)
+    elif isinstance(check, _Device):
+        allowed = ", ".join(DEVICE_NAMES)
+    elif isinstance(check, _Whole | _Real):
+        allowed = f"{'above ' if getattr(check, 'above', False) else ''}{check.low:g} to {check.high:g}"
+    else:
+        allowed = ""
+    return f"{spec.metadata['help']} ({allowed + '; ' if allowed else ''}default {spec.default})"

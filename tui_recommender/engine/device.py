@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tui_recommender.core.errors import ConfigError
+from tui_recommender.core.text import shorten
 
 if TYPE_CHECKING:  # a name is checked without torch (checkpoints load before torch does)
     import torch
@@ -30,7 +31,7 @@ def resolve_device(name: str) -> torch.device:
 
     problem = device_problem(name)
     if problem is not None:
-        raise ConfigError(f"device {name!r:.40} is {problem}")
+        raise ConfigError(f"device {shorten(repr(name))} is {problem}")
     if name == "auto":
         return torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu")
     device = torch.device(name)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
 from tui_recommender.core.errors import ConfigError
+from tui_recommender.core.text import shorten
 from tui_recommender.engine.device import DEVICE_NAMES, device_problem
 from tui_recommender.engine.ranking import DEFAULT_SCORING, SCORINGS, Scoring
 
@@ -176,13 +177,15 @@ class TrainConfig:
             value = getattr(self, f.name)
             problem = f.metadata["check"].problem(value)
             if problem is not None:
-                raise ConfigError(f"{f.name} is {value!r:.40}, {problem}")
+                raise ConfigError(f"{f.name} is {shorten(repr(value))}, {problem}")
             if isinstance(f.metadata["check"], _Real):
                 object.__setattr__(self, f.name, float(value))
         if self.layer_weights is not None:
             if len(self.layer_weights) != self.n_layers + 1:
                 shown = list(self.layer_weights)
-                raise ConfigError(f"layer_weights is {shown!r:.40}, not n_layers + 1 = {self.n_layers + 1} numbers")
+                raise ConfigError(
+                    f"layer_weights is {shorten(repr(shown))}, not n_layers + 1 = {self.n_layers + 1} numbers"
+                )
             object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
 
     def hyperparameters(self) -> dict:
@@ -203,7 +206,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)} - {"device"}
         unknown = sorted(str(key) for key in hyperparameters if key not in known)
         if unknown:
-            raise ConfigError(f"unknown hyperparameter {unknown[0]!r:.40}")
+            raise ConfigError(f"unknown hyperparameter {shorten(repr(unknown[0]))}")
         try:
             return cls(**{"loss": LEGACY_LOSS, **hyperparameters})
         except ConfigError as error:
@@ -219,12 +222,12 @@ class TrainConfig:
         for name, text in options.items():
             label = (labels or {}).get(name, name)
             if name not in by_name:
-                raise ConfigError(f"{label!r:.40} is not a training option")
+                raise ConfigError(f"{shorten(repr(label))} is not a training option")
             check = by_name[name].metadata["check"]
             values[name] = check.parse(text)
             problem = check.problem(values[name])
             if problem is not None:
-                raise ConfigError(f"{label} {text!r:.40} is {problem}")
+                raise ConfigError(f"{label} {shorten(repr(text))} is {problem}")
         return cls(**values)
 
 

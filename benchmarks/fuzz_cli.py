@@ -39,6 +39,10 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     expect_ok: bool = False  # a valid input that must work (exit 0)
+    # stdout and stderr: "pipe" (read to the end), "closed-pipe" (stdout's reader gone before
+    # the first write, as `| head` once it has its lines), "full" (stdout on /dev/full),
+    # "no-stdout" / "no-stderr" (closed, as the shell's `>&-` / `2>&-`)
+    streams: str = "pipe"
 
 
 def write_dataset(folder: Path, n_users: int = 30, n_movies: int = 60) -> Path:
@@ -63,14 +67,23 @@ def run(project: Path, case: Case, base: Path, env: dict[str, str], timeout: flo
         case.setup(folder)
     argv = [arg.replace("{dir}", str(folder)) for arg in case.argv]
     full_env = {**env, "PYTHONPATH": str(project), **case.env}
-    try:
-        result = subprocess.run(
+    closed = {"no-stdout": 1, "no-stderr": 2}.get(case.streams)
+    with open(os.devnull if case.streams != "full" else "/dev/full", "w") as sink:
+        process = subprocess.Popen(
             [sys.executable, "-m", "tui_recommender", *argv],
-            capture_output=True, text=True, env=full_env, cwd=case.cwd or folder, timeout=timeout, check=False,
+            stdout=sink if case.streams in ("full", "no-stdout") else subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, errors="backslashreplace", env=full_env, cwd=case.cwd or folder,
+            preexec_fn=(lambda: os.close(closed)) if closed else None,
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return -1, "", "timed out"
-    return result.returncode, result.stdout, result.stderr
+        if case.streams == "closed-pipe":
+            process.stdout.close()
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return -1, "", "timed out"
+    return process.returncode, out or "", err
 
 
 def mount_tmpfs(path: Path, size: str, read_only: bool = False, fill: Callable[[Path], None] | None = None) -> bool:
@@ -398,6 +411,74 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
                 )
             )
 
+    # Output streams and encodings: a reader that stops early ends quietly with 0; a full
+    # stdout and closed streams are code 2 (one line where stderr is open); an encoding that
+    # cannot hold a title escapes it.
+    amelie = replace_line("movies.csv", 4, "3,Amélie (2001),Drama")
+    outputs = {
+        "ratings export": ["ratings", "export"],
+        "ratings export json": ["ratings", "export", "--format", "json"],
+        "recommend -k 5000": ["recommend", "--user", "1", "-k", "5000"],
+        "--help": ["--help"],
+    }
+    for label, command in outputs.items():
+        found.append(
+            Case(
+                f"output: closed pipe: {label}",
+                [*common, "--state-dir", "{dir}/state", *command],
+                streams="closed-pipe",
+                expect_ok=True,
+            )
+        )
+        found.append(
+            Case(
+                f"output: stdout /dev/full: {label}", [*common, "--state-dir", "{dir}/state", *command], streams="full"
+            )
+        )
+    found.append(
+        Case(
+            "output: closed pipe: ratings import",
+            [*common, "--state-dir", "{dir}/state", "ratings", "import", "{dir}/r.csv"],
+            setup=lambda d: (d / "r.csv").write_text("userId,movieId,rating,timestamp,list\n7,2,4.5,1000,\n"),
+            streams="closed-pipe",
+            expect_ok=True,
+        )
+    )
+    for streams in ("no-stdout", "no-stderr"):
+        found.append(
+            Case(
+                f"output: {streams}: train",
+                [*common, "--state-dir", "{dir}/state", "train", "--epochs", "1"],
+                streams=streams,
+            )
+        )
+    for label, env in {
+        "ascii": {"PYTHONIOENCODING": "ascii"},
+        "latin-1": {"PYTHONIOENCODING": "latin-1"},
+        "C locale": {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0"},
+    }.items():
+        found.append(
+            Case(
+                f"output: encoding {label}: rate a non-ASCII title",
+                [
+                    "--data",
+                    "{dir}/ml-bad",
+                    "--state-dir",
+                    "{dir}/state",
+                    "rate",
+                    "--user",
+                    "2",
+                    "--movie",
+                    "3",
+                    "--rating",
+                    "4",
+                ],
+                setup=dataset(amelie),
+                env=env,
+                expect_ok=True,
+            )
+        )
+
     # Downloads.
     def planted(folder: Path) -> None:
         (folder / "pip").mkdir(exist_ok=True)
@@ -535,7 +616,11 @@ def main() -> int:
                 elif code not in (0, 2):
                     crashes += 1
                     problems.append(f"exit {code}")
-                elif code == 2 and not (err.strip().splitlines() or [""])[-1].startswith("tui-recommender"):
+                elif (
+                    code == 2
+                    and case.streams != "no-stderr"  # no line can be written there
+                    and not (err.strip().splitlines() or [""])[-1].startswith("tui-recommender")
+                ):
                     not_one_line += 1  # warnings may come first; the error is the last line
                     problems.append("exit 2 without a final error line")
                 if case.expect_ok and code != 0:

@@ -11,7 +11,7 @@ the running fine-tune is cancelled and the model saved before the app exits. The
 module (numpy, pandas, later torch) is imported inside the opening worker, so this module
 imports fast and the first screen is usable at once. The app's jobs beyond its life and the
 screens' requests are mixins, one module each: `user_flow`, `ratings_flow`, `model_status`,
-`imports_and_lists`, `navigation`.
+`imports_and_lists`, `navigation`; the state they share is declared once in `app_state`.
 """
 
 from __future__ import annotations
@@ -21,36 +21,27 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
-from textual.notifications import SeverityLevel
-from textual.reactive import reactive
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_recommender.app.progress import EpochProgress
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import UserError
-from tui_recommender.core.text import inert
+from tui_recommender.tui.app_state import AppState
 from tui_recommender.tui.commands import BindingCommandsProvider
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.config_check import check_config
 from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS
-from tui_recommender.tui.imports_and_lists import ImportsAndLists, ListUndo
+from tui_recommender.tui.imports_and_lists import ImportsAndLists
 from tui_recommender.tui.messages import (
-    DetailsLoaded,
     HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
-    NoveltyChanged,
     RecommendationsFailed,
     RecommendationsLoaded,
     RecommendationsRequested,
@@ -59,27 +50,24 @@ from tui_recommender.tui.messages import (
     SearchRequested,
     ServiceOpened,
     ServiceStatus,
-    UserSummaryLoaded,
 )
 from tui_recommender.tui.model_status import FINE_TUNE, ModelStatus
 from tui_recommender.tui.navigation import Navigation
-from tui_recommender.tui.ratings_flow import Change, RatingsFlow
+from tui_recommender.tui.ratings_flow import RatingsFlow
 from tui_recommender.tui.user_flow import UserFlow
 
 if TYPE_CHECKING:
-    from tui_recommender.app.service import Movie, RecommenderService
+    from tui_recommender.app.service import RecommenderService
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
 OPENING = "service"
-
-FollowUp = Callable[[BaseException | None], None]  # after a failure (the error) or a cancel (None)
 
 
 class OpeningAbandoned(Exception):
     """Raised from the opening worker's status callback to stop loading when the app quits."""
 
 
-class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Navigation, App[None]):
+class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Navigation, AppState):
     TITLE = "tui-recommender"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {BindingCommandsProvider}
@@ -113,42 +101,6 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
             tooltip="Write the fine-tuned model to the state dir now",
         ),
     ]
-
-    status_text: reactive[str] = reactive("Starting…")
-    update_progress: reactive[float | None] = reactive(None)
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self.settings = settings
-        self.service: RecommenderService | None = None
-        self.user_id: int | None = None
-        self.novelty: float | None = None  # the current profile's popular <-> niche dial
-        self.saved_path: Path | None = None
-        self._quitting = False
-        self._save_attempted = False
-        self._waiting_choice: Callable[[], None] | None = None  # chosen before the service was ready
-        # One thread, so writes land in the order they were asked for, never on the UI thread.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tui-recommender-writer")
-        self._follow_ups: dict[Worker, FollowUp] = {}
-        self._fine_tune_worker: Worker | None = None
-        self._update_again = False  # a rating landed while the fine-tune ran
-        self._pending = 0  # ratings stored but not learnt, as of the last update
-        self._retrain_due = False
-        self._undo: list[Change | ListUndo] = []  # newest last
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Every notification (widgets notify through the app) shows plain text: titles,
-        paths and error text hold `[`, escapes and bidi controls, and show them inert."""
-        lines = "\n".join(inert(line) for line in str(message).split("\n"))
-        super().notify(lines, title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -246,39 +198,24 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         self.post_message(ServiceOpened(service, service.pending_updates(), service.retrain_due()))
 
     @work(thread=True, exclusive=True, group="inference", exit_on_error=False, description="Recommending")
-    def _recommend(self, service: RecommenderService, request: RecommendationsRequested, user_id: int) -> None:
+    def _recommend(self, service: RecommenderService, user_id: int, request: RecommendationsRequested) -> None:
         query = request.query
         recommendations = service.recommend(user_id, query.genres, k=query.k, offset=query.offset)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(RecommendationsLoaded(query, recommendations))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Searching")
-    def _search(self, service: RecommenderService, request: SearchRequested, user_id: int) -> None:
+    def _search(self, service: RecommenderService, user_id: int, request: SearchRequested) -> None:
         movies = service.search_movies(request.query)
         ratings = {rating.movie.movie_id: rating.rating for rating in service.user_ratings(user_id)}
         if not get_current_worker().is_cancelled:
             request.requester.post_message(SearchLoaded(request.query, movies, ratings))
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading your ratings")
-    def _history(self, service: RecommenderService, request: HistoryRequested, user_id: int) -> None:
+    def _history(self, service: RecommenderService, user_id: int, request: HistoryRequested) -> None:
         ratings = service.user_ratings(user_id)
         if not get_current_worker().is_cancelled:
             request.requester.post_message(HistoryLoaded(ratings))
-
-    @work(thread=True, exclusive=True, group="summary", exit_on_error=False, description="Summarising your ratings")
-    def _summarise(self, service: RecommenderService, user_id: int) -> None:
-        self.post_message(UserSummaryLoaded(service.user_summary(user_id)))
-        self.post_message(NoveltyChanged(service.novelty_of(user_id), changed=False))
-
-    @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
-    def _details(self, service: RecommenderService, movie: Movie, user_id: int, requester: Screen[None]) -> None:
-        details = service.movie_details(user_id, movie.movie_id)
-        if not get_current_worker().is_cancelled:
-            requester.post_message(DetailsLoaded(details))
-
-    def _after(self, worker: Worker, follow_up: FollowUp) -> None:
-        """Run `follow_up` if `worker` fails or is cancelled (its success is a message)."""
-        self._follow_ups[worker] = follow_up
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where worker failures are handled."""
@@ -304,11 +241,6 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
             )
             self.push_screen(ErrorModal(what, error))
 
-    def _broadcast(self, make: Callable[[], Message]) -> None:
-        """Post a fresh message to every screen in the stack (each ignores what it need not know)."""
-        for screen in self.screen_stack:
-            screen.post_message(make())
-
     # Service state ---------------------------------------------------------------------
 
     def on_service_status(self, message: ServiceStatus) -> None:
@@ -324,7 +256,7 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         self._refresh_status()
         if self._waiting_choice is not None:
             choice, self._waiting_choice = self._waiting_choice, None
-            choice()
+            choice(service)
         # Ratings stored by a run that ended before learning them: learn them now.
         if self._pending:
             self._start_update()
@@ -338,18 +270,18 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
     # Screens' requests -----------------------------------------------------------------
 
     def on_recommendations_requested(self, message: RecommendationsRequested) -> None:
-        if self.service is not None and self.user_id is not None:
-            worker = self._recommend(self.service, message, self.user_id)
+        if (session := self._session()) is not None:
+            worker = self._recommend(*session, message)
             self._after(worker, lambda _error: message.requester.post_message(RecommendationsFailed(message.query)))
 
     def on_search_requested(self, message: SearchRequested) -> None:
-        if self.service is not None and self.user_id is not None:
-            worker = self._search(self.service, message, self.user_id)
+        if (session := self._session()) is not None:
+            worker = self._search(*session, message)
             self._after(worker, lambda _error: message.requester.post_message(SearchFailed(message.query)))
 
     def on_history_requested(self, message: HistoryRequested) -> None:
-        if self.service is not None and self.user_id is not None:
-            worker = self._history(self.service, message, self.user_id)
+        if (session := self._session()) is not None:
+            worker = self._history(*session, message)
             self._after(worker, lambda _error: message.requester.post_message(HistoryFailed()))
 
 

@@ -4,13 +4,12 @@ pattern."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.worker import Worker, get_current_worker
 
+from tui_recommender.tui.app_state import AppState
 from tui_recommender.tui.components.main_screen import novelty_text
 from tui_recommender.tui.messages import (
     FineTuneProgress,
@@ -26,8 +25,8 @@ FINE_TUNE = "finetune"  # the worker group quitting cancels
 LEARNING = "learning from your ratings…"  # the status while a fine-tune runs
 
 
-class ModelStatus:
-    """Mixed into `RecommenderApp` (uses its service, writer and helpers)."""
+class ModelStatus(AppState):
+    """Mixed into `RecommenderApp`."""
 
     @work(thread=True, exclusive=True, group=FINE_TUNE, exit_on_error=False, description="Learning from your ratings")
     def _fine_tune(self, service: RecommenderService) -> None:
@@ -43,10 +42,6 @@ class ModelStatus:
     )
     def _prepare_updates(self, service: RecommenderService) -> None:
         service.prepare_updates()
-
-    @work(thread=True, group="write", exit_on_error=False, description="Saving the model")
-    def _save(self, written: Future[Path]) -> None:
-        self.post_message(ModelSaved(written.result()))
 
     def _refresh_status(self, doing: str = "") -> None:
         """`dataset · what is going on · model: where it came from · the popular <-> niche dial`."""
@@ -111,7 +106,7 @@ class ModelStatus:
 
     def _start_save(self, service: RecommenderService) -> None:
         """Save after every write asked for so far."""
-        self._after(self._save(self._writer.submit(service.save)), self._save_failed)
+        self._write(lambda: ModelSaved(service.save()), "Saving the model", self._save_failed)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self._save_attempted = True

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
+from tui_recommender.tui.app_state import AppState
 from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
 from tui_recommender.tui.components.search_screen import SearchScreen
-from tui_recommender.tui.messages import DetailsRequested
+from tui_recommender.tui.messages import DetailsLoaded, DetailsRequested
+
+if TYPE_CHECKING:
+    from tui_recommender.app.service import Movie, RecommenderService
 
 
-class Navigation:
-    """Mixed into `RecommenderApp` (uses its service, settings, user and worker helpers)."""
+class Navigation(AppState):
+    """Mixed into `RecommenderApp`."""
 
     def action_search(self) -> None:
         if self._can_open_user_screen():
@@ -45,12 +52,18 @@ class Navigation:
         self.push_screen(HelpScreen([*self.BINDINGS, palette], about, self.settings.keymap))
 
     def on_details_requested(self, message: DetailsRequested) -> None:
-        if self.service is None or self.user_id is None:
+        if (session := self._session()) is None:
             return
         screen = DetailScreen(message.movie)
         self.push_screen(screen)
-        worker = self._details(self.service, message.movie, self.user_id, screen)
+        worker = self._details(*session, message.movie, screen)
         self._after(worker, lambda _error: self.pop_screen() if self.screen is screen else None)
+
+    @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
+    def _details(self, service: RecommenderService, user_id: int, movie: Movie, requester: Screen[None]) -> None:
+        details = service.movie_details(user_id, movie.movie_id)
+        if not get_current_worker().is_cancelled:
+            requester.post_message(DetailsLoaded(details))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Quit and Keys are our own bindings' commands already; the screenshot goes to a

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,14 @@ def unix_lines(data: bytes) -> bytes:
     return data.rstrip(b"\n")
 
 
+def _without_blank_end(data: bytes) -> bytes:
+    """`unix_lines(data)`, but one final "\n" is kept rather than copying a large file to drop
+    it (the parser reads it as the end of the last line, not as a blank line)."""
+    if b"\r" in data or data.endswith(b"\n\n") or not data.endswith(b"\n"):
+        return unix_lines(data)
+    return data
+
+
 def read_file(file: Path) -> bytes:
     """The bytes of a dataset file; `DataError` (one line) when it cannot be read."""
     try:
@@ -49,16 +58,19 @@ def read_table(
     text: tuple[str, ...],
     header: bool,
     encoding: str = "utf-8",
+    on_read: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Read a delimited file into `columns`; the index is each row's 1-based line in the file.
 
     The header line, if any, must equal `columns`. `text` columns are str ("" where empty);
     the others are parsed as numbers by the C parser (NaN where empty) and stay str only
     where some cell is not a number, which the callers then report. Lines end with "\n" or
-    "\r\n"; blank lines at the end of the file are ignored."""
-    data = unix_lines(data)
+    "\r\n"; blank lines at the end of the file are ignored. `on_read` gets the number of
+    bytes the parser takes each time it reads on (for a progress bar)."""
+    data = _without_blank_end(data)
     if header:
-        first = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
+        end = data.find(b"\n")
+        first = data[: end if end >= 0 else len(data)].decode(encoding, errors="replace")
         first = first.lstrip("\ufeff").rstrip("\r")
         if first.split(sep) != list(columns):
             expected = sep.join(columns)
@@ -66,7 +78,7 @@ def read_table(
     positions = {name: k for k, name in enumerate(columns)}
     try:
         table = pd.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(data) if on_read is None else _Reading(data, on_read),
             sep=sep,
             header=None,
             skiprows=1 if header else 0,
@@ -82,14 +94,37 @@ def read_table(
         raise DataError(f"{file} holds no data") from None
     except pd.errors.ParserError as error:
         raise DataError(_parser_message(file, error, len(columns))) from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{file}: byte {error.start} is not valid {encoding} text") from None
+    except UnicodeDecodeError:
+        raise DataError(_decode_message(data, file, encoding)) from None
     first_line = 2 if header else 1
     if table.shape[1] != len(columns):
         raise DataError(f"{file} line {first_line}: expected {len(columns)} fields, found {table.shape[1]}")
     table.columns = list(columns)
     table.index = pd.RangeIndex(first_line, first_line + len(table))
     return table
+
+
+class _Reading(io.BytesIO):
+    """`data` as a stream that tells `on_read` how many bytes each read took."""
+
+    def __init__(self, data: bytes, on_read: Callable[[int], None]) -> None:
+        super().__init__(data)
+        self._on_read = on_read
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self._on_read(len(chunk))
+        return chunk
+
+
+def _decode_message(data: bytes, file: str, encoding: str) -> str:
+    """Where `data` first stops being `encoding` text, by line (1-based, as in the file)."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return f"{file} line {line}: byte {error.start} is not valid {encoding} text"
+    return f"{file}: is not valid {encoding} text"
 
 
 def _parser_message(file: str, error: pd.errors.ParserError, n_fields: int) -> str:

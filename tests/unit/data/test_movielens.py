@@ -222,7 +222,7 @@ def test_empty_and_undecodable_files(tmp_path: Path) -> None:
         load_dataset(folder)
     folder = write_ml_latest(tmp_path / "latin", movies=MOVIES_CSV)
     (folder / "movies.csv").write_bytes(MOVIES_CSV.replace("Toy", "T\xf6y").encode("latin-1"))
-    with pytest.raises(DataError, match=r"^movies\.csv: byte \d+ is not valid utf-8 text"):
+    with pytest.raises(DataError, match=r"^movies\.csv line 2: byte 24 is not valid utf-8 text"):
         load_dataset(folder)
 
 

@@ -7,10 +7,12 @@ Every dataset is unpacked in a temporary folder inside the data root and moved i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,21 +21,18 @@ import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import pandas as pd
 from tqdm import tqdm
 
 from tui_recommender.core.errors import DataError, DownloadError
 from tui_recommender.core.text import LINE_CHARS, shorten
-from tui_recommender.data.movielens import PREFERRED_DATASET, find_dataset, is_dataset, load_dataset
+from tui_recommender.data.cache import cache_dirs, open_dataset
+from tui_recommender.data.movielens import PREFERRED_DATASET, find_dataset, is_dataset
+from tui_recommender.data.releases import RELEASES, Release
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/{name}.zip"
-# SHA-256 of the GroupLens zips, as recorded by TensorFlow Datasets
-# (tensorflow_datasets/url_checksums/movielens.txt: 978,202 and 4,924,029 bytes).
-GROUPLENS_SHA256 = {
-    "ml-latest-small": "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
-    "ml-100k": "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
-}
 
 MIRROR_NAME = "ml-100k-mirror"
 MIRROR_REQUIREMENT = "recbole==1.2.1"
@@ -57,14 +56,14 @@ license, and cite F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens D
 History and Context. ACM TiiS 5, 4, Article 19.
 """
 
-DATASET_NAMES = (*GROUPLENS_SHA256, MIRROR_NAME)
+DATASET_NAMES = (*RELEASES, MIRROR_NAME)
 TIMEOUT_S = 10.0  # per network operation; offline fails at the first one
 PIP_TIMEOUT_S = 300.0  # the whole `pip download` of a 2 MB wheel
 CHUNK_BYTES = 1 << 16
-# Size caps on top of the checksums (a zip bomb or an endless response stops here): the
-# largest download is ml-100k (4.9 MB zip, 16 MB unpacked), the wheel is 2.1 MB.
-MAX_DOWNLOAD_BYTES = 64 << 20
-MAX_UNPACKED_BYTES = 256 << 20
+# The mirror's caps: the wheel is 2.1 MB, the two files taken from it 2 MB unpacked.
+MIRROR_MAX_DOWNLOAD_BYTES = 8 << 20
+MIRROR_MAX_UNPACKED_BYTES = 32 << 20
+MAX_MD5_FILE_BYTES = 1 << 10
 
 
 def download(name: str, data_root: Path, progress: bool = True) -> Path:
@@ -86,16 +85,35 @@ def download(name: str, data_root: Path, progress: bool = True) -> Path:
         raise DownloadError(f"cannot create data folder {data_root}: {error.strerror}") from None
     with tempfile.TemporaryDirectory(prefix=".tmp-", dir=data_root) as tmp:
         work = Path(tmp)
-        folder = _fetch_mirror(work, progress) if name == MIRROR_NAME else _fetch_grouplens(name, work, progress)
+        folder = (
+            _fetch_mirror(work, progress) if name == MIRROR_NAME else _fetch_grouplens(RELEASES[name], work, progress)
+        )
         try:
-            load_dataset(folder)
+            with _bar(progress, f"reading {name}") as bar:
+                open_dataset(folder, on_read=bar.follow)  # checks every line, and caches the parse
         except DataError as error:
             raise DownloadError(f"the downloaded {name} does not load: {error}") from None
         try:
             os.replace(folder, target)
         except OSError as error:
             raise DownloadError(f"cannot move {name} into {target}: {error.strerror}") from None
+        with contextlib.suppress(OSError):  # without its cache, the first open parses again
+            os.replace(cache_dirs(folder, None)[0], cache_dirs(target, None)[0])
     return target
+
+
+class _bar(contextlib.AbstractContextManager):
+    """A tqdm bar in bytes on stderr (none where `show` is false) fed by `follow(done, total)`."""
+
+    def __init__(self, show: bool, what: str) -> None:
+        self._bar = tqdm(unit="B", unit_scale=True, desc=what, disable=not show)
+
+    def follow(self, done: int, total: int) -> None:
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)
+
+    def __exit__(self, *_exc: object) -> None:
+        self._bar.close()
 
 
 def default_dataset(data_root: Path, on_status: Callable[[str], None] | None = None, progress: bool = False) -> Path:
@@ -117,67 +135,85 @@ def default_dataset(data_root: Path, on_status: Callable[[str], None] | None = N
     raise DownloadError(f"no dataset in {data_root} and none could be downloaded ({'; '.join(failures)})")
 
 
-def _sha256_file(path: Path) -> str:
-    """The SHA-256 hex digest of the file at `path`."""
-    digest = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str) -> str:
+    """The hex digest by `algorithm` ("sha256", "md5") of the file at `path`."""
+    digest = hashlib.new(algorithm)
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _check_sha256(path: Path, expected: str, what: str) -> None:
-    found = _sha256_file(path)
-    if found != expected:
-        raise DownloadError(f"{what} has SHA-256 {found}, expected {expected}: refusing to use it")
-
-
 # Not pooch: no faster (26 vs 16 ms from 127.0.0.1, +87 ms import; benchmarks/bench_handwritten.py)
 # and without the size caps, the atomic move into the data root or the PyPI mirror.
-def _fetch_grouplens(name: str, work: Path, progress: bool) -> Path:
-    """Download and check `name`.zip from GroupLens into `work`; return the unpacked folder."""
-    url = GROUPLENS_URL.format(name=name)
-    archive = work / f"{name}.zip"
-    too_big = f"{url} is larger than {MAX_DOWNLOAD_BYTES >> 20} MiB: refusing it"
+def _fetch_grouplens(release: Release, work: Path, progress: bool) -> Path:
+    """Download and check `release`'s zip from GroupLens into `work`; return the unpacked
+    folder, named as the release."""
+    url = GROUPLENS_URL.format(name=release.name)
+    digest = release.digest or _published_md5(url)
+    archive = work / f"{release.name}.zip"
+    with archive.open("wb") as out:
+        _fetch(url, out, release.max_download, release.name if progress else None, release.zip_bytes)
+    _check_digest(archive, release.algorithm, digest, url)
+    unpacked = work / "unpacked"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, archive.open("wb") as out:
+        with zipfile.ZipFile(archive) as zipped:
+            members = [m for m in zipped.infolist() if _inside(m.filename, release.folder)]
+            _check_unpacked_size(members, url, release.max_unpacked)
+            zipped.extractall(unpacked, members)
+    except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
+        raise DownloadError(f"{url} is not a valid zip archive ({error})") from None
+    folder = unpacked / release.folder
+    if not folder.is_dir():
+        raise DownloadError(f"{url} holds no {release.folder}/ folder")
+    return folder.rename(unpacked / release.name) if release.folder != release.name else folder
+
+
+def _fetch(url: str, out: BinaryIO, limit: int, label: str | None, expected: int | None = None) -> None:
+    """Copy `url` into `out`, refusing more than `limit` bytes; a bar named `label` on stderr
+    (none for None), its total the Content-Length or else `expected`."""
+    too_big = f"{url} is larger than {limit:,} bytes: refusing it"
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             size = int(response.headers.get("Content-Length") or 0) or None
-            if size is not None and size > MAX_DOWNLOAD_BYTES:
+            if size is not None and size > limit:
                 raise DownloadError(too_big)
             received = 0
-            with tqdm(total=size, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
+            with tqdm(total=size or expected, unit="B", unit_scale=True, desc=label, disable=label is None) as bar:
                 for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
                     received += len(chunk)
-                    if received > MAX_DOWNLOAD_BYTES:
+                    if received > limit:
                         raise DownloadError(too_big)
                     out.write(chunk)
                     bar.update(len(chunk))
     except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: a bad Content-Length
         reason = getattr(error, "reason", None) or error
         raise DownloadError(f"cannot download {url}: {reason}") from None
-    _check_sha256(archive, GROUPLENS_SHA256[name], url)
-    unpacked = work / "unpacked"
-    try:
-        with zipfile.ZipFile(archive) as zipped:
-            members = [m for m in zipped.infolist() if _inside(m.filename, name)]
-            _check_unpacked_size(members, url)
-            zipped.extractall(unpacked, members)
-    except (zipfile.BadZipFile, NotImplementedError, EOFError) as error:
-        raise DownloadError(f"{url} is not a valid zip archive ({error})") from None
-    folder = unpacked / name
-    if not folder.is_dir():
-        raise DownloadError(f"{url} holds no {name}/ folder")
-    return folder
 
 
-def _check_unpacked_size(members: list[zipfile.ZipInfo], what: str) -> None:
-    """Refuse archive members whose unpacked sizes add up to over `MAX_UNPACKED_BYTES`
-    (zipfile never unpacks a member past its recorded size, so the record is the bound)."""
+def _published_md5(url: str) -> str:
+    """The MD5 GroupLens publishes at `url`.md5 ("<hex>  name" or "MD5 (name) = <hex>")."""
+    buffer = io.BytesIO()
+    _fetch(url + ".md5", buffer, MAX_MD5_FILE_BYTES, None)
+    found = re.findall(r"\b[0-9a-fA-F]{32}\b", buffer.getvalue().decode("ascii", errors="replace"))
+    if len(found) != 1:
+        raise DownloadError(f"{url}.md5 holds no single MD5 checksum: refusing {url}")
+    return found[0].lower()
+
+
+def _check_digest(path: Path, algorithm: str, expected: str, what: str) -> None:
+    found = _file_digest(path, algorithm)
+    if found != expected:
+        shown = {"sha256": "SHA-256", "md5": "MD5"}[algorithm]
+        raise DownloadError(f"{what} has {shown} {found}, expected {expected}: refusing to use it")
+
+
+def _check_unpacked_size(members: list[zipfile.ZipInfo], what: str, limit: int) -> None:
+    """Refuse archive members whose unpacked sizes add up to over `limit` bytes (zipfile
+    never unpacks a member past its recorded size, so the record is the bound)."""
     total = sum(member.file_size for member in members)
-    if total > MAX_UNPACKED_BYTES:
-        raise DownloadError(
-            f"{what} would unpack to {total:,} bytes, over the {MAX_UNPACKED_BYTES >> 20} MiB limit: refusing it"
-        )
+    if total > limit:
+        raise DownloadError(f"{what} would unpack to {total:,} bytes, over the {limit >> 20} MiB limit: refusing it")
 
 
 def _inside(member: str, folder: str) -> bool:
@@ -221,15 +257,15 @@ def _fetch_mirror(work: Path, progress: bool) -> Path:
     found = sorted(wheels.glob("*.whl"))
     if len(found) != 1:
         raise DownloadError(f"pip download {MIRROR_REQUIREMENT} gave {len(found)} wheels, expected 1")
-    if found[0].stat().st_size > MAX_DOWNLOAD_BYTES:
-        raise DownloadError(f"{found[0].name} is larger than {MAX_DOWNLOAD_BYTES >> 20} MiB: refusing it")
-    _check_sha256(found[0], MIRROR_WHEEL_SHA256, found[0].name)
+    if found[0].stat().st_size > MIRROR_MAX_DOWNLOAD_BYTES:
+        raise DownloadError(f"{found[0].name} is larger than {MIRROR_MAX_DOWNLOAD_BYTES >> 20} MiB: refusing it")
+    _check_digest(found[0], "sha256", MIRROR_WHEEL_SHA256, found[0].name)
     folder = work / MIRROR_NAME
     folder.mkdir()
     try:
         with zipfile.ZipFile(found[0]) as wheel:
             members = [wheel.getinfo(MIRROR_PREFIX + f"ml-100k.{kind}") for kind in ("inter", "item")]
-            _check_unpacked_size(members, found[0].name)
+            _check_unpacked_size(members, found[0].name, MIRROR_MAX_UNPACKED_BYTES)
             inter, item = (wheel.read(member).decode("utf-8") for member in members)
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, NotImplementedError, EOFError) as error:
         raise DownloadError(f"{found[0].name} holds no readable ml-100k copy ({error})") from None

@@ -20,10 +20,11 @@ SAMPLE_BYTES = 1 << 16
 
 @dataclass(frozen=True)
 class FileStamp:
-    """What identifies one file's version without reading it whole: its size, modification
-    time (ns), inode and a SHA-256 of its first and last `SAMPLE_BYTES` (hex)."""
+    """What identifies one file's version without reading it whole: its name, size,
+    modification time (ns), inode and a SHA-256 of its first and last `SAMPLE_BYTES` (hex).
+    Not its folder: a dataset moved into the data root keeps its cache."""
 
-    path: str
+    name: str
     size: int
     mtime_ns: int
     inode: int
@@ -124,5 +125,5 @@ def file_stamps(files: list[Path]) -> list[FileStamp]:
             if info.st_size > SAMPLE_BYTES:
                 stream.seek(max(SAMPLE_BYTES, info.st_size - SAMPLE_BYTES))
                 digest.update(stream.read(SAMPLE_BYTES))
-        stamps.append(FileStamp(str(file.resolve()), info.st_size, info.st_mtime_ns, info.st_ino, digest.hexdigest()))
+        stamps.append(FileStamp(file.name, info.st_size, info.st_mtime_ns, info.st_ino, digest.hexdigest()))
     return stamps

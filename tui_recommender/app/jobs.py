@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 import pandas as pd
 
+from tui_recommender.app.datasets import cache_fallback
+from tui_recommender.app.read_progress import ReadProgress
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.core.text import shorten_items
-from tui_recommender.data.movielens import MovieLensData, load_dataset
+from tui_recommender.data.cache import open_dataset
+from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import check_can_save, save_checkpoint
 from tui_recommender.storage.database import RatingsStore
 from tui_recommender.storage.overlay import merge_ratings
@@ -55,9 +58,11 @@ def load_data(
     settings: Settings,
     on_warning: Callable[[str], None] | None = None,
     on_status: Callable[[str], None] | None = None,
+    on_read: Callable[[int, int], None] | None = None,
 ) -> MovieLensData:
     """The dataset of `settings` (the default one, downloaded if there is none, when
-    `settings.data` is None)."""
+    `settings.data` is None), from its cache where one matches (see `data.cache`).
+    `on_read(done, total)` follows a parse in bytes; without it, `on_status` gets lines."""
     folder = settings.data
     if folder is None:
         from tui_recommender.data.download import default_dataset
@@ -65,7 +70,10 @@ def load_data(
         folder = default_dataset(settings.data_root, on_status=on_warning)
     if on_status is not None:
         on_status(f"Loading {folder.name}…")
-    return load_dataset(folder)
+    reader = on_read
+    if reader is None and on_status is not None:
+        reader = ReadProgress(f"reading {folder.name}", on_line=on_status)
+    return open_dataset(folder, cache_fallback(settings), reader, on_status)
 
 
 def on_device(config: TrainConfig, on_warning: Callable[[str], None] | None = None) -> TrainConfig:
@@ -85,6 +93,7 @@ def train_model(
     out: Path | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_read: Callable[[int, int], None] | None = None,
 ) -> TrainReport:
     """Train a fresh model with `config` (default: the default recipe) on the dataset plus
     every stored rating and save it to `out` (default: the state dir's checkpoint, which the
@@ -93,7 +102,7 @@ def train_model(
     from tui_recommender.engine.train_config import TrainConfig
 
     config = on_device(config or TrainConfig(), on_warning)  # before any work: a missing GPU fails now
-    data = load_data(settings, on_warning)
+    data = load_data(settings, on_warning, on_read=on_read)
     target = out or settings.state_checkpoint(data.name)
     check_can_save(target)  # before the training, which a bad path would otherwise waste
     with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
@@ -113,6 +122,7 @@ def evaluate_model(
     config: TrainConfig | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_read: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Run the evaluation protocol (docs/PROTOCOL.md) on the dataset, training with `config`
     (default: the default recipe); JSON-ready report."""
@@ -120,7 +130,7 @@ def evaluate_model(
     from tui_recommender.engine.train_config import TrainConfig
 
     config = on_device(config or TrainConfig(), on_warning)
-    data = load_data(settings, on_warning)
+    data = load_data(settings, on_warning, on_read=on_read)
     return evaluate(data, config, on_epoch=on_epoch)
 
 
@@ -142,7 +152,8 @@ def export_ratings(
 
 
 def download_dataset(settings: Settings, name: str) -> Path:
-    """Fetch dataset `name` into the data root; returns its folder."""
+    """Fetch dataset `name` into the data root (checked, parsed and cached, with progress
+    bars on stderr); returns its folder."""
     from tui_recommender.data.download import download
 
     return download(name, settings.data_root, progress=True)

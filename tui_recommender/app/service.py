@@ -147,15 +147,16 @@ class RecommenderService:
         on_status: Callable[[str], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
         on_epoch: Callable[[EpochStats], None] | None = None,
+        on_read: Callable[[int, int], None] | None = None,
     ) -> RecommenderService:
         """Load the dataset (picking the default if `settings.data` is None), the ratings
         store and a checkpoint (see `model_source`), and merge stored ratings in.
         `on_status` gets one-line progress texts, `on_warning` (default: `on_status`) the
         ones a user should see even when quiet: a checkpoint skipped, a model trained;
-        `on_epoch` each epoch of that training."""
+        `on_epoch` each epoch of that training; `on_read` a first parse's progress in bytes."""
         report = on_status or (lambda _text: None)
         warn = on_warning or report
-        data = load_data(settings, warn, report)
+        data = load_data(settings, warn, on_status, on_read)
         store = RatingsStore(settings.ratings_db(data.name), on_warning=warn)
         warn_unknown_movies(store, data, warn)
         checkpoint, source = open_checkpoint(

@@ -32,12 +32,19 @@ def _train_config(args):
     return train_config({flag: text for flag, text in given.items() if text is not None})
 
 
+def _reading():
+    """A first parse's progress on stderr, also with `--json` (stdout keeps the result)."""
+    from tui_recommender.app.read_progress import ReadProgress
+
+    return ReadProgress()
+
+
 def _cmd_train(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import train_model
 
     config = _train_config(args)
-    with _progress(args.json) as on_epoch:
-        report = train_model(settings, config, Path(args.out) if args.out else None, on_epoch, status)
+    with _progress(args.json) as on_epoch, _reading() as on_read:
+        report = train_model(settings, config, Path(args.out) if args.out else None, on_epoch, status, on_read)
     result = report.result
     summary = {
         "dataset": report.dataset,
@@ -61,8 +68,8 @@ def _cmd_evaluate(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import evaluate_model
 
     config = _train_config(args)
-    with _progress(args.json) as on_epoch:
-        report = evaluate_model(settings, config, on_epoch, status)
+    with _progress(args.json) as on_epoch, _reading() as on_read:
+        report = evaluate_model(settings, config, on_epoch, status, on_read)
     if args.json:
         print(json.dumps(report))
     else:
@@ -81,8 +88,8 @@ def _cmd_evaluate(args, settings: Settings) -> int:
 def _service(settings: Settings):
     from tui_recommender.app.service import RecommenderService
 
-    with _progress(False, "training a model for this data") as on_epoch:
-        return RecommenderService.open(settings, on_warning=status, on_epoch=on_epoch)
+    with _progress(False, "training a model for this data") as on_epoch, _reading() as on_read:
+        return RecommenderService.open(settings, on_warning=status, on_epoch=on_epoch, on_read=on_read)
 
 
 def _cmd_recommend(args, settings: Settings) -> int:
@@ -166,11 +173,44 @@ def _cmd_ratings(args, settings: Settings) -> int:
 
 
 def _cmd_data(args, settings: Settings) -> int:
+    if args.data_command == "list":
+        return _data_list(args, settings)
     from tui_recommender.app.jobs import download_dataset
 
     folder = download_dataset(settings, args.name)
     print(f"{args.name} is in {folder}")
     return 0
+
+
+def _data_list(args, settings: Settings) -> int:
+    from tui_recommender.app.datasets import data_root_entries
+    from tui_recommender.app.read_progress import ReadProgress
+
+    entries = data_root_entries(settings, lambda name: ReadProgress(f"reading {name}"), status)
+    if args.json:
+        print(json.dumps([entry.to_dict() for entry in entries]))
+        return 0
+    if not entries:
+        print(f"no dataset in {settings.data_root} (see: {PROG} data download NAME)")
+    for entry in entries:
+        print(inert(_data_line(entry)))
+    return 0
+
+
+def _data_line(entry) -> str:
+    summary = entry.summary
+    if summary is None:
+        return f"{entry.path.name}  cannot be read: {entry.problem}"
+    model = f"checkpoint {entry.checkpoint}" if entry.checkpoint else "no matching checkpoint"
+    years = (
+        f"{summary.first_year}"
+        if summary.first_year == summary.last_year
+        else f"{summary.first_year}-{summary.last_year}"
+    )
+    return (
+        f"{summary.name}  {summary.ratings:,} ratings, {summary.users:,} users, {summary.movies:,} movies,"
+        f" rated {years}  ({summary.layout} layout, {entry.path}; {model})"
+    )
 
 
 def _cmd_completion(args, settings: Settings) -> int:

@@ -62,7 +62,7 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         metavar="DIR",
         type=_path,
         default=default,
-        help="dataset folder (ml-latest-small or ml-100k layout); default: the one in data/, downloaded if none",
+        help="dataset folder or GroupLens zip (any MovieLens release); default: the one in data/, downloaded if none",
     )
     options.add_argument(
         "--state-dir",
@@ -160,14 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="print the report, store nothing")
     imp.add_argument("file", metavar="FILE", type=_path)
 
-    data = sub.add_parser("data", parents=[common], help="get datasets")
+    data = sub.add_parser("data", parents=[common], help="get datasets and see what the data folder holds")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)
-    download = data_sub.add_parser("download", parents=[common], help="download a dataset into data/")
+    download = data_sub.add_parser("download", parents=[common], help="download a MovieLens release into data/")
     # Not `choices=DATASET_NAMES`: importing `download` loads pandas before the app starts;
     # download() itself rejects an unknown name with the list.
     download.add_argument(
-        "name", metavar="NAME", help="ml-latest-small, ml-100k or ml-100k-mirror (built offline from PyPI)"
+        "name",
+        metavar="NAME",
+        help="ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest-small, ml-latest, or ml-100k-mirror (built offline from PyPI)",
     )
+    listing = data_sub.add_parser(
+        "list", parents=[common], help="the datasets in data/: ratings, users, movies, years, matching checkpoint"
+    )
+    listing.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     completion = sub.add_parser("completion", help="print the shell completion script (see README: Shell completion)")
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")

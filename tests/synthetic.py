@@ -93,3 +93,45 @@ def write_clustered(folder: Path, seed: int = 0) -> Path:
             rows.append(f"{user},{k + 1},{rng.choice([1.0, 1.5, 2.0])},{1_000_000 + user * 100 + k}")
     (folder / "ratings.csv").write_text("\n".join(rows) + "\n")
     return folder
+
+
+def write_dat(folder: Path, release: str = "ml-1m", **shape: int) -> Path:
+    """The dataset of `write_movielens(**shape)` in the `::`-separated layout of `release`
+    ("ml-1m": whole stars, Latin-1 `movies.dat` with an accented first title, `users.dat`;
+    "ml-10m": half stars, UTF-8, `tags.dat`); returns `folder`."""
+    import csv
+    import tempfile
+
+    whole = release == "ml-1m"
+    with tempfile.TemporaryDirectory() as tmp:
+        source = write_movielens(Path(tmp), half_stars=not whole, **shape)
+        with (source / "movies.csv").open(newline="", encoding="utf-8") as stream:
+            movies = list(csv.reader(stream))[1:]
+        ratings = (source / "ratings.csv").read_text().splitlines()[1:]
+    folder.mkdir(parents=True, exist_ok=True)
+    movies[0][1] = "Misérables, Les (1995)"
+    encoding = "latin-1" if whole else "utf-8"
+    (folder / "movies.dat").write_bytes("".join(f"{'::'.join(row)}\n" for row in movies).encode(encoding))
+    lines = []
+    for row in ratings:
+        user, movie, stars, stamp = row.split(",")
+        lines.append(f"{user}::{movie}::{int(float(stars)) if whole else stars}::{stamp}\n")
+    (folder / "ratings.dat").write_text("".join(lines))
+    if whole:
+        users = sorted({row.split(",")[0] for row in ratings}, key=int)
+        (folder / "users.dat").write_text("".join(f"{user}::F::25::1::55455\n" for user in users))
+    else:
+        (folder / "tags.dat").write_text(f"1::{movies[0][0]}::good: really::1000000\n2::{movies[1][0]}::  ::1000001\n")
+    return folder
+
+
+def write_zip(folder: Path, archive: Path, top: str | None = None) -> Path:
+    """Pack the files of dataset `folder` into `archive` under one top folder (default: the
+    folder's name), as GroupLens ships them; returns `archive`."""
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.mkdir(top or folder.name)
+        for file in sorted(folder.iterdir()):
+            zipped.write(file, f"{top or folder.name}/{file.name}")
+    return archive

@@ -149,11 +149,10 @@ class RecommenderService:
         on_epoch: Callable[[EpochStats], None] | None = None,
         on_read: Callable[[int, int], None] | None = None,
     ) -> RecommenderService:
-        """Load the dataset (picking the default if `settings.data` is None), the ratings
-        store and a checkpoint (see `model_source`), and merge stored ratings in.
-        `on_status` gets one-line progress texts, `on_warning` (default: `on_status`) the
-        ones a user should see even when quiet: a checkpoint skipped, a model trained;
-        `on_epoch` each epoch of that training; `on_read` a first parse's progress in bytes."""
+        """Load the dataset (the default if `settings.data` is None; `on_read` follows a first
+        parse, in bytes), the ratings store and a checkpoint (see `model_source`), and merge
+        stored ratings in. `on_status` gets progress lines, `on_warning` (default: `on_status`) the ones
+        a user sees even when quiet (a checkpoint skipped, a model trained); `on_epoch` that training's epochs."""
         report = on_status or (lambda _text: None)
         warn = on_warning or report
         data = load_data(settings, warn, on_status, on_read)

@@ -182,9 +182,10 @@ def _from_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> Movie
         raise ValueError("a genre code is outside the vocabulary")
     starts = np.concatenate(([0], title_ends[:-1])).tolist()
     titles = [titles_text[a:b] for a, b in zip(starts, title_ends.tolist(), strict=True)]
-    names = np.array(vocabulary, dtype=object)
-    genres = np.empty(n_movies, dtype=object)
-    genres[:] = [tuple(part) for part in np.split(names[codes], genre_ends[:-1])] if n_movies else []
+    flat = np.array(vocabulary, dtype=object)[codes].tolist()
+    genre_starts = np.concatenate(([0], genre_ends[:-1])).tolist()
+    genres = np.empty(n_movies, dtype=object)  # tuples, never a 2-D array
+    genres[:] = [tuple(flat[a:b]) for a, b in zip(genre_starts, genre_ends.tolist(), strict=True)]
     year = pd.array(arrays["year"], dtype="Int64")
     year[arrays["year"] == NO_YEAR] = pd.NA
     movies = pd.DataFrame(

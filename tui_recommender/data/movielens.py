@@ -211,8 +211,11 @@ def _ratings(table: pd.DataFrame, file: str, movies_file: str, scale: RatingScal
     if unknown.any():
         line = first_bad(unknown)
         raise DataError(f"{file} line {line}: movieId {movies[line]} is not in {movies_file}")
-    repeated = pd.DataFrame({"u": users, "m": movies}).duplicated()
-    if repeated.any():
+    # One int64 key per (user, movie): ids are below 2**31, so it cannot overflow.
+    key = users.to_numpy() * (int(movies.max()) + 1) + movies.to_numpy()
+    # GroupLens files are sorted by user then movie: a rising key has no repeat, in one pass.
+    repeated = None if bool((key[1:] > key[:-1]).all()) else pd.Series(key, index=users.index).duplicated()
+    if repeated is not None and repeated.any():
         line = first_bad(repeated)
         same = (users == users[line]) & (movies == movies[line])
         raise DataError(

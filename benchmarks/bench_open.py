@@ -1,0 +1,242 @@
+"""Opening a dataset at full size (issue 17): synthetic datasets shaped like ml-1m, ml-10m
+and ml-32m are written to a temporary folder (never into the project), then each is opened
+in a child process: the first open (parse, then the cache is written), a later open (from
+the cache), and `tui-recommender recommend --user 1` against a checkpoint of that size. Each
+child's wall time and peak RSS (`os.wait4`) are reported.
+
+The checkpoint holds random embeddings of the shipped recipe's width for every user and
+movie, with the dataset's fingerprint: the ranking is meaningless, the sizes (and so the
+load and ranking time) are the real ones. Nothing here trains a model.
+
+    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GENRES = (
+    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+    "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+CHUNK_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A release's size and layout: `dat` for ml-1m/ml-10m's `::` files, else ml-latest CSVs."""
+
+    name: str
+    users: int
+    movies: int
+    ratings: int
+    dat: bool
+    whole_stars: bool
+
+
+SHAPES = {
+    shape.name: shape
+    for shape in (
+        Shape("ml-1m", 6_040, 3_706, 1_000_209, dat=True, whole_stars=True),
+        Shape("ml-10m", 69_878, 10_677, 10_000_054, dat=True, whole_stars=False),
+        Shape("ml-32m", 200_948, 87_585, 32_000_204, dat=False, whole_stars=False),
+    )
+}
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """`keys` sorted without repeats (a sort: numpy's hash-based `unique` is slower here)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+
+
+def _pairs(shape: Shape, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`shape.ratings` distinct (user, movie) index pairs sorted by user then movie: every
+    user rates at least 20 movies (as GroupLens's users do), activity and popularity skewed."""
+    extra = rng.lognormal(0.0, 1.2, shape.users)
+    counts = 20 + np.floor(extra / extra.sum() * (shape.ratings - 20 * shape.users)).astype(np.int64)
+    counts[: shape.ratings - counts.sum()] += 1
+    popularity = 1.0 / (np.arange(shape.movies) + 10.0) ** 0.9
+    popularity /= popularity.sum()
+    users = np.repeat(np.arange(shape.users, dtype=np.int64), counts)
+    keys = _distinct(users * shape.movies + rng.choice(shape.movies, size=shape.ratings, p=popularity))
+    while len(keys) < shape.ratings:  # repeats dropped above: top up with more draws
+        missing = shape.ratings - len(keys)
+        more = rng.integers(shape.users, size=2 * missing) * shape.movies + rng.integers(shape.movies, size=2 * missing)
+        keys = _distinct(np.concatenate([keys, more]))
+    keys = np.sort(rng.choice(keys, size=shape.ratings, replace=False)) if len(keys) > shape.ratings else keys
+    return keys // shape.movies, keys % shape.movies
+
+
+def _digits(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII digits of `values` (>= 0) right-aligned in `width` columns, and which are shown
+    (no leading zeros; a zero shows one digit)."""
+    values = values.astype(np.uint32)  # every value here is below 2**32; faster than int64
+    powers = (10 ** np.arange(width - 1, -1, -1)).astype(np.uint32)
+    digits = (values[:, None] // powers) % 10
+    shown = (values[:, None] >= powers) | (powers == 1)
+    return (digits + ord("0")).astype(np.uint8), shown
+
+
+def _write_lines(out, fields: list[tuple[np.ndarray, np.ndarray]], sep: bytes) -> None:
+    """Write rows of `fields` (each ASCII bytes with a shown-mask), `sep` between, "\n" after."""
+    n = len(fields[0][0])
+    parts, masks = [], []
+    for k, (chars, shown) in enumerate(fields):
+        parts.append(chars)
+        masks.append(shown)
+        tail = sep if k < len(fields) - 1 else b"\n"
+        parts.append(np.tile(np.frombuffer(tail, dtype=np.uint8), (n, 1)))
+        masks.append(np.ones((n, len(tail)), dtype=bool))
+    out.write(np.hstack(parts)[np.hstack(masks)].tobytes())
+
+
+def write_dataset(shape: Shape, folder: Path, seed: int = 0) -> Path:
+    """Write a dataset of `shape` into `folder` (its layout's files) as fast as numpy can."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    movie_ids = np.sort(rng.choice(np.arange(1, shape.movies * 3), size=shape.movies, replace=False))
+    users, movies = _pairs(shape, rng)
+    # In half stars: 1-5 stars, or 0.5-5 in half steps.
+    half_stars = (
+        rng.integers(1, 6, size=shape.ratings) * 2 if shape.whole_stars else rng.integers(1, 11, size=shape.ratings)
+    )
+    stamps = rng.integers(789_652_009, 1_697_000_000, size=shape.ratings)
+    sep = b"::" if shape.dat else b","
+    ratings_file = folder / ("ratings.dat" if shape.dat else "ratings.csv")
+    with ratings_file.open("wb") as out:
+        if not shape.dat:
+            out.write(b"userId,movieId,rating,timestamp\n")
+        for start in range(0, shape.ratings, CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            stars = half_stars[rows]
+            if shape.whole_stars:
+                rating = _digits(stars // 2, 1)
+            else:
+                text = np.stack([stars // 2 + ord("0"), np.full(len(stars), ord(".")), (stars % 2) * 5 + ord("0")], 1)
+                rating = (text.astype(np.uint8), np.ones(text.shape, dtype=bool))
+            fields = [
+                _digits(users[rows] + 1, 6),
+                _digits(movie_ids[movies[rows]], 6),
+                rating,
+                _digits(stamps[rows], 10),
+            ]
+            _write_lines(out, fields, sep)
+    lines = [] if shape.dat else ["movieId,title,genres"]
+    for k, movie in enumerate(movie_ids.tolist()):
+        genres = "|".join(sorted({GENRES[k % len(GENRES)], GENRES[(k * 7) % len(GENRES)]}))
+        title = f"Movie {movie}{' é' if k == 0 else ''} ({1920 + k % 100})"
+        lines.append(f"{movie}::{title}::{genres}" if shape.dat else f'{movie},"{title}",{genres}')
+    encoding = "latin-1" if shape.whole_stars else "utf-8"  # ml-1m's movies.dat is Latin-1
+    (folder / ("movies.dat" if shape.dat else "movies.csv")).write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    if shape.whole_stars:
+        (folder / "users.dat").write_text("".join(f"{u}::F::25::1::55455\n" for u in range(1, shape.users + 1)))
+    return folder
+
+
+def write_checkpoint(folder: Path, out: Path) -> None:
+    """A checkpoint of the shipped recipe's width for every user and movie of `folder`,
+    with random embeddings and the dataset's fingerprint (see the module docstring)."""
+    from tui_recommender.data.cache import open_dataset
+    from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    data = open_dataset(folder)
+    recipe = load_checkpoint(REPO_ROOT / "weights" / "ml-latest-small.npz").hyperparameters
+    users = np.unique(data.ratings["userId"].to_numpy())
+    items = data.movies.index.to_numpy()
+    rng = np.random.default_rng(1)
+    ego = rng.standard_normal((len(users) + len(items), recipe["dim"]), dtype=np.float32) * 0.1
+    save_checkpoint(Checkpoint(ego, ego.copy(), users, items, recipe, data.name, data.fingerprint), out)
+
+
+OPEN_SNIPPET = (
+    "import sys, time, json; t = time.perf_counter(); "
+    "from tui_recommender.data.cache import open_dataset; "
+    "d = open_dataset(sys.argv[1]); "
+    "print(json.dumps({'seconds': time.perf_counter() - t, 'ratings': len(d.ratings)}))"
+)
+
+
+def _timed_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run `argv`: (wall seconds, the child's peak RSS in MB from `os.wait4`, stdout); a
+    failing child ends the benchmark with its last error line."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = process.stdout.read() if process.stdout else b""
+    err = process.stderr.read() if process.stderr else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        last = err.decode(errors="replace").strip().splitlines()[-1:]
+        raise SystemExit(f"bench_open: {' '.join(argv[:5])} failed: {last}")
+    return seconds, usage.ru_maxrss / 1024, out.decode()
+
+
+def measure(shape: Shape, workdir: Path) -> dict:
+    env = {**os.environ, "TUI_RECOMMENDER_STATE_DIR": str(workdir / "state"), "OMP_NUM_THREADS": "2"}
+    folder = workdir / "data" / shape.name
+    start = time.perf_counter()
+    write_dataset(shape, folder)
+    written = time.perf_counter() - start
+    size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+    python = [sys.executable, "-c", OPEN_SNIPPET, str(folder)]
+    first_wall, first_rss, first_out = _timed_child(python, env)
+    later_wall, later_rss, later_out = _timed_child(python, env)
+    checkpoint = workdir / f"{shape.name}.npz"
+    write_checkpoint(folder, checkpoint)
+    cli = [
+        str(Path(sys.executable).with_name("tui-recommender")),
+        "--data",
+        str(folder),
+        "--checkpoint",
+        str(checkpoint),
+    ]
+    recommend_wall, recommend_rss, _ = _timed_child([*cli, "recommend", "--user", "1", "--json"], env)
+    return {
+        "shape": shape.name,
+        "ratings": shape.ratings,
+        "files_mb": round(size_mb),
+        "write_s": round(written, 1),
+        "first_open_s": round(json.loads(first_out)["seconds"], 2),
+        "first_open_wall_s": round(first_wall, 2),
+        "first_open_peak_rss_mb": round(first_rss),
+        "later_open_s": round(json.loads(later_out)["seconds"], 2),
+        "later_open_wall_s": round(later_wall, 2),
+        "later_open_peak_rss_mb": round(later_rss),
+        "recommend_cli_wall_s": round(recommend_wall, 2),
+        "recommend_cli_peak_rss_mb": round(recommend_rss),
+    }
+
+
+def main() -> int:
+    cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    cli.add_argument("--shape", action="append", choices=sorted(SHAPES), help="default: ml-1m and ml-10m")
+    cli.add_argument("--dir", metavar="DIR", help="work folder (default: a temporary one, removed after)")
+    cli.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = cli.parse_args()
+    shapes = [SHAPES[name] for name in args.shape or ("ml-1m", "ml-10m")]
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-open-", dir=args.dir) as tmp:
+        results = []
+        for shape in shapes:
+            results.append(measure(shape, Path(tmp) / shape.name))
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    report = {"load_1min_before": load_before, "load_1min_after": os.getloadavg()[0], "results": results}
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -152,8 +152,7 @@ def list_datasets(root: Path) -> list[Path]:
 def load_links(path: Path) -> pd.DataFrame | None:
     """The `links.csv` of a dataset (folder or zip), or None where it has none: index
     `movieId` (int64); `imdbId` (str, IMDb's digits without "tt", "" where unknown or not 1-10
-    digits) and
-    `tmdbId` (Int64, <NA> where unknown). Raises `DataError` naming a bad line."""
+    digits) and `tmdbId` (Int64, <NA> where unknown). Raises `DataError` naming a bad line."""
     with open_source(Path(path)) as source:
         if not source.has("links.csv"):
             return None

@@ -4,6 +4,8 @@ the stored events every reader of the store filters by the dataset's movies."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +28,8 @@ from tui_recommender.storage.overlay import merge_ratings
 if TYPE_CHECKING:
     from tui_recommender.engine.lightgcn.training import EpochStats, TrainResult
     from tui_recommender.engine.train_config import TrainConfig
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,17 @@ def load_data(
     reader = on_read
     if reader is None and on_status is not None:
         reader = ReadProgress(f"reading {folder.name}", on_line=on_status)
-    return open_dataset(folder, cache_fallback(settings), reader, on_status)
+    started = time.perf_counter()
+    data = open_dataset(folder, cache_fallback(settings), reader, on_status)
+    logger.info(
+        "dataset %s from %s: %d ratings, %d movies, loaded in %.2f s",
+        data.name,
+        folder.absolute(),
+        len(data.ratings),
+        len(data.movies),
+        time.perf_counter() - started,
+    )
+    return data
 
 
 def on_device(config: TrainConfig, on_warning: Callable[[str], None] | None = None) -> TrainConfig:
@@ -109,11 +123,20 @@ def train_model(
         if on_warning is not None:
             warn_unknown_movies(store, data, on_warning)
         ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
+    logger.info("training on %s: %d ratings (stored events up to seq %d); %s", data.name, len(ratings), seq, config)
     checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
+    logger.info(
+        "training ran %d epochs in %.1f s (%.3f s per epoch, best epoch %d)",
+        len(result.history),
+        result.seconds,
+        result.seconds_per_epoch,
+        result.best_epoch,
+    )
     try:
         path = save_checkpoint(checkpoint, target)
     except CheckpointError as error:
         raise CheckpointError(f"{error}; the model trained now is lost, nothing else changed") from None
+    logger.info("wrote %s", path)
     return TrainReport(data.name, path, int((ratings["rating"] >= POSITIVE_THRESHOLD).sum()), result)
 
 
@@ -131,7 +154,11 @@ def evaluate_model(
 
     config = on_device(config or TrainConfig(), on_warning)
     data = load_data(settings, on_warning, on_read=on_read)
-    return evaluate(data, config, on_epoch=on_epoch)
+    logger.info("evaluating on %s: %s", data.name, config)
+    started = time.perf_counter()
+    report = evaluate(data, config, on_epoch=on_epoch)
+    logger.info("evaluation took %.1f s", time.perf_counter() - started)
+    return report
 
 
 def export_ratings(

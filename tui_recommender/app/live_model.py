@@ -12,6 +12,7 @@ is where numpy meets torch: it is published as numpy arrays, which the ranking s
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only nump
     import torch
 
     from tui_recommender.engine.lightgcn.model import LightGCN
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,16 @@ class LiveModel:
                 final = _propagated(model, adj)
             self._publish(final, graph)
             self.applied_seq = int(events["seq"].max())
-        return UpdateReport(len(latest), time.perf_counter() - started, cancelled, discarded)
+        report = UpdateReport(len(latest), time.perf_counter() - started, cancelled, discarded)
+        logger.info(
+            "model updated: %d ratings of %d users in %.2f s%s%s",
+            report.n_ratings,
+            len(np.unique(users)),
+            report.seconds,
+            " (cancelled)" if cancelled else "",
+            " (discarded: not finite)" if discarded else "",
+        )
+        return report
 
     def save(self, path: Path) -> Path:
         """Write the current state as a checkpoint, atomically; returns `path`."""

@@ -5,6 +5,7 @@ automatic candidate that is damaged or was trained on other data is skipped with
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_
 if TYPE_CHECKING:  # torch loads only when a model is trained
     from tui_recommender.engine.lightgcn.training import EpochStats
 
+logger = logging.getLogger(__name__)
+
 
 class SourceKind(enum.StrEnum):
     STATE = "fine-tuned state"
@@ -35,6 +38,16 @@ class ModelSource:
 
     kind: SourceKind
     path: Path
+
+    @property
+    def reason(self) -> str:
+        """Why this one, for the log."""
+        return {
+            SourceKind.CHECKPOINT: "given with --checkpoint",
+            SourceKind.STATE: "the fine-tuned state comes first",
+            SourceKind.SHIPPED: "no usable fine-tuned state; the weights shipped for this dataset",
+            SourceKind.TRAINED: "no usable checkpoint for this data",
+        }[self.kind]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.path})"
@@ -91,15 +104,20 @@ def open_checkpoint(
     fine-tuned state."""
     found = find_checkpoint(settings, data, warn)
     if found is not None:
+        logger.info("model: %s; %s", found[1], found[1].reason)
         return found
     from tui_recommender.engine.lightgcn.training import train_checkpoint
 
     warn("No checkpoint for this data: training a model (this happens once)…")
     merged, last_seq = ratings()
-    checkpoint, _ = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
+    logger.info("training at start-up on %d ratings of %s", len(merged), data.name)
+    checkpoint, result = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
+    logger.info("training ran %d epochs in %.1f s", len(result.history), result.seconds)
     path = settings.state_checkpoint(data.name)
     try:
         save_checkpoint(checkpoint, path)
     except CheckpointError as error:  # the trained model still serves this session
         warn(f"{error}: the model trained now is used, but trained again at the next start")
-    return checkpoint, ModelSource(SourceKind.TRAINED, path)
+    source = ModelSource(SourceKind.TRAINED, path)
+    logger.info("model: %s; %s", source, source.reason)
+    return checkpoint, source

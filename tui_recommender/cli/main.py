@@ -4,47 +4,63 @@ recommend, rate, manage stored ratings, fetch data and print shell completion sc
 Errors a user can cause print one line on stderr and exit with code 2.
 
 The grammar is in `parser`, each subcommand's work in `commands`, terminal output in `output`,
-streams that cannot crash in `streams`; this module is the entry point: parse, resolve the
-settings, dispatch, turn errors into lines."""
+streams that cannot crash in `streams`, the log in `logs`; this module is the entry point:
+parse, set up the log, resolve the settings, dispatch, turn errors into lines."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from tui_recommender.cli.commands import COMMANDS
+from tui_recommender.cli.logs import SHOWN, close_logging, configure_logging, log_start
 from tui_recommender.cli.output import inert
 from tui_recommender.cli.parser import EXIT_USER_ERROR, PROG, build_parser
 from tui_recommender.cli.streams import OutputError, PipeClosed, closed_standard_fds, discard_stdout, safe_streams
-from tui_recommender.config.settings import Settings
+from tui_recommender.config.settings import Settings, default_config_file, log_file_for
 from tui_recommender.core.errors import UserError
+
+logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     closed = [name for name in closed_standard_fds() if name != "stdin"]
     if closed:
         # Nothing runs blind: without stderr no error could be told, without stdout no result.
         print(f"{PROG}: {' and '.join(closed)} closed; run again with it open", file=sys.stderr)
         return EXIT_USER_ERROR
+    try:
+        return _main(argv, started)
+    finally:
+        close_logging()  # in-process callers (tests) get the logging they had
+
+
+def _main(argv: Sequence[str] | None, started: float) -> int:
     with safe_streams():
         try:
             try:
                 args = _parse(argv)
+                configure_logging(args.verbose, log_file_for(args.state_dir), to_stderr=args.command is not None)
+                log_start(sys.argv[1:] if argv is None else argv)
                 if args.command is not None:
-                    return _guarded(lambda: COMMANDS[args.command](args, _settings(args)))
+                    return _guarded(lambda: COMMANDS[args.command](args, _settings(args)), started)
             finally:
                 sys.stdout.flush()
         except PipeClosed:
+            logger.info("stdout's reader stopped early (a pager, `head`): done")
             discard_stdout()
             return 0
         except OutputError as error:
             discard_stdout()
-            print(f"{PROG}: {error}", file=sys.stderr)
+            _tell(str(error))
             return EXIT_USER_ERROR
     # The app owns the terminal: it runs on the process's own streams.
-    return _guarded(lambda: _run_app(_settings(args)))
+    return _guarded(lambda: _run_app(_settings(args)), started)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -57,7 +73,16 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
+    settings = Settings.resolve(data=args.data, state_dir=args.state_dir, checkpoint=args.checkpoint)
+    logger.info(
+        "paths: data %s; data root %s; state folder %s; checkpoint %s; config file %s",
+        settings.data.absolute() if settings.data else "(the default in the data root)",
+        settings.data_root.absolute(),
+        settings.state_dir.absolute(),
+        settings.checkpoint.absolute() if settings.checkpoint else "(the automatic choice)",
+        settings.config_file or f"{default_config_file()} (absent)",
+    )
+    return settings
 
 
 def _run_app(settings: Settings) -> int:
@@ -70,15 +95,27 @@ def _run_app(settings: Settings) -> int:
     return run_app(settings)
 
 
-def _guarded(job: Callable[[], int]) -> int:
-    """`job()`'s exit code; an error the user can cause is one line on stderr and code 2."""
+def _guarded(job: Callable[[], int], started: float) -> int:
+    """`job()`'s exit code; an error the user can cause is one line on stderr and code 2.
+    The log records the outcome, and an unexpected error's traceback before it propagates."""
     try:
-        return job()
+        code = job()
     except (PipeClosed, OutputError):
         raise
     except UserError as error:
-        print(f"{PROG}: {inert(str(error))}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        _tell(inert(str(error)))
+        code = EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        _tell("interrupted")
+        code = 130
+    except Exception:
+        logger.exception("unexpected error (a bug: please report it with this log)")
+        raise
+    logger.info("exit %d after %.2f s", code, time.perf_counter() - started)
+    return code
+
+
+def _tell(message: str) -> None:
+    """One error line on stderr, recorded in the log too."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+    logger.error("%s", message, extra={SHOWN: True})

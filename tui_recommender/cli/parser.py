@@ -62,19 +62,51 @@ def _common_options(default: object) -> argparse.ArgumentParser:
         metavar="DIR",
         type=_path,
         default=default,
-        help="dataset folder or GroupLens zip (any MovieLens release); default: the one in data/, downloaded if none",
+        help="dataset folder or GroupLens zip (any MovieLens release); default: one in the data root, downloaded if none",
     )
     options.add_argument(
         "--state-dir",
         metavar="DIR",
         type=_path,
         default=default,
-        help="where your ratings and the fine-tuned model live (env TUI_RECOMMENDER_STATE_DIR)",
+        help="where your ratings, the fine-tuned model and the log file live",
     )
     options.add_argument(
         "--checkpoint", metavar="PATH", type=_path, default=default, help="a model checkpoint to start from (.npz)"
     )
+    options.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if default is None else default,
+        help="say what happens on stderr (-vv: debug detail); the log file records it either way",
+    )
     return options
+
+
+def _epilog() -> str:
+    """The environment variables and where things are on this machine, resolved now."""
+    from tui_recommender.config.settings import (
+        ENV_PREFIX,
+        ENVIRONMENT,
+        LOG_NAME,
+        default_config_file,
+        default_data_root,
+        default_state_dir,
+    )
+
+    width = max(len(ENV_PREFIX + name) for name in ENVIRONMENT)
+    return "\n".join(
+        [
+            "environment (flags win over these, these over the config file):",
+            *(f"  {ENV_PREFIX + name:<{width}}  {what}" for name, what in ENVIRONMENT.items()),
+            "",
+            "where things are here (from the environment and this machine's folders):",
+            f"  data root     {default_data_root()}",
+            f"  state folder  {default_state_dir()}  (ratings, fine-tuned models, {LOG_NAME})",
+            f"  config file   {default_config_file()}",
+        ]
+    )
 
 
 TRAINING_OPTION = "training option "  # + flag: where argparse keeps a training option's text
@@ -99,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         parents=[_common_options(None)],
         description="Movie recommendations in your terminal, learned with LightGCN from every rating you type.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the epilog's lines as written
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -36,6 +36,17 @@ ENV_PREFIX = "TUI_RECOMMENDER_"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # tui_recommender/, above this config/ folder
 CHECKPOINT_NAME = "model.npz"
 RATINGS_DB_NAME = "ratings.sqlite3"
+LOG_NAME = "tui-recommender.log"  # in the state dir, beside the per-dataset folders
+# Every environment variable read, without the prefix: what it sets (the CLI's help lists them).
+ENVIRONMENT = {
+    "DATA": "a dataset folder, as --data",
+    "DATA_ROOT": "where datasets are found and downloaded to",
+    "STATE_DIR": "your ratings, fine-tuned models and log file, as --state-dir",
+    "CHECKPOINT": "a model checkpoint to start from, as --checkpoint",
+    "CONFIG": "the config file",
+    "NOVELTY": "the popular (0) <-> niche (1) dial",
+    "THEME": "the app's Textual theme",
+}
 
 
 def _env_path(name: str) -> Path | None:
@@ -53,6 +64,17 @@ def source_checkout() -> Path | None:
 def default_data_root() -> Path:
     checkout = source_checkout()
     return _env_path("DATA_ROOT") or (checkout / "data" if checkout else platformdirs.user_data_path(APP_NAME))
+
+
+def state_dir_for(flag: str | Path | None) -> Path:
+    """The state dir: the `--state-dir` flag if given, else `default_state_dir()`."""
+    return Path(flag).expanduser() if flag else default_state_dir()
+
+
+def log_file_for(state_flag: str | Path | None) -> Path:
+    """The rotating log file, in the state dir of `state_dir_for(state_flag)`; known before
+    the config file is read, so that a bad config file is logged too."""
+    return state_dir_for(state_flag) / LOG_NAME
 
 
 def default_state_dir() -> Path:
@@ -137,7 +159,7 @@ class Settings:
             novelty = parse_novelty(env_novelty, lambda problem: ConfigError(f"{ENV_PREFIX}NOVELTY {problem}"))
         return cls(
             data=Path(data).expanduser() if data else _env_path("DATA") or user.data,
-            state_dir=Path(state_dir).expanduser() if state_dir else default_state_dir(),
+            state_dir=state_dir_for(state_dir),
             checkpoint=Path(checkpoint).expanduser() if checkpoint else _env_path("CHECKPOINT"),
             genres=user.genres,
             novelty=next((n for n in (novelty, user.novelty) if n is not None), 0.0),

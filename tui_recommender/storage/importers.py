@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
 import threading
 from collections import defaultdict
@@ -37,6 +38,8 @@ from tui_recommender.core.titles import display_title, title_keys
 from tui_recommender.data.movielens import RATINGS_COLUMNS, MovieLensData, load_links
 from tui_recommender.storage.database import MARK_COLUMNS
 from tui_recommender.storage.export_files import ratings_frame, read_export
+
+logger = logging.getLogger(__name__)
 
 IMDB = "IMDb ratings"
 LETTERBOXD = "Letterboxd ratings"
@@ -155,7 +158,18 @@ class Importer:
         with self._lock:
             if self._matcher is None:
                 self._matcher = MovieMatcher(self._data.movies, load_links(self._data.path))
-        return read_import(path, self._matcher, self._data.scale, self._movie_ids, user_id)
+        plan = read_import(path, self._matcher, self._data.scale, self._movie_ids, user_id)
+        logger.info(
+            "import file %s (%s): %d ratings and %d list entries for %d users; %d skipped, %d unmatched",
+            plan.path,
+            plan.source,
+            len(plan.ratings),
+            len(plan.marks),
+            len(plan.users),
+            len(plan.skipped),
+            len(plan.unmatched),
+        )
+        return plan
 
 
 def read_import(

@@ -6,6 +6,7 @@ import pytest
 
 from tests.paths import SHARED_ML_SMALL, TESTS
 from tests.synthetic import write_movielens
+from tests.trained_model import TrainedModel, train_small_checkpoint
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -14,7 +15,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     marked `realdata` are functional; every other test is a unit test (`pytest -m unit`)."""
     for item in items:
         in_functional = item.path.relative_to(TESTS).parts[0] == "functional"
-        if in_functional or item.get_closest_marker("realdata") or item.get_closest_marker("functional"):
+        if in_functional or item.get_closest_marker("realdata"):
             item.add_marker(pytest.mark.functional)
         else:
             item.add_marker(pytest.mark.unit)
@@ -40,6 +41,12 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "state"
     monkeypatch.setenv("TUI_RECOMMENDER_STATE_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """The shared small checkpoint (tests.trained_model), trained once per session."""
+    return TrainedModel(train_small_checkpoint(tmp_path_factory.mktemp("trained")))
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
-"""One small LightGCN checkpoint trained on the generated `small_data` dataset, shared by
-the service, checkpoint and CLI tests so that each of them opens a service in milliseconds
-instead of training at start-up."""
+"""One small LightGCN checkpoint trained on the generated `small_data` dataset, once per
+session (the `trained_model` fixture), shared by the service, checkpoint, CLI and TUI tests
+so that each of them opens a service in milliseconds instead of training at start-up."""
 
 from __future__ import annotations
 
-import functools
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,50 +31,52 @@ def small_train_config():
     )
 
 
-@functools.cache
-def trained_checkpoint_bytes() -> bytes:
-    """The `.npz` bytes of a checkpoint trained on `small_data` (trained once per session).
-
-    `write_movielens` is deterministic, so the fingerprint matches every `small_data`."""
+def train_small_checkpoint(folder: Path) -> bytes:
+    """The `.npz` bytes of a checkpoint trained on `small_data`'s dataset, written under
+    `folder`. `write_movielens` is deterministic, so the fingerprint matches every
+    `small_data`."""
     from tui_recommender.data.movielens import load_dataset
     from tui_recommender.engine.checkpoint import save_checkpoint
     from tui_recommender.engine.lightgcn.training import train_checkpoint
 
-    with tempfile.TemporaryDirectory() as tmp:
-        data = load_dataset(write_movielens(Path(tmp) / DATASET_NAME))
-        checkpoint, _ = train_checkpoint(data, data.ratings, small_train_config())
-        return save_checkpoint(checkpoint, Path(tmp) / "model.npz").read_bytes()
+    data = load_dataset(write_movielens(folder / DATASET_NAME))
+    checkpoint, _ = train_checkpoint(data, data.ratings, small_train_config())
+    return save_checkpoint(checkpoint, folder / "model.npz").read_bytes()
 
 
-def write_trained_checkpoint(path: Path) -> Path:
-    """Write the shared checkpoint to `path`; returns `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(trained_checkpoint_bytes())
-    return path
+class TrainedModel:
+    """The shared checkpoint (the session fixture `trained_model`) and what tests do with it."""
 
+    def __init__(self, checkpoint: bytes) -> None:
+        self.checkpoint = checkpoint
 
-def shipped_settings(data: Path, state_dir: Path):
-    """`Settings` for `data` and `state_dir` whose shipped weights (written next to the
-    state dir) are the shared trained checkpoint: the automatic start, no `--checkpoint`."""
-    from tui_recommender.config.settings import Settings
+    def write(self, path: Path) -> Path:
+        """Write the shared checkpoint to `path`; returns `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.checkpoint)
+        return path
 
-    weights = state_dir.parent / "weights"
-    write_trained_checkpoint(weights / f"{DATASET_NAME}.npz")
-    return replace(Settings.resolve(data=data, state_dir=state_dir), weights_dir=weights)
+    def shipped_settings(self, data: Path, state_dir: Path):
+        """`Settings` for `data` and `state_dir` whose shipped weights (written next to the
+        state dir) are the shared checkpoint: the automatic start, no `--checkpoint`."""
+        from tui_recommender.config.settings import Settings
 
+        weights = state_dir.parent / "weights"
+        self.write(weights / f"{DATASET_NAME}.npz")
+        return replace(Settings.resolve(data=data, state_dir=state_dir), weights_dir=weights)
 
-def open_service(data: Path, state_dir: Path, checkpoint: Path | None = None, on_status=None):
-    """A `RecommenderService` on `data` with state in `state_dir`, starting from the explicit
-    `checkpoint` if given, else as the app does (fine-tuned state, then the shipped weights,
-    which are the shared trained checkpoint)."""
-    from tui_recommender.app.service import RecommenderService
-    from tui_recommender.config.settings import Settings
+    def open_service(self, data: Path, state_dir: Path, checkpoint: Path | None = None, on_status=None):
+        """A `RecommenderService` on `data` with state in `state_dir`, starting from the
+        explicit `checkpoint` if given, else as the app does (fine-tuned state, then the
+        shipped weights, which are the shared checkpoint)."""
+        from tui_recommender.app.service import RecommenderService
+        from tui_recommender.config.settings import Settings
 
-    if checkpoint is None:
-        settings = shipped_settings(data, state_dir)
-    else:
-        settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
-    return RecommenderService.open(settings, on_status=on_status)
+        if checkpoint is None:
+            settings = self.shipped_settings(data, state_dir)
+        else:
+            settings = Settings.resolve(data=data, state_dir=state_dir, checkpoint=checkpoint)
+        return RecommenderService.open(settings, on_status=on_status)
 
 
 def model_positives(service, user_id: int) -> set[int]:

@@ -3,10 +3,13 @@ import `textual`, and the service ranks with numpy before torch is loaded."""
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
+
+import pytest
+
+from tests.paths import REPO_ROOT
 
 # In import order: the service and what it needs first (torch must not load yet), then the
 # torch-based engine modules and the CLI.
@@ -30,7 +33,7 @@ MODULES = (
 WATCHED = ("textual", "torch", "torch_geometric")
 
 
-@functools.cache
+@pytest.fixture(scope="session")
 def loaded_after_each_import() -> dict[str, list[str]]:
     """In a fresh interpreter, import MODULES one by one; for each, which WATCHED top-level
     packages are in sys.modules right after it."""
@@ -47,17 +50,32 @@ print(json.dumps(seen))
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def test_engine_service_and_cli_never_import_textual():
-    seen = loaded_after_each_import()
+def test_engine_service_and_cli_never_import_textual(loaded_after_each_import):
+    seen = loaded_after_each_import
     assert list(seen) == list(MODULES)
     culprits = [name for name, loaded in seen.items() if "textual" in loaded]
     assert culprits == [], f"textual is imported by (first) {culprits[:1]}"
 
 
-def test_service_import_does_not_load_torch():
-    seen = loaded_after_each_import()
+def test_service_import_does_not_load_torch(loaded_after_each_import):
+    seen = loaded_after_each_import
     first = next((name for name, loaded in seen.items() if "torch" in loaded), None)
     assert seen["tui_recommender.app.service"] == [], (
         f"importing the service loads {seen['tui_recommender.app.service']}; torch first appears with {first}"
     )
     assert "torch" in seen["tui_recommender.engine.lightgcn.model"]  # the check can see torch at all
+
+
+def test_the_store_imports_neither_torch_nor_textual() -> None:
+    probe = "import sys, tui_recommender.storage.database;print(sorted(m for m in ('torch', 'textual') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_data_layer_does_not_import_torch_or_textual() -> None:
+    code = (
+        "import sys, tui_recommender.data.download, tui_recommender.data.movielens; "
+        "print(sorted(m for m in ('torch', 'textual', 'recbole') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trained_model import DATASET_NAME, trained_checkpoint_bytes, write_trained_checkpoint
+from tests.trained_model import DATASET_NAME
 from tui_recommender.cli.main import main
 from tui_recommender.config.settings import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.core.errors import DownloadError
@@ -36,9 +36,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def where(small_data, state_dir, tmp_path) -> list[str]:
+def where(trained_model, small_data, state_dir, tmp_path) -> list[str]:
     """--data/--state-dir/--checkpoint options for a service that opens without training."""
-    checkpoint = write_trained_checkpoint(tmp_path / "start.npz")
+    checkpoint = trained_model.write(tmp_path / "start.npz")
     return ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(checkpoint)]
 
 
@@ -363,10 +363,12 @@ def test_epochs_must_be_positive(capsys, small_data, state_dir):
 # ---- fallbacks and offline -------------------------------------------------------------
 
 
-def test_corrupt_explicit_checkpoint_exits_2_with_why(capsys, small_data, state_dir, tmp_path, monkeypatch):
+def test_corrupt_explicit_checkpoint_exits_2_with_why(
+    trained_model, capsys, small_data, state_dir, tmp_path, monkeypatch
+):
     monkeypatch.setattr(training_module, "train_checkpoint", pytest.fail)  # never trains instead
     corrupt = tmp_path / "corrupt.npz"
-    corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
+    corrupt.write_bytes(trained_model.checkpoint[:1000])
     code, out, err = run(
         capsys,
         "recommend",
@@ -385,14 +387,16 @@ def test_corrupt_explicit_checkpoint_exits_2_with_why(capsys, small_data, state_
     assert_one_line_error(code, out, err, str(corrupt), "corrupt or truncated")
 
 
-def test_corrupt_state_checkpoint_falls_back_with_a_message(capsys, small_data, state_dir, tmp_path, monkeypatch):
+def test_corrupt_state_checkpoint_falls_back_with_a_message(
+    trained_model, capsys, small_data, state_dir, tmp_path, monkeypatch
+):
     real = training_module.train_checkpoint
     monkeypatch.setattr(
         training_module, "train_checkpoint", lambda data, ratings, config=None, **kw: real(data, ratings, TINY, **kw)
     )
     corrupt = state_dir / DATASET_NAME / "model.npz"
     corrupt.parent.mkdir(parents=True)
-    corrupt.write_bytes(trained_checkpoint_bytes()[:1000])
+    corrupt.write_bytes(trained_model.checkpoint[:1000])
     code, out, err = run(
         capsys,
         "recommend",
@@ -436,8 +440,8 @@ def test_data_download_offline_exits_2_after_one_bounded_attempt(capsys, tmp_pat
     assert not any(root.iterdir())  # no half-downloaded folder left behind
 
 
-def test_installed_entry_point_recommends(small_data, state_dir, tmp_path):
-    checkpoint = write_trained_checkpoint(tmp_path / "start.npz")
+def test_installed_entry_point_recommends(trained_model, small_data, state_dir, tmp_path):
+    checkpoint = trained_model.write(tmp_path / "start.npz")
     exe = Path(sys.executable).with_name("tui-recommender")
     assert exe.is_file(), "the package's console script is not installed in this venv"
     env = {**os.environ, "TUI_RECOMMENDER_STATE_DIR": str(state_dir)}

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.functional.cli.test_cli import assert_one_line_error, run, store_events, where  # noqa: F401 (fixture)
-from tests.trained_model import write_trained_checkpoint
 from tui_recommender.data.movielens import load_dataset
 from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
 from tui_recommender.engine.lightgcn import training as training_module
@@ -133,7 +132,7 @@ def test_hostile_ids_on_the_command_line(capsys, where, value, option) -> None:
     assert len(err) < 300
 
 
-def test_control_sequences_in_titles_print_inert(capsys, small_data, state_dir, tmp_path) -> None:
+def test_control_sequences_in_titles_print_inert(trained_model, capsys, small_data, state_dir, tmp_path) -> None:
     """A title carrying a clear-screen, a window-title escape with a bell, and a bidi
     override prints as visible escapes: nothing in it reaches the terminal as a control."""
     movies = small_data / "movies.csv"
@@ -144,7 +143,7 @@ def test_control_sequences_in_titles_print_inert(capsys, small_data, state_dir, 
         )
         + "\n"
     )
-    checkpoint = load_checkpoint(write_trained_checkpoint(tmp_path / "start.npz"))
+    checkpoint = load_checkpoint(trained_model.write(tmp_path / "start.npz"))
     retied = save_checkpoint(
         replace(checkpoint, fingerprint=load_dataset(small_data).fingerprint), tmp_path / "retied.npz"
     )

@@ -14,7 +14,6 @@ import pytest
 
 from tests.functional.cli.test_cli import store_events, where  # noqa: F401 (fixture)
 from tests.paths import REPO_ROOT
-from tests.trained_model import write_trained_checkpoint
 from tui_recommender.data.movielens import load_dataset
 from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
 
@@ -74,12 +73,12 @@ def test_help_into_a_closed_pipe_ends_quietly():
 
 
 @pytest.fixture
-def amelie(small_data, tmp_path) -> list[str]:
+def amelie(trained_model, small_data, tmp_path) -> list[str]:
     """--data/--state-dir/--checkpoint for `small_data` whose movie 10 is "Amélie (2001)"."""
     movies = small_data / "movies.csv"
     lines = movies.read_text().splitlines()
     movies.write_text("\n".join("10,Amélie (2001),Comedy" if line.startswith("10,") else line for line in lines) + "\n")
-    checkpoint = load_checkpoint(write_trained_checkpoint(tmp_path / "start.npz"))
+    checkpoint = load_checkpoint(trained_model.write(tmp_path / "start.npz"))
     retied = save_checkpoint(
         replace(checkpoint, fingerprint=load_dataset(small_data).fingerprint), tmp_path / "retied.npz"
     )

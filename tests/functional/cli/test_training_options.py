@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from tests.functional.cli.test_cli import assert_one_line_error, run
-from tests.trained_model import write_trained_checkpoint
 from tui_recommender.engine.checkpoint import load_checkpoint
 
 OPTIONS = {
@@ -89,8 +88,10 @@ def test_a_bad_option_is_one_line_before_any_work(capsys, small_data, state_dir,
         ({"momentum": 0.9}, "momentum"),
     ],
 )
-def test_a_checkpoint_with_hostile_hyperparameters_is_one_line(capsys, small_data, state_dir, tmp_path, change, key):
-    good = write_trained_checkpoint(tmp_path / "good.npz")
+def test_a_checkpoint_with_hostile_hyperparameters_is_one_line(
+    trained_model, capsys, small_data, state_dir, tmp_path, change, key
+):
+    good = trained_model.write(tmp_path / "good.npz")
     with np.load(good) as npz:
         arrays = {name: npz[name] for name in npz.files}
     meta = json.loads(str(arrays.pop("meta")))

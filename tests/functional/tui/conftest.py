@@ -14,7 +14,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tests.trained_model import write_trained_checkpoint
 from tui_recommender.config.settings import Settings
 from tui_recommender.tui.app import RecommenderApp
 
@@ -40,9 +39,9 @@ def one_torch_thread() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained_checkpoint(trained_model, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shared small model (tests.trained_model): each test opens it instead of training."""
-    return write_trained_checkpoint(tmp_path_factory.mktemp("trained") / "model.npz")
+    return trained_model.write(tmp_path_factory.mktemp("trained") / "model.npz")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Label
 
 from tests.functional.tui.conftest import SIZE, enter_user, settle, wait_for
-from tests.trained_model import DATASET_NAME, shipped_settings
+from tests.trained_model import DATASET_NAME, TrainedModel
 from tui_recommender.app.service import RecommenderService
 from tui_recommender.data.movielens import load_dataset
 from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
@@ -28,10 +28,12 @@ SEQUENCES = ("\x1b]52;c;SGVsbG8=\x07", "\x1b]0;PWN\x07", "\x1b[2J\x1b[31m", "\u2
 HOSTILE_TITLE = "Evil" + "".join(SEQUENCES) + " [@click=app.quit]x[/]"
 
 
-def titled_app(data: Path, state_dir: Path, title: str, links: str | None = None) -> RecommenderApp:
+def titled_app(
+    trained_model: TrainedModel, data: Path, state_dir: Path, title: str, links: str | None = None
+) -> RecommenderApp:
     """The app on `data` where user 1's top recommendation is titled `title` (the shipped
     weights re-tied to the changed file); `links`: a links.csv row body for that movie."""
-    settings = shipped_settings(data, state_dir)
+    settings = trained_model.shipped_settings(data, state_dir)
     service = RecommenderService.open(settings)
     top = service.recommend(1, k=1)[0].movie.movie_id
     service.close()
@@ -49,8 +51,8 @@ def titled_app(data: Path, state_dir: Path, title: str, links: str | None = None
 
 
 @pytest.fixture
-def app(small_data: Path, state_dir: Path) -> RecommenderApp:
-    return titled_app(small_data, state_dir, MARKUP_TITLE)
+def app(trained_model: TrainedModel, small_data: Path, state_dir: Path) -> RecommenderApp:
+    return titled_app(trained_model, small_data, state_dir, MARKUP_TITLE)
 
 
 async def test_a_title_with_markup_shows_as_it_is(app: RecommenderApp, notifications: list) -> None:
@@ -82,9 +84,11 @@ class CapturingDriver(HeadlessDriver):
         CapturingDriver.written.append(data)
 
 
-async def test_terminal_escapes_in_a_title_never_reach_the_terminal(small_data: Path, state_dir: Path) -> None:
+async def test_terminal_escapes_in_a_title_never_reach_the_terminal(
+    trained_model: TrainedModel, small_data: Path, state_dir: Path
+) -> None:
     # links.csv: an IMDb id with markup and an action; a bad link is no link.
-    app = titled_app(small_data, state_dir, HOSTILE_TITLE, links="0114709[/] [@click=app.quit],862")
+    app = titled_app(trained_model, small_data, state_dir, HOSTILE_TITLE, links="0114709[/] [@click=app.quit],862")
     app.driver_class = CapturingDriver
     CapturingDriver.written = []
     async with app.run_test(size=SIZE, headless=False) as pilot:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 
-from tests.trained_model import open_service, shipped_settings
 from tui_recommender.app.jobs import export_ratings
 
 
-def test_a_removed_dataset_rating_is_exported_and_hidden_again_on_import(small_data, tmp_path):
+def test_a_removed_dataset_rating_is_exported_and_hidden_again_on_import(trained_model, small_data, tmp_path):
     first_state, second_state = tmp_path / "first", tmp_path / "second"
-    service = open_service(small_data, first_state)
+    service = trained_model.open_service(small_data, first_state)
     try:
         movie = service.user_ratings(1)[0].movie.movie_id  # a rating from the dataset's file
         service.remove_rating(1, movie)
@@ -19,19 +18,21 @@ def test_a_removed_dataset_rating_is_exported_and_hidden_again_on_import(small_d
     finally:
         service.close()
     out = io.StringIO()
-    assert export_ratings(shipped_settings(small_data, first_state), out) == 1  # the rating; the removal rides along
+    assert (
+        export_ratings(trained_model.shipped_settings(small_data, first_state), out) == 1
+    )  # the rating; the removal rides along
     path = tmp_path / "mine.csv"
     path.write_text(out.getvalue())
     assert f"1,{movie},removed," in out.getvalue()
 
-    again = open_service(small_data, second_state)
+    again = trained_model.open_service(small_data, second_state)
     try:
         assert movie in {r.movie.movie_id for r in again.user_ratings(1)}  # a fresh state has the dataset's rating
         again.apply_import(again.read_import(path))
         assert {r.movie.movie_id: r.rating for r in again.user_ratings(1)} == kept
     finally:
         again.close()
-    reopened = open_service(small_data, second_state)
+    reopened = trained_model.open_service(small_data, second_state)
     try:
         assert {r.movie.movie_id: r.rating for r in reopened.user_ratings(1)} == kept  # durably
     finally:

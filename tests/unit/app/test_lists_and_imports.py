@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.synthetic import movie_title
-from tests.trained_model import model_positives, open_service
+from tests.trained_model import model_positives
 from tui_recommender.app.service import NOT_INTERESTED, WATCHLIST
 from tui_recommender.core.errors import DataError, UnknownUserError, UserError
 from tui_recommender.engine.graph import InteractionGraph
@@ -23,8 +23,8 @@ LETTERBOXD_HEADER = "Date,Name,Year,Letterboxd URI,Rating"
 
 
 @pytest.fixture
-def service(small_data, state_dir):
-    svc = open_service(small_data, state_dir)
+def service(trained_model, small_data, state_dir):
+    svc = trained_model.open_service(small_data, state_dir)
     yield svc
     svc.close()
 
@@ -48,7 +48,9 @@ def letterboxd_line(service, movie_id: int, stars: str, date: str = "2024-01-01"
 # ---- lists -----------------------------------------------------------------------------
 
 
-def test_watchlist_is_durable_newest_first_and_a_rating_takes_a_movie_off(service, small_data, state_dir):
+def test_watchlist_is_durable_newest_first_and_a_rating_takes_a_movie_off(
+    trained_model, service, small_data, state_dir
+):
     first, second, third = rec_ids(service, 1)[:3]
     service.add_to_list(1, first, WATCHLIST)
     service.add_to_list(1, second, WATCHLIST)
@@ -57,7 +59,7 @@ def test_watchlist_is_durable_newest_first_and_a_rating_takes_a_movie_off(servic
     assert service.remove_from_list(1, third, WATCHLIST)
     assert not service.remove_from_list(1, third, WATCHLIST)
     service.close()
-    reopened = open_service(small_data, state_dir)
+    reopened = trained_model.open_service(small_data, state_dir)
     try:
         assert listed_ids(reopened, 1, WATCHLIST) == [first]
         assert first in rec_ids(reopened, 1)  # on the watchlist, still recommended
@@ -65,14 +67,16 @@ def test_watchlist_is_durable_newest_first_and_a_rating_takes_a_movie_off(servic
         reopened.close()
 
 
-def test_not_interested_leaves_the_recommendations_for_good_and_can_be_undone(service, small_data, state_dir):
+def test_not_interested_leaves_the_recommendations_for_good_and_can_be_undone(
+    trained_model, service, small_data, state_dir
+):
     top = rec_ids(service, 1)[0]
     service.add_to_list(1, top, WATCHLIST)
     service.add_to_list(1, top, NOT_INTERESTED)
     assert top not in rec_ids(service, 1)
     assert listed_ids(service, 1, WATCHLIST) == []  # one list at a time
     service.close()
-    reopened = open_service(small_data, state_dir)
+    reopened = trained_model.open_service(small_data, state_dir)
     try:
         assert top not in rec_ids(reopened, 1)
         assert reopened.remove_from_list(1, top, NOT_INTERESTED)
@@ -179,7 +183,7 @@ def test_a_malformed_file_stores_nothing(service, tmp_path):
     assert service.store.last_seq() == 0 and not service.user_exists(500)
 
 
-def test_own_export_carries_the_lists_into_another_state(service, small_data, tmp_path):
+def test_own_export_carries_the_lists_into_another_state(trained_model, service, small_data, tmp_path):
     watch, skip = rec_ids(service, 1)[:2]
     service.rate(1, watch, 4.0)
     service.add_to_list(1, skip, NOT_INTERESTED)
@@ -188,7 +192,7 @@ def test_own_export_carries_the_lists_into_another_state(service, small_data, tm
         export_ratings(service.store, out, fmt)
         path = tmp_path / f"mine.{fmt}"
         path.write_text(out.getvalue())
-        other = open_service(small_data, tmp_path / f"other-{fmt}")
+        other = trained_model.open_service(small_data, tmp_path / f"other-{fmt}")
         try:
             plan = other.read_import(path)
             other.apply_import(plan)

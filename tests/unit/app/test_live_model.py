@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from tests.device_guard import only_on
-from tests.trained_model import model_positives, open_service
+from tests.trained_model import model_positives
 from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
 
 NEW_USER = 9001
 
 
 @pytest.fixture
-def service(small_data, state_dir):
-    svc = open_service(small_data, state_dir)
+def service(trained_model, small_data, state_dir):
+    svc = trained_model.open_service(small_data, state_dir)
     yield svc
     svc.close()
 

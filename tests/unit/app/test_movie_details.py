@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 
 from tests.synthetic import movie_title
-from tests.trained_model import open_service
 from tui_recommender.app.service import RecommenderService
 from tui_recommender.data.movielens import load_links, load_tags
 
 
 @pytest.fixture
-def service(small_data, state_dir):
-    svc = open_service(small_data, state_dir)
+def service(trained_model, small_data, state_dir):
+    svc = trained_model.open_service(small_data, state_dir)
     yield svc
     svc.close()
 
@@ -75,12 +74,12 @@ def test_details_of_a_movie(service):
     assert details.because == unrated.because
 
 
-def test_details_read_tags_and_links_where_the_dataset_has_them(small_data, state_dir):
+def test_details_read_tags_and_links_where_the_dataset_has_them(trained_model, small_data, state_dir):
     (small_data / "links.csv").write_text("movieId,imdbId,tmdbId\n10,0114709,862\n20,0113497,\n")
     (small_data / "tags.csv").write_text(
         "userId,movieId,tag,timestamp\n1,10,pixar,1\n2,10,Pixar,2\n3,10,toys,3\n4,10, ,4\n1,20,jungle,5\n"
     )
-    svc = open_service(small_data, state_dir)
+    svc = trained_model.open_service(small_data, state_dir)
     try:
         facts = svc.movie_details(1, 10).facts
         assert facts.tags == ("pixar", "toys")  # most used first, case folded together, blanks dropped
@@ -100,23 +99,25 @@ def test_links_and_tags_of_the_real_dataset(ml_latest_small: Path):
     assert len(tags) > 3000 and (tags["tag"] != "").all()
 
 
-def test_model_label_says_what_the_model_has_learnt(service: RecommenderService, small_data, state_dir):
+def test_model_label_says_what_the_model_has_learnt(trained_model, service: RecommenderService, small_data, state_dir):
     assert service.model_label == "shipped weights"
     user = service.create_user()
     service.rate(user, 10, 5.0)
     service.update_model()
     assert service.model_label == "shipped weights + 1 rating learnt"
     service.save()
-    again = open_service(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.model_label == "fine-tuned on 1 rating"
     finally:
         again.close()
 
 
-def test_a_saved_state_that_learnt_nothing_does_not_claim_to_be_fine_tuned(service, small_data, state_dir):
+def test_a_saved_state_that_learnt_nothing_does_not_claim_to_be_fine_tuned(
+    trained_model, service, small_data, state_dir
+):
     service.save()
-    again = open_service(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.model_label == "saved state, nothing learnt yet"
     finally:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.trained_model import DATASET_NAME, model_positives, open_service, write_trained_checkpoint
+from tests.trained_model import DATASET_NAME, model_positives
 from tui_recommender.app.service import SourceKind
 from tui_recommender.config.settings import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.core.errors import RatingError, UnknownGenreError, UnknownMovieError, UnknownUserError, UserError
@@ -26,14 +26,10 @@ ALL = 1000  # more than the 80 movies: "every candidate"
 
 
 @pytest.fixture
-def service(small_data, state_dir):
-    svc = open_service(small_data, state_dir)
+def service(trained_model, small_data, state_dir):
+    svc = trained_model.open_service(small_data, state_dir)
     yield svc
     svc.close()
-
-
-def reopen(small_data, state_dir):
-    return open_service(small_data, state_dir)
 
 
 def dataset_ratings(service, user: int) -> dict[int, float]:
@@ -169,14 +165,14 @@ def ranked_as_served(service, user: int, dots: np.ndarray, item_rows: np.ndarray
     return dots / np.maximum(np.linalg.norm(item_rows, axis=1), 1e-12) ** p
 
 
-def test_scores_use_propagated_embeddings_not_the_layer_zero_table(small_data, state_dir, tmp_path):
+def test_scores_use_propagated_embeddings_not_the_layer_zero_table(trained_model, small_data, state_dir, tmp_path):
     """A checkpoint whose layer-0 table ranks differently from its propagated table:
     recommendations must follow the propagated one."""
-    ck = load_checkpoint(write_trained_checkpoint(tmp_path / "base.npz"))
+    ck = load_checkpoint(trained_model.write(tmp_path / "base.npz"))
     rng = np.random.default_rng(0)
     odd = replace(ck, ego=rng.normal(size=ck.ego.shape).astype(np.float32))
     path = save_checkpoint(odd, tmp_path / "odd.npz")
-    svc = open_service(small_data, state_dir, checkpoint=path)
+    svc = trained_model.open_service(small_data, state_dir, checkpoint=path)
     try:
         user_row = int(np.flatnonzero(ck.user_ids == 1)[0])
         items = odd.final[ck.n_users :]
@@ -314,7 +310,7 @@ def test_rating_below_three_removes_an_existing_edge(service):
     assert movie not in rec_ids(service.recommend(1, k=ALL))
 
 
-def test_remove_rating_hides_a_dataset_rating_also_after_reopening(service, small_data, state_dir):
+def test_remove_rating_hides_a_dataset_rating_also_after_reopening(trained_model, service, small_data, state_dir):
     movie = next(m for m, r in dataset_ratings(service, 1).items() if r >= 3)
     service.remove_rating(1, movie)
     assert movie not in {r.movie.movie_id for r in service.user_ratings(1)}
@@ -322,7 +318,7 @@ def test_remove_rating_hides_a_dataset_rating_also_after_reopening(service, smal
     with pytest.raises(UserError):
         service.remove_rating(1, movie)
     service.close()
-    again = reopen(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert movie not in {r.movie.movie_id for r in again.user_ratings(1)}
         assert movie in rec_ids(again.recommend(1, k=ALL))
@@ -349,7 +345,7 @@ def assert_final_is_propagated_ego(service, ck, recs_of_user_1) -> None:
     np.testing.assert_allclose([r.score for r in recs_of_user_1], expected, rtol=1e-4, atol=1e-5)
 
 
-def test_save_then_reopen_loads_the_fine_tuned_state(service, small_data, state_dir):
+def test_save_then_reopen_loads_the_fine_tuned_state(trained_model, service, small_data, state_dir):
     assert service.model_source.kind == SourceKind.SHIPPED
     new_user = service.create_user()
     for movie in movies_with(service, "Comedy")[:3]:
@@ -361,7 +357,7 @@ def test_save_then_reopen_loads_the_fine_tuned_state(service, small_data, state_
     before = {user: service.recommend(user, k=20) for user in (1, 7, new_user)}
     assert_final_is_propagated_ego(service, load_checkpoint(path), before[1])
     service.close()
-    again = reopen(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.model_source.kind == SourceKind.STATE
         assert again.pending_updates() == 0
@@ -373,7 +369,7 @@ def test_save_then_reopen_loads_the_fine_tuned_state(service, small_data, state_
         again.close()
 
 
-def test_stored_ratings_are_merged_on_reopen_without_a_saved_checkpoint(service, small_data, state_dir):
+def test_stored_ratings_are_merged_on_reopen_without_a_saved_checkpoint(trained_model, service, small_data, state_dir):
     movie = rec_ids(service.recommend(1, k=1))[0]
     service.rate(1, movie, 5.0)
     new_user = service.create_user()
@@ -382,7 +378,7 @@ def test_stored_ratings_are_merged_on_reopen_without_a_saved_checkpoint(service,
         service.rate(new_user, m, 4.0)
     service.close()  # no update_model, no save: the checkpoint knows none of this
 
-    again = reopen(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.model_source.kind == SourceKind.SHIPPED
         assert {r.movie.movie_id: r.rating for r in again.user_ratings(1)}[movie] == 5.0
@@ -399,10 +395,10 @@ def test_stored_ratings_are_merged_on_reopen_without_a_saved_checkpoint(service,
         again.close()
 
 
-def test_profile_without_ratings_survives_reopening(service, small_data, state_dir):
+def test_profile_without_ratings_survives_reopening(trained_model, service, small_data, state_dir):
     user = service.create_user()
     service.close()
-    again = reopen(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.user_exists(user)
         assert len(again.recommend(user, k=5)) == 5
@@ -411,7 +407,7 @@ def test_profile_without_ratings_survives_reopening(service, small_data, state_d
         again.close()
 
 
-def test_novelty_dial_is_saved_per_profile_and_survives_reopening(service, small_data, state_dir):
+def test_novelty_dial_is_saved_per_profile_and_survives_reopening(trained_model, service, small_data, state_dir):
     popular = rec_ids(service.recommend(5, k=10))
     assert service.novelty_of(5) == service.settings.novelty == 0.0
     assert service.set_novelty(5, "0.75") == 0.75
@@ -425,7 +421,7 @@ def test_novelty_dial_is_saved_per_profile_and_survives_reopening(service, small
         with pytest.raises(UserError, match="novelty"):
             service.recommend(5, novelty=bad)
     service.close()
-    again = reopen(small_data, state_dir)
+    again = trained_model.open_service(small_data, state_dir)
     try:
         assert again.novelty_of(5) == 0.75
         assert rec_ids(again.recommend(5, k=10)) == niche

@@ -164,10 +164,11 @@ def test_any_value_of_a_known_key_is_read_or_refused_by_name(table):
                 assert all(isinstance(g, str) and g for g in config.genres)
 
 
-def test_recommend_uses_the_config_genres_unless_given_genres(capsys, config_file, small_data, state_dir, tmp_path):
-    from tests.trained_model import write_trained_checkpoint
+def test_recommend_uses_the_config_genres_unless_given_genres(
+    trained_model, capsys, config_file, small_data, state_dir, tmp_path
+):
 
-    checkpoint = write_trained_checkpoint(tmp_path / "start.npz")
+    checkpoint = trained_model.write(tmp_path / "start.npz")
     where = ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(checkpoint)]
     config_file.write_text('genres = ["horror", "Westerns"]\n')
     code, out, err = run(capsys, "recommend", *where, "--user", "2", "-k", "5", "--json")

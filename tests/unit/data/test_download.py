@@ -291,45 +291,11 @@ def test_default_dataset_names_every_failure(tmp_path: Path, monkeypatch: pytest
     assert "\n" not in text
 
 
-@pytest.mark.functional
-def test_data_layer_does_not_import_torch_or_textual() -> None:
-    code = (
-        "import sys, tui_recommender.data.download, tui_recommender.data.movielens; "
-        "print(sorted(m for m in ('torch', 'textual', 'recbole') if m in sys.modules))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
-
-
 def test_recorded_checksums_are_hex_of_their_algorithm() -> None:
     pinned = [(r.algorithm, r.digest) for r in dl.RELEASES.values() if r.digest is not None]
     assert len(pinned) == len(dl.RELEASES) - 1  # only ml-latest, which changes in place, is not pinned
     for algorithm, digest in [*pinned, ("sha256", dl.MIRROR_WHEEL_SHA256)]:
         assert len(digest) == hashlib.new(algorithm).digest_size * 2 and set(digest) <= set("0123456789abcdef")
-
-
-@pytest.mark.functional
-def test_a_pip_package_planted_in_the_current_folder_never_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
-) -> None:
-    """Real pip against an index that cannot answer, started from a folder holding a regular
-    `pip` package (with `__init__.py`: without it the real pip would win anyway)."""
-    planted = tmp_path / "cwd" / "pip"
-    planted.mkdir(parents=True)
-    marker = tmp_path / "planted-code-ran"
-    for module in ("__init__.py", "__main__.py"):
-        (planted / module).write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text({module!r})\n")
-    monkeypatch.chdir(planted.parent)
-    monkeypatch.setenv("PYTHONPATH", str(planted.parent))
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{closed_port()}/simple")
-    monkeypatch.setenv("PIP_FIND_LINKS", "")
-    with pytest.raises(DownloadError, match=r"^pip download recbole==1\.2\.1 failed: "):
-        dl.download(dl.MIRROR_NAME, tmp_path / "data", progress=True)
-    assert not marker.exists()
-    out, err = capfd.readouterr()
-    assert out == ""  # pip's own lines went to stderr
-    assert "Looking in indexes" in err
 
 
 def test_download_over_the_size_cap_is_refused(served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

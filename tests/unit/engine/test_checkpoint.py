@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.trained_model import DATASET_NAME, open_service, trained_checkpoint_bytes, write_trained_checkpoint
+from tests.trained_model import DATASET_NAME
 from tui_recommender.app.model_source import ModelSource
 from tui_recommender.app.service import RecommenderService, SourceKind
 from tui_recommender.config.settings import CHECKPOINT_NAME, Settings
@@ -303,9 +303,9 @@ def test_folder_or_impossible_path_where_the_checkpoint_should_be(tmp_path):
 
 
 @pytest.fixture
-def quick_startup_training(monkeypatch):
-    """Training at start-up with a tiny config (a second, not the default's minutes)."""
-    trained_checkpoint_bytes()  # the shared checkpoint is trained before the patch counts calls
+def quick_startup_training(trained_model, monkeypatch):
+    """Training at start-up with a tiny config (a second, not the default's minutes).
+    Takes `trained_model` so the shared checkpoint is trained before the patch counts calls."""
     real = training_module.train_checkpoint
     calls = []
 
@@ -337,11 +337,11 @@ def damaged_copy(good: bytes, damage: str) -> bytes:
     "damage", ["garbage", "truncated", "bad-compression", "meta-list", "duplicate-ids", "n_layers-text", "folder"]
 )
 def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(
-    small_data, state_dir, tmp_path, quick_startup_training, damage
+    trained_model, small_data, state_dir, tmp_path, quick_startup_training, damage
 ):
     bad = state_checkpoint(state_dir)
     bad.parent.mkdir(parents=True)
-    good = load_checkpoint(write_trained_checkpoint(tmp_path / "good.npz"))
+    good = load_checkpoint(trained_model.write(tmp_path / "good.npz"))
     if damage == "meta-list":
         raw_npz(bad, [1, 2, 3])
     elif damage == "duplicate-ids":
@@ -355,9 +355,9 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(
     elif damage == "folder":
         bad.mkdir()
     else:
-        bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), damage))
+        bad.write_bytes(damaged_copy(trained_model.checkpoint, damage))
     messages = []
-    service = open_service(small_data, state_dir, on_status=messages.append)
+    service = trained_model.open_service(small_data, state_dir, on_status=messages.append)
     try:
         assert service.model_source.kind == SourceKind.SHIPPED
         assert any("Skipping fine-tuned state" in m and str(bad) in m for m in messages), messages
@@ -368,11 +368,11 @@ def test_bad_state_checkpoint_is_skipped_for_the_next_candidate(
 
 
 def test_bad_state_checkpoint_without_other_candidate_trains_instead(
-    small_data, state_dir, tmp_path, quick_startup_training
+    trained_model, small_data, state_dir, tmp_path, quick_startup_training
 ):
     bad = state_checkpoint(state_dir)
     bad.parent.mkdir(parents=True)
-    bad.write_bytes(damaged_copy(trained_checkpoint_bytes(), "truncated"))
+    bad.write_bytes(damaged_copy(trained_model.checkpoint, "truncated"))
     messages = []
     settings = Settings.resolve(data=small_data, state_dir=state_dir)
     service = RecommenderService.open(replace(settings, weights_dir=tmp_path / "no-weights"), on_status=messages.append)
@@ -395,11 +395,13 @@ def test_bad_state_checkpoint_without_other_candidate_trains_instead(
         pytest.param(lambda c: replace(c, item_ids=c.item_ids + 1), id="other-movies"),
     ],
 )
-def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_path, quick_startup_training, tamper):
-    ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
+def test_checkpoint_trained_on_other_data_is_skipped(
+    trained_model, small_data, state_dir, tmp_path, quick_startup_training, tamper
+):
+    ours = load_checkpoint(trained_model.write(tmp_path / "ours.npz"))
     save_checkpoint(tamper(ours), state_checkpoint(state_dir))
     messages = []
-    service = open_service(small_data, state_dir, on_status=messages.append)
+    service = trained_model.open_service(small_data, state_dir, on_status=messages.append)
     try:
         assert service.model_source.kind == SourceKind.SHIPPED
         assert any("Skipping fine-tuned state" in m and "other data" in m for m in messages), messages
@@ -409,14 +411,14 @@ def test_checkpoint_trained_on_other_data_is_skipped(small_data, state_dir, tmp_
 
 @pytest.mark.parametrize("problem", ["missing", "damaged", "other-data"])
 def test_an_explicit_checkpoint_wins_and_must_be_usable(
-    small_data, state_dir, tmp_path, quick_startup_training, problem
+    trained_model, small_data, state_dir, tmp_path, quick_startup_training, problem
 ):
     """`--checkpoint` is what the user asked for: it wins over the fine-tuned state, and a
     missing, damaged or foreign one is an error saying why, never a silent fallback."""
-    ours = load_checkpoint(write_trained_checkpoint(tmp_path / "ours.npz"))
+    ours = load_checkpoint(trained_model.write(tmp_path / "ours.npz"))
     save_checkpoint(replace(ours, trained_seq=7, applied_seq=7), state_checkpoint(state_dir))
     explicit = save_checkpoint(ours, tmp_path / "explicit.npz")
-    service = open_service(small_data, state_dir, checkpoint=explicit)
+    service = trained_model.open_service(small_data, state_dir, checkpoint=explicit)
     try:
         assert service.model_source == ModelSource(SourceKind.CHECKPOINT, explicit)
         assert service.model.applied_seq == 0  # not the state's 7
@@ -432,7 +434,7 @@ def test_an_explicit_checkpoint_wins_and_must_be_usable(
         save_checkpoint(replace(ours, fingerprint="0" * 64, dataset="ml-100k"), explicit)
         why = f"checkpoint {explicit} was trained on other data ('ml-100k', not this {DATASET_NAME})"
     with pytest.raises(CheckpointError) as error:
-        open_service(small_data, state_dir, checkpoint=explicit)
+        trained_model.open_service(small_data, state_dir, checkpoint=explicit)
     assert str(error.value).startswith(why)
     assert quick_startup_training == []
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trained_model import DATASET_NAME, model_positives, open_service
+from tests.trained_model import DATASET_NAME, model_positives
 from tui_recommender.app.jobs import export_ratings
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import InvalidIdError, RatingsDatabaseError
@@ -196,14 +196,16 @@ def test_store_refuses_ids_and_timestamps_out_of_range(tmp_path: Path) -> None:
         assert store.events().empty
 
 
-def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(small_data: Path, state_dir: Path) -> None:
+def test_stored_rows_for_movies_the_dataset_lacks_are_skipped_with_a_warning(
+    trained_model, small_data: Path, state_dir: Path
+) -> None:
     db = state_dir / DATASET_NAME / "ratings.sqlite3"
     with RatingsStore(db) as store:
         store.put(1, 999_999, 5.0)
         store.put(1, 10, 4.5)
         UserLists(store).put(1, 888_888, NOT_INTERESTED)
     messages: list[str] = []
-    service = open_service(small_data, state_dir, on_status=messages.append)
+    service = trained_model.open_service(small_data, state_dir, on_status=messages.append)
     try:
         assert any(
             m.startswith(f"Skipping stored ratings of 1 movies {DATASET_NAME} does not have (999999)") for m in messages

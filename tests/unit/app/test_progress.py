@@ -1,0 +1,68 @@
+"""EpochProgress: training progress with the total and the time left, a bar on a terminal
+and plain lines at most every interval elsewhere; format_duration."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tui_recommender.app.progress import EpochProgress, format_duration
+from tui_recommender.engine.lightgcn.training import EpochStats
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def epochs(progress: EpochProgress, clock: Clock, total: int, count: int, seconds: float = 2.0) -> None:
+    for epoch in range(1, count + 1):
+        clock.now += seconds
+        progress(EpochStats(epoch, loss=0.5, seconds=seconds, total=total))
+
+
+def test_plain_lines_carry_the_total_and_time_left_at_most_every_interval():
+    stream, clock = io.StringIO(), Clock()
+    with EpochProgress(stream=stream, interval_s=10.0, clock=clock) as progress:
+        epochs(progress, clock, total=50, count=20)  # early stopping ends at epoch 20
+        epochs(progress, clock, total=15, count=15)  # the refit: 15 epochs
+    text = stream.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert lines[0] == "training: epoch 1 of at most 50, loss 0.5000, 2.00 s/epoch, about 1 min 38 s left"
+    # One line per 10 s at 2 s per epoch, plus each phase's first and last epoch.
+    assert [int(re.search(r"epoch (\d+)", line).group(1)) for line in lines] == [1, 6, 11, 16, 21, 26, 31, 35]
+    assert lines[4] == "training (refit on every rating): epoch 21 of 35, loss 0.5000, 2.00 s/epoch, about 28 s left"
+    assert lines[-1].endswith("epoch 35 of 35, loss 0.5000, 2.00 s/epoch, about 0 s left")
+
+
+def test_on_a_terminal_a_bar_shows_the_total_and_grows_it_for_the_refit():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream, clock = Terminal(), Clock()
+    with EpochProgress(stream=stream, clock=clock) as progress:
+        epochs(progress, clock, total=8, count=3, seconds=0.0)
+        assert progress._bar.total == 8
+        epochs(progress, clock, total=2, count=2, seconds=0.0)
+        assert progress._bar.total == 5 and progress._bar.n == 5
+    text = stream.getvalue()
+    assert "\r" in text and "0/8" in text and "5/5" in text and "refit" in text
+
+
+def test_on_line_receives_the_lines_instead_of_a_stream():
+    lines, clock = [], Clock()
+    progress = EpochProgress("training a model (once)", on_line=lines.append, interval_s=0.0, clock=clock)
+    epochs(progress, clock, total=3, count=3)
+    assert len(lines) == 3 and lines[-1].startswith("training a model (once): epoch 3 of at most 3")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0.4, "0 s"), (42, "42 s"), (185, "3 min 05 s"), (3720, "1 h 02 min")])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text

@@ -1,0 +1,75 @@
+"""merge_ratings: the store's events over the dataset's ratings (a removal hides, a change
+replaces), against a naive reference and at dataset scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tui_recommender.storage.database import RatingsStore
+from tui_recommender.storage.export_files import ratings_frame
+from tui_recommender.storage.overlay import merge_ratings
+
+
+def test_merge_removal_hides_and_change_replaces_base_rating() -> None:
+    base = ratings_frame([(1, 10, 4.0, 100), (1, 20, 3.0, 101), (2, 10, 5.0, 102)])
+    events = ratings_frame([(1, 10, np.nan, 200), (2, 10, 1.5, 201), (3, 30, 2.5, 202)])
+    merged = merge_ratings(base, events)
+    assert merged.dtypes.equals(base.dtypes)
+    assert sorted(map(tuple, merged.to_numpy().tolist())) == [
+        (1, 20, 3.0, 101),
+        (2, 10, 1.5, 201),
+        (3, 30, 2.5, 202),
+    ]
+    assert base.shape == (3, 4), "the base frame is not modified"
+
+
+def test_merge_with_no_events_is_the_base(store: RatingsStore) -> None:
+    base = ratings_frame([(1, 10, 4.0, 100), (2, 20, 3.0, 101)])
+    merged = merge_ratings(base, store.events())
+    pd.testing.assert_frame_equal(merged, base)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_matches_a_naive_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = {(int(u), int(m)) for u, m in rng.integers(1, 30, size=(400, 2))}
+    base_rows = [(u, m, float(rng.integers(1, 11)) / 2, int(rng.integers(1e6))) for u, m in keys]
+    event_rows = []
+    for _ in range(300):
+        u, m = (int(v) for v in rng.integers(1, 35, size=2))
+        rating = np.nan if rng.random() < 0.25 else float(rng.integers(1, 11)) / 2
+        event_rows.append((u, m, rating, int(rng.integers(1e6))))
+
+    expected = {(u, m): (r, t) for u, m, r, t in base_rows}
+    for u, m, r, t in event_rows:
+        if np.isnan(r):
+            expected.pop((u, m), None)
+        else:
+            expected[(u, m)] = (r, t)
+
+    base = ratings_frame(base_rows)
+    merged = merge_ratings(base, ratings_frame(event_rows))
+    assert merged.dtypes.equals(base.dtypes)
+    got = {(u, m): (r, t) for u, m, r, t in merged.itertuples(index=False)}
+    assert len(got) == len(merged), "one row per (user, movie)"
+    assert got == expected
+
+
+def test_merge_at_dataset_scale_drops_exactly_the_removed_rows() -> None:
+    rng = np.random.default_rng(0)
+    n = 100_000
+    base = pd.DataFrame(
+        {
+            "userId": rng.integers(1, 611, n).astype(np.int64),
+            "movieId": np.arange(n, dtype=np.int64),
+            "rating": np.full(n, 3.5, dtype=np.float32),
+            "timestamp": np.zeros(n, dtype=np.int64),
+        }
+    )
+    events = base.sample(5_000, random_state=0).assign(rating=np.float32(np.nan))
+    merged = merge_ratings(base, events)
+    assert len(merged) == n - 5_000
+    assert not set(merged["movieId"].tolist()) & set(events["movieId"].tolist())
+    assert merged.dtypes.equals(base.dtypes)

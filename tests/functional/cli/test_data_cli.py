@@ -10,16 +10,16 @@ import pytest
 
 from tests.functional.cli.test_cli import assert_one_line_error, run
 from tests.synthetic import write_dat, write_movielens, write_zip
-from tests.trained_model import DATASET_NAME, write_trained_checkpoint
+from tests.trained_model import DATASET_NAME
 
 
 @pytest.fixture
-def root(tmp_path: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def root(trained_model, tmp_path: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A data root with the trained checkpoint's dataset (as its fine-tuned state), an ml-1m
     zip and a folder that does not load."""
     root = tmp_path / "data"
     write_movielens(root / DATASET_NAME)
-    write_trained_checkpoint(state_dir / DATASET_NAME / "model.npz")
+    trained_model.write(state_dir / DATASET_NAME / "model.npz")
     write_zip(write_dat(tmp_path / "ml-1m"), root / "ml-1m.zip")
     broken = write_movielens(root / "ml-broken")
     (broken / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,10,4.0\n")

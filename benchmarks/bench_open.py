@@ -8,7 +8,7 @@ The checkpoint holds random embeddings of the shipped recipe's width for every u
 movie, with the dataset's fingerprint: the ranking is meaningless, the sizes (and so the
 load and ranking time) are the real ones. Nothing here trains a model.
 
-    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--json]
+    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--no-recommend] [--json]
 """
 
 from __future__ import annotations
@@ -152,11 +152,11 @@ def write_checkpoint(folder: Path, out: Path) -> None:
     from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
     data = open_dataset(folder)
-    recipe = load_checkpoint(REPO_ROOT / "weights" / "ml-latest-small.npz").hyperparameters
+    recipe = load_checkpoint(REPO_ROOT / "weights" / "ml-latest-small.npz").config
     users = np.unique(data.ratings["userId"].to_numpy())
     items = data.movies.index.to_numpy()
     rng = np.random.default_rng(1)
-    ego = rng.standard_normal((len(users) + len(items), recipe["dim"]), dtype=np.float32) * 0.1
+    ego = rng.standard_normal((len(users) + len(items), recipe.dim), dtype=np.float32) * 0.1
     save_checkpoint(Checkpoint(ego, ego.copy(), users, items, recipe, data.name, data.fingerprint), out)
 
 
@@ -183,7 +183,7 @@ def _timed_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, st
     return seconds, usage.ru_maxrss / 1024, out.decode()
 
 
-def measure(shape: Shape, workdir: Path) -> dict:
+def measure(shape: Shape, workdir: Path, recommend: bool = True) -> dict:
     env = {**os.environ, "TUI_RECOMMENDER_STATE_DIR": str(workdir / "state"), "OMP_NUM_THREADS": "2"}
     folder = workdir / "data" / shape.name
     start = time.perf_counter()
@@ -193,16 +193,13 @@ def measure(shape: Shape, workdir: Path) -> dict:
     python = [sys.executable, "-c", OPEN_SNIPPET, str(folder)]
     first_wall, first_rss, first_out = _timed_child(python, env)
     later_wall, later_rss, later_out = _timed_child(python, env)
-    checkpoint = workdir / f"{shape.name}.npz"
-    write_checkpoint(folder, checkpoint)
-    cli = [
-        str(Path(sys.executable).with_name("tui-recommender")),
-        "--data",
-        str(folder),
-        "--checkpoint",
-        str(checkpoint),
-    ]
-    recommend_wall, recommend_rss, _ = _timed_child([*cli, "recommend", "--user", "1", "--json"], env)
+    recommend_wall = recommend_rss = float("nan")
+    if recommend:
+        checkpoint = workdir / f"{shape.name}.npz"
+        write_checkpoint(folder, checkpoint)
+        exe = str(Path(sys.executable).with_name("tui-recommender"))
+        cli = [exe, "--data", str(folder), "--checkpoint", str(checkpoint), "recommend", "--user", "1", "--json"]
+        recommend_wall, recommend_rss, _ = _timed_child(cli, env)
     return {
         "shape": shape.name,
         "ratings": shape.ratings,
@@ -214,8 +211,8 @@ def measure(shape: Shape, workdir: Path) -> dict:
         "later_open_s": round(json.loads(later_out)["seconds"], 2),
         "later_open_wall_s": round(later_wall, 2),
         "later_open_peak_rss_mb": round(later_rss),
-        "recommend_cli_wall_s": round(recommend_wall, 2),
-        "recommend_cli_peak_rss_mb": round(recommend_rss),
+        "recommend_cli_wall_s": round(recommend_wall, 2) if recommend else None,
+        "recommend_cli_peak_rss_mb": round(recommend_rss) if recommend else None,
     }
 
 
@@ -223,6 +220,7 @@ def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     cli.add_argument("--shape", action="append", choices=sorted(SHAPES), help="default: ml-1m and ml-10m")
     cli.add_argument("--dir", metavar="DIR", help="work folder (default: a temporary one, removed after)")
+    cli.add_argument("--no-recommend", action="store_true", help="open the data only (no checkpoint, no recommend)")
     cli.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = cli.parse_args()
     shapes = [SHAPES[name] for name in args.shape or ("ml-1m", "ml-10m")]
@@ -230,7 +228,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-open-", dir=args.dir) as tmp:
         results = []
         for shape in shapes:
-            results.append(measure(shape, Path(tmp) / shape.name))
+            results.append(measure(shape, Path(tmp) / shape.name, not args.no_recommend))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     report = {"load_1min_before": load_before, "load_1min_after": os.getloadavg()[0], "results": results}
     if args.json:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.synthetic import write_dat, write_movielens, write_zip
 from tui_recommender.core.errors import DownloadError
 from tui_recommender.data import cache
 from tui_recommender.data import download as dl
@@ -331,3 +332,46 @@ def test_mirror_wheel_members_have_a_size_cap(pip: FakePip, tmp_path: Path, monk
     with pytest.raises(DownloadError, match=r"recbole-1\.2\.1-py3-none-any\.whl would unpack to .* refusing it$"):
         dl.download(dl.MIRROR_NAME, root, progress=False)
     assert leftovers(root) == []
+
+
+def serve_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, top: str, folder: Path) -> Path:
+    """`folder` zipped under `top/` as GroupLens's `name.zip`, served from a file:// URL."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    archive = write_zip(folder, site / f"{name}.zip", top)
+    monkeypatch.setattr(dl, "GROUPLENS_URL", site.as_uri() + "/{name}.zip")
+    return archive
+
+
+def test_ml_10m_unpacks_from_its_ml_10M100K_folder_with_its_md5(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = serve_release(tmp_path, monkeypatch, "ml-10m", "ml-10M100K", write_dat(tmp_path / "src", "ml-10m"))
+    pin(monkeypatch, "ml-10m", digest=hashlib.md5(archive.read_bytes()).hexdigest())
+    root = tmp_path / "data"
+    folder = dl.download("ml-10m", root, progress=False)
+    assert folder == root / "ml-10m" and leftovers(root) == [".ml-10m.cache", "ml-10m"]
+    assert load_dataset(folder).layout == "ml-10m"
+    pin(monkeypatch, "ml-1m", digest="0" * 64)
+    serve_release(tmp_path, monkeypatch, "ml-1m", "ml-1m", write_dat(tmp_path / "ml-1m"))
+    with pytest.raises(
+        DownloadError, match=r"ml-1m\.zip has SHA-256 [0-9a-f]{64}, expected 0{64}: refusing to use it$"
+    ):
+        dl.download("ml-1m", root, progress=False)
+
+
+def test_ml_latest_is_checked_against_the_md5_grouplens_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = serve_release(tmp_path, monkeypatch, "ml-latest", "ml-latest", write_movielens(tmp_path / "src"))
+    assert dl.RELEASES["ml-latest"].digest is None
+    root = tmp_path / "data"
+    with pytest.raises(DownloadError, match=r"^cannot download file://.*/ml-latest\.zip\.md5: "):
+        dl.download("ml-latest", root, progress=False)
+    md5 = archive.with_name("ml-latest.zip.md5")
+    md5.write_text(f"MD5 (ml-latest.zip) = {'0' * 32}\n")
+    with pytest.raises(DownloadError, match=r"has MD5 [0-9a-f]{32}, expected 0{32}: refusing to use it$"):
+        dl.download("ml-latest", root, progress=False)
+    assert leftovers(root) == []
+    md5.write_text(f"{hashlib.md5(archive.read_bytes()).hexdigest()}  ml-latest.zip\n")
+    assert dl.download("ml-latest", root, progress=False) == root / "ml-latest"

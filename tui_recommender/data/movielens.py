@@ -226,5 +226,6 @@ def _ratings(table: pd.DataFrame, file: str, movies_file: str, scale: RatingScal
             "movieId": movies.to_numpy(),
             "rating": stars.to_numpy(),
             "timestamp": timestamps.to_numpy(),
-        }
+        },
+        copy=False,  # fresh arrays: no second copy into one block
     )

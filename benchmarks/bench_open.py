@@ -2,7 +2,7 @@
 and ml-32m are written to a temporary folder (never into the project), then each is opened
 in a child process: the first open (parse, then the cache is written), a later open (from
 the cache), and `tui-recommender recommend --user 1` against a checkpoint of that size. Each
-child's wall time and peak RSS (`os.wait4`) are reported.
+child's wall time (imports included) and peak RSS (its VmHWM) are reported.
 
 The checkpoint holds random embeddings of the shipped recipe's width for every user and
 movie, with the dataset's fingerprint: the ranking is meaningless, the sizes (and so the
@@ -160,27 +160,27 @@ def write_checkpoint(folder: Path, out: Path) -> None:
     save_checkpoint(Checkpoint(ego, ego.copy(), users, items, recipe, data.name, data.fingerprint), out)
 
 
-OPEN_SNIPPET = (
-    "import sys, time, json; t = time.perf_counter(); "
+# The child's own peak RSS is VmHWM of /proc/self/status, written last on stderr: the rusage
+# of a child also counts the parent's memory at the fork (Linux keeps it across exec).
+PEAK_LINE = "import atexit, sys; atexit.register(lambda: print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0], file=sys.stderr)); "
+OPEN_SNIPPET = PEAK_LINE + (
+    "import time, json; t = time.perf_counter(); "
     "from tui_recommender.data.cache import open_dataset; "
     "d = open_dataset(sys.argv[1]); "
     "print(json.dumps({'seconds': time.perf_counter() - t, 'ratings': len(d.ratings)}))"
 )
+CLI_SNIPPET = PEAK_LINE + "from tui_recommender.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _timed_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run `argv`: (wall seconds, the child's peak RSS in MB from `os.wait4`, stdout); a
-    failing child ends the benchmark with its last error line."""
+    """Run `argv` (a Python child started with `PEAK_LINE`): (wall seconds, its peak RSS in
+    MB, stdout); a failing child ends the benchmark with its last error line."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out = process.stdout.read() if process.stdout else b""
-    err = process.stderr.read() if process.stderr else b""
-    _, status, usage = os.wait4(process.pid, 0)
+    result = subprocess.run(argv, capture_output=True, env=env, text=True, check=False)
     seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        last = err.decode(errors="replace").strip().splitlines()[-1:]
-        raise SystemExit(f"bench_open: {' '.join(argv[:5])} failed: {last}")
-    return seconds, usage.ru_maxrss / 1024, out.decode()
+    if result.returncode != 0:
+        raise SystemExit(f"bench_open: {' '.join(argv[3:8])} failed: {result.stderr.strip().splitlines()[-2:]}")
+    return seconds, int(result.stderr.strip().splitlines()[-1]) / 1024, result.stdout
 
 
 def measure(shape: Shape, workdir: Path, recommend: bool = True) -> dict:
@@ -197,8 +197,8 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True) -> dict:
     if recommend:
         checkpoint = workdir / f"{shape.name}.npz"
         write_checkpoint(folder, checkpoint)
-        exe = str(Path(sys.executable).with_name("tui-recommender"))
-        cli = [exe, "--data", str(folder), "--checkpoint", str(checkpoint), "recommend", "--user", "1", "--json"]
+        cli = [sys.executable, "-c", CLI_SNIPPET, "--data", str(folder), "--checkpoint", str(checkpoint)]
+        cli += ["recommend", "--user", "1", "--json"]
         recommend_wall, recommend_rss, _ = _timed_child(cli, env)
     return {
         "shape": shape.name,

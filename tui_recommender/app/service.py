@@ -4,7 +4,8 @@ It is thin: each job is done by one part. `Catalogue` knows the movies, genres a
 search; `UserRatings` every user's ratings and profiles (store and memory under one lock);
 `UserLists` the watchlists and "not interested" lists; `imports` reads other apps' exports;
 `LiveModel` the model, its published snapshot and the one lock that serialises every model
-change; `model_source` picks the checkpoint to start from. Every method may be called from
+change; `model_source` picks the checkpoint to start from; `ranked_lists` builds a user's
+list (ranking, calibration, paging, "because") from the published snapshot. Every method may be called from
 a worker thread; errors a user can cause are `UserError`s.
 
 The batch jobs the CLI runs without opening the live model are in `batch_jobs`.
@@ -21,8 +22,9 @@ import numpy as np
 
 from tui_recommender.app.catalogue import Catalogue, Movie, MovieFacts
 from tui_recommender.app.jobs import load_data, stored_events, warn_unknown_movies
-from tui_recommender.app.live_model import LiveModel, UpdateReport, most_similar, user_scores
+from tui_recommender.app.live_model import LiveModel, UpdateReport
 from tui_recommender.app.model_source import ModelSource, SourceKind, open_checkpoint
+from tui_recommender.app.ranked_lists import Recommendation, Taste, because_titles, recommendations
 from tui_recommender.config.settings import Settings
 from tui_recommender.config.user_file import parse_novelty
 from tui_recommender.core.errors import CheckpointError, UserError
@@ -32,7 +34,6 @@ from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD, RatingScale
 from tui_recommender.core.text import shorten
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import Checkpoint
-from tui_recommender.engine.ranking import calibrated_head
 from tui_recommender.storage.database import RatingsStore
 from tui_recommender.storage.importers import Importer, ImportPlan, report_lines
 from tui_recommender.storage.lists import UserLists
@@ -63,17 +64,6 @@ __all__ = [
 
 RETRAIN_AFTER = 100  # ratings applied incrementally since the last full training
 NOVELTY_KEY = "novelty"  # the profile setting of the popular <-> niche dial
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    movie: Movie
-    rank: int  # 1-based, over the whole filtered list (offset included)
-    # Unitless, only its order and `match` mean anything: `ranking.scores` of the user's row (or
-    # their liked movies' mean) and the movie's; with no liked movie, its positives in the graph.
-    score: float
-    because: str | None  # title of the rated movie most similar to this one, if any
-    match: float | None  # score / the best score among the user's unrated movies, 0..1; None for a popularity fallback
 
 
 @dataclass(frozen=True)
@@ -213,9 +203,8 @@ class RecommenderService:
         because = None
         if movie_id not in ratings:
             liked = self.catalogue.items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
-            if len(liked):
-                row = np.array([self.catalogue.items.index(movie_id)])
-                because = self.catalogue.at(int(most_similar(self.model.snapshot, row, liked)[0])).title
+            row = np.array([self.catalogue.items.index(movie_id)])
+            because = because_titles(self.model.snapshot, self.catalogue, row, liked)[0]
         rating = ratings.get(movie_id)
         return MovieDetails(self.catalogue.movie(movie_id), None if rating is None else rating[0], because, facts)
 
@@ -224,46 +213,20 @@ class RecommenderService:
     ) -> list[Recommendation]:
         """Top movies `offset`..`offset+k` the user has not rated, with any of `genres` (all
         if empty), re-ranked by the popular <-> niche dial `novelty` (None: the profile's)
-        and calibrated to the genres the user liked (`ranking.calibrated_head`); a user with
+        and calibrated to the genres the user liked (`ranked_lists.recommendations`); a user with
         no liked movie gets popular movies."""
         if k < 1 or offset < 0:
             raise UserError(f"ask for at least one recommendation (got k={k}, offset={offset})")
         novelty = self.novelty_of(user_id) if novelty is None else _novelty(novelty)
         ratings = self.ratings.of(user_id)
-        snapshot = self.model.snapshot
         items = self.catalogue.items
-        rated = items.indices(np.fromiter(ratings, dtype=np.int64))
-        liked = items.indices(liked_movies(ratings, POSITIVE_THRESHOLD))
-        scores = user_scores(snapshot, user_id, liked, novelty)
-        popular = scores is None
-        if scores is None:
-            scores = snapshot.popularity.astype(np.float32)
-        eligible = np.ones(len(scores), dtype=bool)
-        eligible[rated] = False
-        eligible[items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64))] = False
-        best = float(scores[eligible].max()) if not popular and eligible.any() else 0.0
-        candidates = np.flatnonzero(eligible)
-        order = candidates[np.lexsort((candidates, -scores[candidates]))]  # stable: pages never overlap
-        if not popular and len(liked):  # every page, before the genre filter: a filter keeps the order
-            order = calibrated_head(order, scores, self.catalogue.genre_weights, liked)
-        top = order[self.catalogue.genre_mask(genres)[order]][offset : offset + k]
-        if len(top) == 0:
-            return []
-        because = (
-            [None] * len(top)
-            if len(liked) == 0
-            else [self.catalogue.at(int(i)).title for i in most_similar(snapshot, top, liked)]
+        taste = Taste(
+            user_id,
+            rated=items.indices(np.fromiter(ratings, dtype=np.int64)),
+            liked=items.indices(liked_movies(ratings, POSITIVE_THRESHOLD)),
+            hidden=items.indices(np.fromiter(self.lists.movies(user_id, NOT_INTERESTED), dtype=np.int64)),
         )
-        return [
-            Recommendation(
-                self.catalogue.at(int(i)),
-                offset + rank + 1,
-                float(scores[i]),
-                because[rank],
-                None if popular else max(float(scores[i]), 0.0) / best if best > 0 else 0.0,
-            )
-            for rank, i in enumerate(top)
-        ]
+        return recommendations(self.model.snapshot, self.catalogue, taste, genres, k, offset, novelty)
 
     def novelty_of(self, user_id: int) -> float:
         """The profile's popular (0) <-> niche (1) setting: saved, else the default."""

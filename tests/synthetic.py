@@ -135,3 +135,18 @@ def write_zip(folder: Path, archive: Path, top: str | None = None) -> Path:
         for file in sorted(folder.iterdir()):
             zipped.write(file, f"{top or folder.name}/{file.name}")
     return archive
+
+
+def tiny_graph(n_users: int = 24, n_items: int = 30, seed: int = 0):
+    """An `InteractionGraph` of users in three taste groups of ten items each: six positives
+    in their group, two anywhere (needs `n_items` >= 30)."""
+    from tui_recommender.engine.graph import InteractionGraph
+
+    rng = np.random.default_rng(seed)
+    users, items = [], []
+    for user in range(n_users):
+        group = np.arange(10) + 10 * (user % 3)
+        liked = np.union1d(rng.choice(group, size=6, replace=False), rng.choice(n_items, size=2, replace=False))
+        users += [user] * len(liked)
+        items += liked.tolist()
+    return InteractionGraph.from_pairs(n_users, n_items, np.array(users), np.array(items))

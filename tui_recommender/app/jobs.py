@@ -146,17 +146,23 @@ def evaluate_model(
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_read: Callable[[int, int], None] | None = None,
+    baselines: bool = False,
 ) -> dict:
     """Run the evaluation protocol (docs/PROTOCOL.md) on the dataset, training with `config`
-    (default: the default recipe); JSON-ready report."""
-    from tui_recommender.engine.evaluation import evaluate
+    (default: the default recipe); JSON-ready report. With `baselines`, most-popular and
+    EASE beside LightGCN on the same split, one object per model under "models"
+    (`evaluation.evaluate_with_baselines`)."""
+    from tui_recommender.engine.evaluation import evaluate, evaluate_with_baselines
     from tui_recommender.engine.train_config import TrainConfig
 
     config = on_device(config or TrainConfig(), on_warning)
     data = load_data(settings, on_warning, on_read=on_read)
-    logger.info("evaluating on %s: %s", data.name, config)
+    logger.info("evaluating on %s: %s%s", data.name, config, " with the baselines" if baselines else "")
     started = time.perf_counter()
-    report = evaluate(data, config, on_epoch=on_epoch)
+    if baselines:
+        report = evaluate_with_baselines(data, config, on_epoch=on_epoch, on_status=on_warning)
+    else:
+        report = evaluate(data, config, on_epoch=on_epoch)
     logger.info("evaluation took %.1f s", time.perf_counter() - started)
     return report
 

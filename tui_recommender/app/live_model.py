@@ -29,6 +29,7 @@ from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import Interactions
+from tui_recommender.engine.lightgcn.new_users import start_new_users
 from tui_recommender.engine.ranking import Scoring, item_norms, norm_exponents, popularity_penalty, scores
 
 if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
@@ -109,40 +110,6 @@ def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.
         return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
 
     return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
-
-
-def start_new_users(
-    model: LightGCN,
-    graph: InteractionGraph,
-    adj: torch.Tensor,
-    users: np.ndarray,
-    trained_users: int,
-    item_rows: np.ndarray,
-) -> None:
-    """Set the layer-0 row of each of `users` that the last full training never saw
-    (row >= `trained_users`) so that its propagated embedding is the mean of its
-    positives' published propagated rows (`item_rows`): the vector the app ranks a
-    not-yet-learnt user by, so the list does not jump when the update lands (zero
-    without any positive). Propagation is linear: E_u = rest_u + s_u e_u, with rest_u
-    from the other rows and s_u = sum_k alpha_k (A^k)_uu (`LightGCN.own_share`). Exact
-    for one new user; for several who share movies, their rows' small cross terms
-    (A^2)_uv are left out. They restart from this at every update; the fine-tune then
-    refines it."""
-    import torch
-
-    new = np.array([u for u in users if u >= trained_users], dtype=np.int64)
-    if len(new) == 0:
-        return
-    with torch.no_grad():
-        weight = model.embedding.weight
-        rows = torch.as_tensor(new, device=model.device)
-        weight[rows] = 0.0
-        rest = model.propagate(adj)
-        own = model.own_share(adj, rows)
-        items = torch.as_tensor(item_rows, device=model.device)
-        for k, user in enumerate(new):
-            liked = graph.items[graph.users == user]
-            weight[user] = (items[liked].mean(0) - rest[user]) / own[k] if len(liked) else 0.0
 
 
 class LiveModel:

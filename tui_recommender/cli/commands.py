@@ -69,9 +69,13 @@ def _cmd_evaluate(args, settings: Settings) -> int:
 
     config = _train_config(args)
     with _progress(args.json) as on_epoch, _reading() as on_read:
-        report = evaluate_model(settings, config, on_epoch, status, on_read)
+        report = evaluate_model(settings, config, on_epoch, status, on_read, args.baselines)
     if args.json:
         print(json.dumps(report))
+    elif args.baselines:
+        from tui_recommender.cli.evaluation_table import table_lines
+
+        print("\n".join(inert(line) for line in table_lines(report)))
     else:
         m = report["metrics"]
         print(

@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", parents=[common], help="train on the protocol's train split and report Recall/NDCG/Precision@10,20"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    evaluate.add_argument(
+        "--baselines", action="store_true", help="also most-popular and EASE on the same split, one row per model"
+    )
     _training_options(evaluate)
 
     recommend = sub.add_parser("recommend", parents=[common], help="top movies for a user")

@@ -2,16 +2,13 @@
 propagated embeddings, the raw id maps, hyperparameters, the data fingerprint, metrics and
 a format version. Loading needs no torch, so the app can rank before torch is imported.
 
-Saving is atomic: write a temp file in the same folder, fsync, rename over the target,
-fsync the folder. A crash mid-save leaves the old file as it was.
+Saving is atomic (`saved_arrays`): a crash mid-save leaves the old file as it was.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from tui_recommender.core.errors import CheckpointError, ConfigError
 from tui_recommender.core.ids import MAX_ID, MIN_ID, valid_id_mask
 from tui_recommender.core.private_files import make_private_dir
 from tui_recommender.core.text import shorten_path
+from tui_recommender.engine.saved_arrays import load_arrays, os_reason, save_arrays
 from tui_recommender.engine.train_config import TrainConfig
 
 FORMAT_VERSION = 1
@@ -80,36 +78,13 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
     """Write `checkpoint` to `path` atomically (creating the folder); returns `path`.
     Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
     full disk; the file that was there before is then left as it was."""
-    try:
-        make_private_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez(
-                out,
-                meta=np.array(json.dumps(checkpoint._meta())),
-                ego=checkpoint.ego.astype(np.float32),
-                final=checkpoint.final.astype(np.float32),
-                user_ids=checkpoint.user_ids.astype(np.int64),
-                item_ids=checkpoint.item_ids.astype(np.int64),
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    arrays = {
+        "ego": checkpoint.ego.astype(np.float32),
+        "final": checkpoint.final.astype(np.float32),
+        "user_ids": checkpoint.user_ids.astype(np.int64),
+        "item_ids": checkpoint.item_ids.astype(np.int64),
+    }
+    return save_arrays(path, checkpoint._meta(), arrays)
 
 
 def check_can_save(path: Path) -> None:
@@ -124,7 +99,7 @@ def check_can_save(path: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
-        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {_reason(error)}") from None
+        raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {os_reason(error)}") from None
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
@@ -132,26 +107,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
     crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`
     naming the file and what is wrong."""
     shown = shorten_path(path)
-    try:
-        is_dir, is_file = path.is_dir(), path.is_file()
-    except OSError as error:  # e.g. a name longer than the OS allows
-        raise CheckpointError(f"checkpoint {shown}: {_reason(error)}") from None
-    if is_dir:
-        raise CheckpointError(f"checkpoint {shown} is a folder, not a checkpoint file")
-    if not is_file:
-        raise CheckpointError(f"checkpoint {shown} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            arrays = {name: npz[name] for name in _ARRAYS}
-    # NotImplementedError: zipfile's answer to a damaged compression-method field;
-    # RecursionError and MemoryError: crafted metadata nested too deep, or a huge array header.
-    except (
-        OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile, RecursionError, MemoryError
-    ) as exc:  # fmt: skip
-        raise CheckpointError(f"checkpoint {shown} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"checkpoint {shown} is corrupt: its metadata is not an object")
+    meta, arrays = load_arrays(path, _ARRAYS)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
@@ -238,10 +194,3 @@ def _config(hyperparameters: dict, width: int) -> TrainConfig | str:
 
 def _is_int(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _reason(error: OSError) -> str:
-    """Why a file operation failed, in words (a file where a folder should be included)."""
-    if isinstance(error, (FileExistsError, NotADirectoryError)):
-        return "a part of the path is a file, not a folder"
-    return error.strerror or str(error)

@@ -1,19 +1,26 @@
 """The evaluation protocol (docs/PROTOCOL.md): per-user random 20% test split of the
-positives, full ranking of unseen items, Recall/NDCG/Precision@10 and @20."""
+positives, full ranking of unseen items, Recall/NDCG/Precision@10 and @20, coverage, ARP
+and miscalibration@20; for any `recommender.Recommender`, LightGCN and the baselines on
+the same split."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
+from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.split import split_per_user
 
 if TYPE_CHECKING:
     from tui_recommender.data.movielens import MovieLensData
+    from tui_recommender.engine.recommender import Recommender
     from tui_recommender.engine.train_config import TrainConfig
 
 
@@ -59,45 +66,118 @@ def protocol_metrics(
     return metrics
 
 
+@dataclass(frozen=True)
+class ProtocolSplit:
+    """The protocol's split of a dataset's positives, in rows of its users and movies."""
+
+    train: InteractionGraph
+    test_users: np.ndarray  # (user row, item row) of every test positive
+    test_items: np.ndarray
+    genres: np.ndarray  # (n_items x n_genres) bool, `genre_matrix`
+
+    @classmethod
+    def of(cls, data: MovieLensData) -> ProtocolSplit:
+        """`data`'s positives split per user (`split.split_per_user`: 20% test, seed 0)."""
+        from tui_recommender.engine.interactions import pairs_graph
+
+        train_pairs, test_pairs = split_per_user(positives(data.ratings))
+        users = IdMap(np.sort(data.ratings["userId"].unique()))
+        items = IdMap(data.movies.index.to_numpy())
+        return cls(
+            pairs_graph(train_pairs, users, items),
+            users.indices(test_pairs["userId"]),
+            items.indices(test_pairs["movieId"]),
+            genre_matrix(data),
+        )
+
+    def sizes(self) -> dict[str, int]:
+        """Train positives, test positives and test users, JSON-ready."""
+        return {
+            "train_positives": self.train.n_edges,
+            "test_positives": len(self.test_users),
+            "test_users": len(np.unique(self.test_users)),
+        }
+
+
+def evaluate_recommender(
+    model: Recommender, split: ProtocolSplit, calibration: float = 0.0, on_epoch: Callable | None = None
+) -> dict:
+    """Fit `model` on the split's train part and rank every unseen item for each user (the
+    lists re-ranked by `calibration` strength, `ranking.top_k_of`): the model's
+    `describe()`, its protocol metrics, the calibration and the fit's wall seconds."""
+    from tui_recommender.engine.ranking import top_k_of
+
+    started = time.perf_counter()
+    model.fit(split.train, on_epoch=on_epoch)
+    seconds = time.perf_counter() - started
+    train = split.train
+    top = top_k_of(
+        lambda rows: model.scores(rows, train),
+        train.n_users,
+        train.users,
+        train.items,
+        20,
+        genres=split.genres,
+        calibration=calibration,
+    )
+    metrics = protocol_metrics(top, train.users, train.items, split.test_users, split.test_items, split.genres)
+    return {**model.describe(), "metrics": metrics, "calibration": calibration, "fit_seconds": round(seconds, 2)}
+
+
 def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: Callable | None = None) -> dict:
-    """Run the protocol on `data`'s ratings: split, train on the train split (early stopping
-    on a validation part of it; on the device `config.device` names), rank every unseen item
-    for each test user. Returns the metrics, the training wall time, the hyperparameters and
-    the device (JSON-ready)."""
-    import torch
+    """Run the protocol on `data`'s ratings with LightGCN: split, train on the train split
+    (early stopping on a validation part of it; on the device `config.device` names), rank
+    every unseen item for each test user as the app does (calibrated). Returns the metrics,
+    the training wall time, the hyperparameters and the device (JSON-ready)."""
+    from tui_recommender.engine.lightgcn.recommender import LightGCNRecommender
+    from tui_recommender.engine.ranking import CALIBRATION, NEW_USER_CALIBRATION
 
-    from tui_recommender.engine.id_map import IdMap
-    from tui_recommender.engine.interactions import pairs_graph
-    from tui_recommender.engine.lightgcn.training import train_on_pairs
-    from tui_recommender.engine.ranking import CALIBRATION, NEW_USER_CALIBRATION, top_k_unseen
-    from tui_recommender.engine.train_config import TrainConfig
-
-    config = config or TrainConfig()
-    train_pairs, test_pairs = split_per_user(positives(data.ratings))
-    users = IdMap(np.sort(data.ratings["userId"].unique()))
-    items = IdMap(data.movies.index.to_numpy())
-    result = train_on_pairs(train_pairs, users, items, config, on_epoch=on_epoch)
-    graph = pairs_graph(train_pairs, users, items)
-    with torch.no_grad():
-        final = result.model.propagate(graph.normalized_adjacency(result.model.device)).cpu().numpy()
-    user_emb, item_emb = final[: graph.n_users], final[graph.n_users :]
-    genres = genre_matrix(data)
-    top = top_k_unseen(
-        user_emb, item_emb, graph.users, graph.items, 20, config.scoring, genres=genres, calibration=CALIBRATION
-    )
-    metrics = protocol_metrics(
-        top, graph.users, graph.items, users.indices(test_pairs["userId"]), items.indices(test_pairs["movieId"]), genres
-    )
+    split = ProtocolSplit.of(data)
+    model = LightGCNRecommender(config)
+    row = evaluate_recommender(model, split, CALIBRATION, on_epoch)
     return {
         "dataset": data.name,
         "protocol": "docs/PROTOCOL.md",
-        "metrics": metrics,
-        "train_seconds": round(result.seconds, 2),
-        "training": result.summary(),
-        "hyperparameters": config.hyperparameters(),
-        "device": str(result.model.device),
+        "metrics": row["metrics"],
+        "train_seconds": round(model.result.seconds, 2),
+        "training": model.result.summary(),
+        "hyperparameters": model.config.hyperparameters(),
+        "device": str(model.device),
         "calibration": {"strength": CALIBRATION, "new_user_strength": NEW_USER_CALIBRATION},
-        "train_positives": len(train_pairs),
-        "test_positives": len(test_pairs),
-        "test_users": int(test_pairs["userId"].nunique()),
+        **split.sizes(),
     }
+
+
+def evaluate_with_baselines(
+    data: MovieLensData,
+    config: TrainConfig | None = None,
+    on_epoch: Callable | None = None,
+    on_status: Callable[[str], None] | None = None,
+    memory: int | None = None,
+) -> dict:
+    """The protocol for LightGCN (as `evaluate`, calibrated as the app ranks), most-popular
+    and EASE (lambda chosen on validation; skipped, with the reason in `skipped`, when its
+    item-item matrices would take more than half the `memory` bytes, default what the OS has
+    available), all on the same split: one object per model under `models`."""
+    from tui_recommender.engine.baselines.ease import EASE, available_memory, fits_in_memory
+    from tui_recommender.engine.baselines.popular import MostPopular
+    from tui_recommender.engine.lightgcn.recommender import LightGCNRecommender
+    from tui_recommender.engine.ranking import CALIBRATION
+
+    report = on_status or (lambda _text: None)
+    split = ProtocolSplit.of(data)
+    lightgcn = LightGCNRecommender(config)
+    models = [{**evaluate_recommender(lightgcn, split, CALIBRATION, on_epoch), "training": lightgcn.result.summary()}]
+    report("Fitting most-popular…")
+    models.append(evaluate_recommender(MostPopular(), split))
+    ease, skipped = EASE(), []
+    need, available = ease.memory_needed(split.train), available_memory() if memory is None else memory
+    if fits_in_memory(need, available):
+        report(f"Fitting EASE (lambda chosen from {', '.join(f'{lam:g}' for lam in ease.lambdas)} on validation)…")
+        models.append(evaluate_recommender(ease, split))
+    else:
+        skipped.append(
+            f"EASE skipped: its item-item matrices need {need / 1e9:.1f} GB, more than half the"
+            f" {available / 1e9:.1f} GB of memory available"
+        )
+    return {"dataset": data.name, "protocol": "docs/PROTOCOL.md", **split.sizes(), "models": models, "skipped": skipped}

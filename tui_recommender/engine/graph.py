@@ -64,6 +64,16 @@ class InteractionGraph:
         )
         return InteractionGraph(self.n_users, self.n_items, self.users[~drop], self.items[~drop])
 
+    def edges_of(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in `users`, item) of every edge of `users` (edges are sorted by user);
+        users without an edge, or beyond `n_users`, have none."""
+        users = np.asarray(users, dtype=np.int64)
+        first = np.searchsorted(self.users, users, "left")
+        counts = np.searchsorted(self.users, users, "right") - first
+        rows = np.repeat(np.arange(len(users)), counts)
+        edges = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))
+        return rows, self.items[edges]
+
     def degrees(self) -> np.ndarray:
         """Node degrees (float64, length n_nodes)."""
         return np.concatenate(

@@ -28,15 +28,15 @@ def ranking_metrics(
     return {name: round(float(value), 6) for name, value in collection.compute().items()}
 
 
-def recall_at_k(top_items: Tensor, test_users: np.ndarray, test_items: np.ndarray, k: int = 20) -> float:
+def recall_at_k(top_items: np.ndarray | Tensor, test_users: np.ndarray, test_items: np.ndarray, k: int = 20) -> float:
     """Recall@k alone, as `ranking_metrics` computes it, without importing PyG (early
-    stopping checks it every few epochs, also in the app)."""
-    n_items = int(max(top_items.max().item(), test_items.max(initial=0))) + 1
-    rows = torch.arange(len(top_items), device=top_items.device)
-    hit_keys = (rows.unsqueeze(1) * n_items + top_items[:, :k]).flatten().cpu().numpy()
+    stopping and EASE's choice of lambda check it, also in the app); `top_items` on any device."""
+    top = top_items[:, :k].cpu().numpy() if isinstance(top_items, Tensor) else np.asarray(top_items)[:, :k]
+    n_items = int(max(top.max(initial=0), test_items.max(initial=0))) + 1
+    hit_keys = (np.arange(len(top))[:, None] * n_items + top).ravel()
     test_keys = test_users.astype(np.int64) * n_items + test_items
-    hits = np.bincount(test_users[np.isin(test_keys, hit_keys)], minlength=len(top_items))
-    sizes = np.bincount(test_users, minlength=len(top_items))
+    hits = np.bincount(test_users[np.isin(test_keys, hit_keys)], minlength=len(top))
+    sizes = np.bincount(test_users, minlength=len(top))
     has_test = sizes > 0
     return float((hits[has_test] / sizes[has_test]).mean()) if has_test.any() else 0.0
 

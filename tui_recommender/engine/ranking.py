@@ -14,13 +14,14 @@ the first recommendations come up before torch loads.
   log1p(max pop)`, scaled by the user's largest score, from the scores (pop = positives
   per movie).
 - `new_user_vector` (a baseline of benchmarks/bench_learning.py; the app's start is
-  `live_model.start_new_users`): the user node propagated exactly over the graph with
+  `lightgcn.new_users.start_new_users`): the user node propagated exactly over the graph with
   them added, from a layer-0 vector that is the mean of their liked movies' layer-0
   rows, with the items' per-layer embeddings held fixed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, get_args
 
 import numpy as np
@@ -99,24 +100,43 @@ def top_k_unseen(
     genres: np.ndarray | None = None,
     calibration: float = 0.0,
 ) -> np.ndarray:
-    """Item indices (n_users x k) of each user's top k, best first, with the
-    (seen_users[i], seen_items[i]) pairs excluded (they are also the users' positives
-    that "adaptive" scoring counts, and whose genres, from the (n_items x n_genres)
-    `genres`, the re-ranking aims at: strength `calibration_strength(n, calibration)`)."""
+    """Item indices (n_users x k) of each user's top k by embedding `scores`, best first,
+    with the (seen_users[i], seen_items[i]) pairs excluded (they are also the users'
+    positives that "adaptive" scoring counts); calibrated as `top_k_of` does."""
     norms = item_norms(item_emb)
-    n_seen = np.bincount(seen_users, minlength=len(user_emb))
-    exponents = norm_exponents(n_seen, scoring)
+    exponents = norm_exponents(np.bincount(seen_users, minlength=len(user_emb)), scoring)
+
+    def score_rows(rows: np.ndarray) -> np.ndarray:
+        return scores(item_emb, norms, user_emb[rows], exponents[rows], penalty, novelty)
+
+    return top_k_of(score_rows, len(user_emb), seen_users, seen_items, k, chunk, genres, calibration)
+
+
+def top_k_of(
+    score_rows: Callable[[np.ndarray], np.ndarray],
+    n_users: int,
+    seen_users: np.ndarray,
+    seen_items: np.ndarray,
+    k: int,
+    chunk: int = 1024,
+    genres: np.ndarray | None = None,
+    calibration: float = 0.0,
+) -> np.ndarray:
+    """Item indices (n_users x k) of each user's top k, best first, from `score_rows(rows)`
+    (len(rows) x n_items, a new array: any model's scores of those users, called on blocks
+    of `chunk` users), with the (seen_users[i], seen_items[i]) pairs excluded; with `genres` (n_items
+    x n_genres) and `calibration` > 0, each list is re-ranked towards the genres of the
+    user's seen items (`calibrated_order`, strength `calibration_strength(n, calibration)`)."""
+    n_seen = np.bincount(seen_users, minlength=n_users)
     calibrate = genres is not None and calibration > 0
     if calibrate:
         weights = genre_weights(genres)
-        targets = np.zeros((len(user_emb), weights.shape[1]), dtype=np.float64)
+        targets = np.zeros((n_users, weights.shape[1]), dtype=np.float64)
         np.add.at(targets, seen_users, weights[seen_items])
         targets /= np.maximum(targets.sum(axis=1, keepdims=True), 1e-12)
     out = []
-    for start in range(0, len(user_emb), chunk):
-        block = scores(
-            item_emb, norms, user_emb[start : start + chunk], exponents[start : start + chunk], penalty, novelty
-        )
+    for start in range(0, n_users, chunk):
+        block = score_rows(np.arange(start, min(start + chunk, n_users)))
         mask = (seen_users >= start) & (seen_users < start + chunk)
         block[seen_users[mask] - start, seen_items[mask]] = -np.inf
         if calibrate:

@@ -9,6 +9,7 @@ import pandas as pd
 TEST_FRACTION = 0.2
 MIN_POSITIVES_FOR_TEST = 5
 SPLIT_SEED = 0
+VALIDATION_FRACTION = 0.1  # of each user's training positives, to choose hyperparameters on
 
 
 def split_per_user(

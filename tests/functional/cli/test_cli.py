@@ -356,6 +356,22 @@ def test_evaluate_json_on_small_data(capsys, small_data, state_dir):
     assert report["hyperparameters"]["max_epochs"] == 5
 
 
+def test_evaluate_with_baselines_on_the_same_split(capsys, small_data, state_dir):
+    where = ("--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5")
+    code, out, err = run(capsys, "evaluate", *where, "--baselines", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert [row["model"] for row in report["models"]] == ["LightGCN", "most-popular", "EASE"]
+    assert len({frozenset(row["metrics"]) for row in report["models"]}) == 1
+    assert report["models"][2]["lambda"] > 0 and all(row["fit_seconds"] >= 0 for row in report["models"])
+    code, out, err = run(capsys, "evaluate", *where, "--baselines")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split()[:4] == ["model", "Recall@10", "NDCG@10", "Prec@10"]
+    assert [line.split()[0] for line in lines[2:]] == ["LightGCN", "most-popular", "EASE"]
+    assert f"{report['models'][1]['metrics']['recall@20']:.4f}" in lines[3]
+
+
 def test_epochs_must_be_positive(capsys, small_data, state_dir):
     assert_one_line_error(*run(capsys, "train", "--data", str(small_data), "--epochs", "0"), "--epochs")
 

@@ -122,7 +122,7 @@ def _fine_tune_listwise(
     movie, and Adam would move each by about `lr` a step however small its gradient: rare
     movies would drift into everyone's lists (bench_learning: ARP@20 1.6). So movies and
     other users stay as trained, and a focus user's propagated row is the linear
-    rest_u + s_u e_u of their own row (`live_model.start_new_users`), the movies' rows held
+    rest_u + s_u e_u of their own row (`lightgcn.new_users.start_new_users`), the movies' rows held
     at their propagated values: each step is one small product, not a propagation."""
     focus_users = np.unique(np.asarray(focus_users, dtype=np.int64))
     focus_users = focus_users[np.isin(focus_users, graph.users)]

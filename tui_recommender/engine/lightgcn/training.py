@@ -22,12 +22,11 @@ from tui_recommender.engine.device import resolve_device
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.lightgcn.model import LightGCN
+from tui_recommender.engine.split import VALIDATION_FRACTION
 from tui_recommender.engine.train_config import TrainConfig
 
 if TYPE_CHECKING:
     from tui_recommender.data.movielens import MovieLensData
-
-VALIDATION_FRACTION = 0.1  # of each user's training positives, for early stopping
 
 
 @dataclass
@@ -124,13 +123,10 @@ def sample_positives(
 
 
 def user_edges(graph: InteractionGraph, users: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(row into `users`, item) of every positive of `users` (edges are sorted by user), on
-    `device`."""
-    first = np.searchsorted(graph.users, users, "left")
-    counts = np.searchsorted(graph.users, users, "right") - first
-    rows = np.repeat(np.arange(len(users)), counts)
-    edges = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(len(rows))
-    return torch.as_tensor(rows, device=device), torch.as_tensor(graph.items[edges], device=device)
+    """(row into `users`, item) of every positive of `users` (`InteractionGraph.edges_of`),
+    on `device`."""
+    rows, items = graph.edges_of(users)
+    return torch.as_tensor(rows, device=device), torch.as_tensor(items, device=device)
 
 
 def bpr_epoch(

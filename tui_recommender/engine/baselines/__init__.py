@@ -1,0 +1,1 @@
+"""Baselines beside LightGCN, each a `recommender.Recommender`: most-popular and EASE."""

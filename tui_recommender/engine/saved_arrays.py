@@ -1,0 +1,80 @@
+"""Named numpy arrays plus JSON metadata in one `.npz` file (no pickle), written atomically:
+a temp file in the same folder, fsync, rename over the target, fsync the folder. A crash
+mid-save leaves the old file as it was. Model checkpoints and the baselines' files use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.private_files import make_private_dir
+from tui_recommender.core.text import shorten_path
+
+
+def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray], what: str = "checkpoint") -> Path:
+    """Write `meta` (JSON) and `arrays` to `path` atomically (creating the folder); returns
+    `path`. Raises `CheckpointError` (one line naming the `what` and `path`) when it cannot
+    be written, e.g. on a full disk; the file that was there before is then left as it was."""
+    try:
+        make_private_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise CheckpointError(f"cannot save the {what} {shorten_path(path)}: {os_reason(error)}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"cannot save the {what} {shorten_path(path)}: {os_reason(error)}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_arrays(path: Path, names: tuple[str, ...], what: str = "checkpoint") -> tuple[dict, dict[str, np.ndarray]]:
+    """(metadata, arrays `names`) read from a file `save_arrays` wrote; a missing, corrupt or
+    truncated file, or one without those arrays, raises `CheckpointError` naming it."""
+    shown = shorten_path(path)
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as error:  # e.g. a name longer than the OS allows
+        raise CheckpointError(f"{what} {shown}: {os_reason(error)}") from None
+    if is_dir:
+        raise CheckpointError(f"{what} {shown} is a folder, not a {what} file")
+    if not is_file:
+        raise CheckpointError(f"{what} {shown} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            arrays = {name: npz[name] for name in names}
+    # NotImplementedError: zipfile's answer to a damaged compression-method field;
+    # RecursionError and MemoryError: crafted metadata nested too deep, or a huge array header.
+    except (
+        OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile, RecursionError, MemoryError
+    ) as exc:  # fmt: skip
+        raise CheckpointError(f"{what} {shown} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{what} {shown} is corrupt: its metadata is not an object")
+    return meta, arrays
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file operation failed, in words (a file where a folder should be included)."""
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return "a part of the path is a file, not a folder"
+    return error.strerror or str(error)

@@ -46,18 +46,16 @@ def main() -> int:
         sys.exit(f"no dataset at {args.data}")
 
     import torch
-    from ease import (  # benchmarks/ease.py, beside this script
-        ease_user_scores,
-        ease_weights,
-    )
 
     from tui_recommender.app.model_source import ModelSource, SourceKind
     from tui_recommender.app.service import RecommenderService
     from tui_recommender.config.settings import Settings
     from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
     from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.baselines.ease import EASE
     from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
     from tui_recommender.engine.evaluation import genre_matrix
+    from tui_recommender.engine.graph import InteractionGraph
     from tui_recommender.engine.lightgcn.model import mean_weights
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.metrics import miscalibration_at_k
@@ -97,13 +95,12 @@ def main() -> int:
     tu = np.array([user_rows[u] for u in train_pos["userId"]])
     ti = np.array([item_index[m] for m in train_pos["movieId"]])
     genres = genre_matrix(data)
-    kept, ease_b = ease_weights(tu, ti, len(items), EASE_LAMBDA)
+    ease = EASE(EASE_LAMBDA, min_count=5)
+    ease.fit(InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti))
     scoring = checkpoint.config.scoring
     norms = item_norms(item_final)
     new_user_p = norm_exponents(args.replay, scoring)  # as the app scores a user with this many positives
     # The items' layers 0..K-1 over the training graph, for the exact new-user propagation.
-    from tui_recommender.engine.graph import InteractionGraph
-
     graph = InteractionGraph.from_pairs(n_users_ckpt, len(items), tu, ti)
     adj, layer, item_layers = graph.normalized_adjacency(), torch.as_tensor(checkpoint.ego), []
     for _ in range(checkpoint.config.n_layers + 1):
@@ -144,7 +141,9 @@ def main() -> int:
                 names[:4],
                 (
                     popularity,
-                    ease_user_scores(kept, ease_b, len(items), history),
+                    ease.scores(
+                        np.zeros(1, dtype=np.int64), InteractionGraph.from_pairs(1, len(items), 0 * history, history)
+                    )[0],
                     rank_scores(item_final, norms, item_final[history].mean(0), new_user_p),
                     rank_scores(item_final, norms, exact, new_user_p),
                 ),

@@ -55,11 +55,11 @@ def main() -> int:
     folder = harness.dataset_folder(args)
     harness.set_threads(args)
 
-    from ease import ease_user_scores, ease_weights  # benchmarks/ease.py, beside this script
-
     from tui_recommender.app.service import RecommenderService
     from tui_recommender.config.settings import Settings
     from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
+    from tui_recommender.engine.baselines.ease import EASE
+    from tui_recommender.engine.graph import InteractionGraph
 
     rows, result = [], {"machine": harness.machine(), "personas": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +69,8 @@ def main() -> int:
         pos = data.ratings[data.ratings["rating"] >= POSITIVE_THRESHOLD]
         train_users = np.unique(pos["userId"].to_numpy(), return_inverse=True)[1]
         train_items = items.indices(pos["movieId"])
-        kept, weights = ease_weights(train_users, train_items, len(items), EASE_LAMBDA)
+        ease_model = EASE(EASE_LAMBDA, min_count=5)
+        ease_model.fit(InteractionGraph.from_pairs(int(train_users.max()) + 1, len(items), train_users, train_items))
         for name, (genres, films) in PERSONAS.items():
             user = service.create_user()
             for movie in films:
@@ -78,7 +79,9 @@ def main() -> int:
             service.update_model()
             after = [r.movie for r in service.recommend(user, k=TOP)]
             history = items.indices(np.array(films))
-            s = ease_user_scores(kept, weights, len(items), history)
+            s = ease_model.scores(
+                np.zeros(1, dtype=np.int64), InteractionGraph.from_pairs(1, len(items), 0 * history, history)
+            )[0]
             s[history] = -np.inf
             ease = [service.movie(int(items.raw_ids[i])) for i in np.argsort(-s, kind="stable")[:TOP]]
             entry = {

@@ -6,8 +6,8 @@ miscalibration@20 (issue 7).
     python benchmarks/bench_quality.py train --config '{"loss": "softmax"}' --save runs/x.npz
     # score saved layers many ways, no training (layer weights, dot/cosine, novelty)
     python benchmarks/bench_quality.py score runs/x.npz [--weights 1,1,1,1 ...] [--novelty 0,0.1]
-    # EASE (lambda 100, every item with a train positive) and most-popular
-    python benchmarks/bench_quality.py baselines
+    # most-popular and EASE (engine.baselines; lambda chosen on validation unless given)
+    python benchmarks/bench_quality.py baselines [--ease-lambda 100]
 """
 
 from __future__ import annotations
@@ -135,30 +135,16 @@ def cmd_score(args, folder: Path) -> list[dict]:
 
 
 def cmd_baselines(args, folder: Path) -> list[dict]:
-    _, _, _, graph, test_u, test_i, genres = protocol(folder)
-    popularity = np.bincount(graph.items, minlength=graph.n_items).astype(np.float64)
-    x = np.zeros((graph.n_users, graph.n_items), dtype=np.float64)
-    x[graph.users, graph.items] = 1.0
-    seen = -np.inf * x
-    rows = [
-        {
-            "method": "most popular",
-            **figures(np.argsort(-(popularity + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres),
-        }
-    ]
-    kept = np.flatnonzero(popularity > 0)
-    gram = x[:, kept].T @ x[:, kept] + args.ease_lambda * np.eye(len(kept))
-    p = np.linalg.inv(gram)
-    b = -p / np.diag(p)
-    np.fill_diagonal(b, 0.0)
-    s = np.full_like(x, -1e9)
-    s[:, kept] = x[:, kept] @ b
-    rows.append(
-        {
-            "method": f"EASE lambda {args.ease_lambda:g}",
-            **figures(np.argsort(-(s + seen), axis=1, kind="stable")[:, :20], graph, test_u, test_i, genres),
-        }
-    )
+    from tui_recommender.data.movielens import load_dataset
+    from tui_recommender.engine.baselines.ease import EASE
+    from tui_recommender.engine.baselines.popular import MostPopular
+    from tui_recommender.engine.evaluation import ProtocolSplit, evaluate_recommender
+
+    split = ProtocolSplit.of(load_dataset(folder))
+    rows = []
+    for model in (MostPopular(), EASE(args.ease_lambda)):
+        row = evaluate_recommender(model, split)
+        rows.append({"method": model.describe(), "fit_seconds": row["fit_seconds"], **row["metrics"]})
     return rows
 
 
@@ -177,7 +163,7 @@ def main() -> int:
         "--norm-power", nargs="+", type=float, default=[0.0], help="with dot: item rows scaled by |row|^-p"
     )
     base = sub.add_parser("baselines")
-    base.add_argument("--ease-lambda", type=float, default=100.0)
+    base.add_argument("--ease-lambda", type=float, help="default: chosen on validation, as `evaluate --baselines`")
     args = cli.parse_args()
     folder = harness.dataset_folder(args)
     harness.set_threads(args)

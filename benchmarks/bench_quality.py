@@ -16,7 +16,6 @@ import itertools
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import harness  # first: it sets up the environment torch must load in
@@ -81,9 +80,7 @@ def cmd_train(args, folder: Path) -> dict:
 
     _, users, items, graph, test_u, test_i, genres = protocol(folder)
     overrides = json.loads(args.config)
-    if "layer_weights" in overrides and overrides["layer_weights"] is not None:
-        overrides["layer_weights"] = tuple(overrides["layer_weights"])
-    config = replace(TrainConfig(), **overrides)
+    config = TrainConfig(**overrides)  # checked field by field, lists of weights included
     pairs = pd.DataFrame({"userId": users.raw_ids[graph.users], "movieId": items.raw_ids[graph.items]})
 
     def on_epoch(stats) -> None:

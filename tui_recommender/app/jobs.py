@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
@@ -15,6 +15,7 @@ import pandas as pd
 
 from tui_recommender.app.datasets import cache_fallback
 from tui_recommender.app.read_progress import ReadProgress
+from tui_recommender.app.training_options import on_device
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
@@ -88,17 +89,6 @@ def load_data(
         time.perf_counter() - started,
     )
     return data
-
-
-def on_device(config: TrainConfig, on_warning: Callable[[str], None] | None = None) -> TrainConfig:
-    """`config` with its device resolved on this machine ("auto" picking a GPU is said to
-    `on_warning`). Raises `ConfigError` for a device this machine does not have."""
-    from tui_recommender.engine.device import resolve_device
-
-    device = resolve_device(config.device)
-    if config.device == "auto" and device.type != "cpu" and on_warning is not None:
-        on_warning(f"Training on {device} (--device auto found a GPU; --device cpu to avoid it)")
-    return replace(config, device=str(device))
 
 
 def train_model(

@@ -106,12 +106,15 @@ def open_checkpoint(
     if found is not None:
         logger.info("model: %s; %s", found[1], found[1].reason)
         return found
+    from tui_recommender.app.training_options import on_device
     from tui_recommender.engine.lightgcn.training import train_checkpoint
+    from tui_recommender.engine.train_config import TrainConfig
 
     warn("No checkpoint for this data: training a model (this happens once)…")
+    config = on_device(TrainConfig(), warn)
     merged, last_seq = ratings()
-    logger.info("training at start-up on %d ratings of %s", len(merged), data.name)
-    checkpoint, result = train_checkpoint(data, merged, trained_seq=last_seq, on_epoch=on_epoch)
+    logger.info("training at start-up on %d ratings of %s on %s", len(merged), data.name, config.device)
+    checkpoint, result = train_checkpoint(data, merged, config, trained_seq=last_seq, on_epoch=on_epoch)
     logger.info("training ran %d epochs in %.1f s", len(result.history), result.seconds)
     path = settings.state_checkpoint(data.name)
     try:

@@ -102,3 +102,15 @@ def test_a_checkpoint_with_hostile_hyperparameters_is_one_line(
     where = ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(bad)]
     code, out, err = run(capsys, "rate", *where, "--user", "1", "--movie", "10", "--rating", "4")
     assert_one_line_error(code, out, err, "is damaged", "hyperparameter", key)
+
+
+def test_train_on_the_cpu_creates_no_tensor_elsewhere(capsys, small_data, state_dir, monkeypatch):
+    """The whole `train --device cpu`, from the command line to the checkpoint, under the
+    guard of tests/device_guard.py: no tensor is made without the device."""
+    from tests.device_guard import only_on
+
+    where = ["--data", str(small_data), "--state-dir", str(state_dir)]
+    with only_on("cpu", monkeypatch):
+        code, out, err = run(capsys, "train", *where, "--dim", "8", "--epochs", "2", "--device", "cpu", "--json")
+    assert code == 0, err
+    assert json.loads(out)["device"] == "cpu"

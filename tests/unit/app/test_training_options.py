@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tui_recommender.app.jobs import on_device
-from tui_recommender.app.training_options import FLAGS, flag_help, train_config
+from tui_recommender.app.training_options import FLAGS, flag_help, on_device, train_config
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.engine.train_config import TrainConfig
 
@@ -30,5 +29,5 @@ def test_auto_says_when_it_trains_on_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     assert on_device(TrainConfig(), said.append).device == "cuda:0"
-    assert said == ["Training on cuda:0 (--device auto found a GPU; --device cpu to avoid it)"]
+    assert said == ["Training on cuda:0: the device is auto and a GPU was found"]
     assert on_device(TrainConfig(device="cpu"), said.append).device == "cpu" and len(said) == 1

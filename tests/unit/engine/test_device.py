@@ -83,3 +83,29 @@ def test_auto_takes_the_gpu_when_there_is_one(monkeypatch):
     assert resolve_device("cuda:1") == torch.device("cuda", 1)
     with pytest.raises(ConfigError, match="has 2 CUDA GPU"):
         resolve_device("cuda:2")
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_train_builds_the_model_and_graph_on_the_device_its_config_names(monkeypatch):
+    from tui_recommender.engine.lightgcn import training
+
+    seen = {}
+    meta = torch.device("meta")  # stands for a GPU: `resolve_device` says where "cuda:3" is
+
+    def resolve(name: str) -> torch.device:
+        seen["name"] = name
+        return meta
+
+    def first_step(model, adj, table=None):
+        seen["model"], seen["adj"] = model.device, adj.device
+        raise _Stop
+
+    monkeypatch.setattr(training, "resolve_device", resolve)
+    monkeypatch.setattr(LightGCN, "propagate", first_step)
+    for loss in ("bpr", "full_softmax"):
+        with pytest.raises(_Stop):
+            train(clustered_graph(), replace(FAST, loss=loss, device="cuda:3"))
+        assert seen == {"name": "cuda:3", "model": meta, "adj": meta}

@@ -30,23 +30,24 @@ logger = logging.getLogger(__name__)
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     closed = [name for name in closed_standard_fds() if name != "stdin"]
-    if closed:
-        # Nothing runs blind: without stderr no error could be told, without stdout no result.
-        print(f"{PROG}: {' and '.join(closed)} closed; run again with it open", file=sys.stderr)
-        return EXIT_USER_ERROR
     try:
-        return _main(argv, started)
+        return _main(argv, started, closed)
     finally:
         close_logging()  # in-process callers (tests) get the logging they had
 
 
-def _main(argv: Sequence[str] | None, started: float) -> int:
+def _main(argv: Sequence[str] | None, started: float, closed: list[str]) -> int:
     with safe_streams():
         try:
             try:
                 args = _parse(argv)
                 configure_logging(args.verbose, log_file_for(args.state_dir), to_stderr=args.command is not None)
                 log_start(sys.argv[1:] if argv is None else argv)
+                if closed:
+                    # Nothing runs blind: without stderr no error could be told, without stdout
+                    # no result. The line goes where it can: stderr if open, the log file.
+                    _tell(f"{' and '.join(closed)} closed; run again with it open")
+                    return EXIT_USER_ERROR
                 if args.command is not None:
                     return _guarded(lambda: COMMANDS[args.command](args, _settings(args)), started)
             finally:

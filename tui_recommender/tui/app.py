@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # kill; the terminal was closed
 OPENING = "service"
+
+logger = logging.getLogger(__name__)
 
 
 class OpeningAbandoned(Exception):
@@ -232,10 +235,13 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
             follow_up(error)
 
     def _report(self, what: str, error: BaseException) -> None:
-        """A user's mistake becomes a notification; anything else (a bug) an error dialog."""
+        """A user's mistake becomes a notification; anything else (a bug) an error dialog.
+        Both are logged (`cli.logs`), a bug with its traceback."""
         if isinstance(error, UserError):
+            logger.warning("%s: %s", what, error)
             self.notify(str(error), title=what, severity="warning", timeout=6, markup=False)
         else:
+            logger.error("%s failed (a bug: please report it with this log)", what, exc_info=error)
             self.notify(
                 f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10, markup=False
             )

@@ -14,6 +14,7 @@ import pytest
 
 from tests.functional.cli.test_cli import store_events, where  # noqa: F401 (fixture)
 from tests.paths import REPO_ROOT
+from tui_recommender.config.settings import LOG_NAME
 from tui_recommender.data.movielens import load_dataset
 from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint
 
@@ -153,6 +154,8 @@ def test_a_closed_stderr_refuses_to_run_blind_with_code_2(where, state_dir):
     code, err = run_with_closed(2, command("train", *where, "--epochs", "1"))
     assert (code, err) == (2, "")
     assert not (state_dir / "ml-test" / "model.npz").exists()  # refused before any work
+    assert "ERROR tui_recommender.cli.main: stderr closed; run again with it open" in (state_dir / LOG_NAME).read_text()
+    assert run_with_closed(2, command("--version")) == (0, "")  # nothing to tell: no reason to refuse
 
 
 def test_a_closed_stdout_is_one_line_on_stderr_and_code_2(where):

@@ -46,7 +46,9 @@ async def test_command_palette_runs_main_actions(app: RecommenderApp) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
 
 
-async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(app: RecommenderApp, monkeypatch) -> None:
+async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(
+    app: RecommenderApp, monkeypatch, caplog
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 1)
         assert app.service is not None
@@ -59,6 +61,9 @@ async def test_unexpected_worker_error_shows_a_dialog_and_the_app_goes_on(app: R
         await settle(pilot)
         assert isinstance(app.screen, ErrorModal)
         assert "boom" in str(app.screen.query_one("#error-title").render())
+        # The log (the CLI's log file) keeps the bug with its traceback for a report.
+        (bug,) = [record for record in caplog.records if record.name == "tui_recommender.tui.app"]
+        assert "failed" in bug.getMessage() and isinstance(bug.exc_info[1], RuntimeError)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

@@ -47,7 +47,7 @@ def negative_sampling(graph, repeats: int) -> dict:
     import torch
     from torch_geometric.utils import structured_negative_sampling
 
-    from tui_recommender.engine.lightgcn.training import NegativeSampler
+    from tui_recommender.engine.lightgcn.sampling import NegativeSampler
 
     rng = np.random.default_rng(0)
     sampler = NegativeSampler(graph)

@@ -62,7 +62,7 @@ class Ours:
 
     def __init__(self, graph, config=None) -> None:
         from tui_recommender.engine.lightgcn.model import LightGCN
-        from tui_recommender.engine.lightgcn.training import NegativeSampler
+        from tui_recommender.engine.lightgcn.sampling import NegativeSampler
 
         self.config, self.graph = config, graph
         self.name = "ours, default recipe (TrainConfig)" if config else "ours (fused _Propagate), PyG's setup"
@@ -123,7 +123,7 @@ class PygNaive:
     def __init__(self, graph) -> None:
         from torch_geometric.nn.models import LightGCN as PygLightGCN
 
-        from tui_recommender.engine.lightgcn.training import NegativeSampler
+        from tui_recommender.engine.lightgcn.sampling import NegativeSampler
 
         torch.manual_seed(0)
         self.n_users = graph.n_users
@@ -152,7 +152,7 @@ class PygNaive:
 def epoch_pairs(graph, epoch: int, limit: int | None = None):
     """Epoch `epoch`'s (users, items, generator): every edge once in a seeded order; the
     generator then draws the negatives, so each contender gets the same ones."""
-    from tui_recommender.engine.lightgcn.training import sample_positives
+    from tui_recommender.engine.lightgcn.sampling import sample_positives
 
     rng = np.random.default_rng(1000 + epoch)
     users, items = sample_positives(graph, graph.n_edges, "edge", rng)

@@ -39,6 +39,7 @@ class TrainReport:
     checkpoint: Path  # where the trained model was written
     positives: int  # positive ratings trained on
     result: TrainResult
+    primary: bool = True  # this process is the one that wrote and reports (rank 0)
 
 
 def stored_events(store: RatingsStore, data: MovieLensData, after_seq: int = 0) -> pd.DataFrame:
@@ -91,6 +92,14 @@ def load_data(
     return data
 
 
+def is_primary_process() -> bool:
+    """Whether this process reports a training: always, except the ranks other than 0 of
+    a torchrun launch. Raises `ConfigError` for launcher variables that make no sense."""
+    from tui_recommender.engine.distributed import Team
+
+    return Team.from_environment().primary
+
+
 def train_model(
     settings: Settings,
     config: TrainConfig | None = None,
@@ -98,36 +107,69 @@ def train_model(
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_read: Callable[[int, int], None] | None = None,
+    resume: bool = False,
 ) -> TrainReport:
     """Train a fresh model with `config` (default: the default recipe) on the dataset plus
     every stored rating and save it to `out` (default: the state dir's checkpoint, which the
-    app loads first)."""
+    app loads first). After each epoch the training's state is kept beside `out` (removed
+    once the model is saved); `resume` goes on from it. Launched by torchrun, this process
+    is one rank of the training (see `engine.distributed`): rank 0 alone writes and warns."""
+    from tui_recommender.engine.distributed import Team
+    from tui_recommender.engine.lightgcn.resume import save_state, state_path
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.train_config import TrainConfig
 
-    config = on_device(config or TrainConfig(), on_warning)  # before any work: a missing GPU fails now
-    data = load_data(settings, on_warning, on_read=on_read)
-    target = out or settings.state_checkpoint(data.name)
-    check_can_save(target)  # before the training, which a bad path would otherwise waste
-    with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
-        if on_warning is not None:
-            warn_unknown_movies(store, data, on_warning)
-        ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
-    logger.info("training on %s: %d ratings (stored events up to seq %d); %s", data.name, len(ratings), seq, config)
-    checkpoint, result = train_checkpoint(data, ratings, config, trained_seq=seq, on_epoch=on_epoch)
-    logger.info(
-        "training ran %d epochs in %.1f s (%.3f s per epoch, best epoch %d)",
-        len(result.history),
-        result.seconds,
-        result.seconds_per_epoch,
-        result.best_epoch,
-    )
-    try:
-        path = save_checkpoint(checkpoint, target)
-    except CheckpointError as error:
-        raise CheckpointError(f"{error}; the model trained now is lost, nothing else changed") from None
-    logger.info("wrote %s", path)
-    return TrainReport(data.name, path, int((ratings["rating"] >= POSITIVE_THRESHOLD).sum()), result)
+    team = Team.from_environment()
+    on_warning = on_warning if team.primary else None
+    config = config or TrainConfig()
+    with team.session(config.device):
+        config = on_device(config, on_warning)  # before any work: a missing GPU fails now
+        data = load_data(settings, on_warning, on_read=on_read)
+        target = out or settings.state_checkpoint(data.name)
+        if team.primary:
+            check_can_save(target)  # before the training, which a bad path would otherwise waste
+        with RatingsStore(settings.ratings_db(data.name), on_warning) as store:
+            if on_warning is not None:
+                warn_unknown_movies(store, data, on_warning)
+            ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
+        states = state_path(target)
+        state = _resume_state(team, states) if resume else None
+        on_state = (lambda s: save_state(s, states)) if team.primary else None
+        logger.info("training on %s: %d ratings (stored events up to seq %d); %s", data.name, len(ratings), seq, config)
+        checkpoint, result = train_checkpoint(data, ratings, config, seq, on_epoch, team, state, on_state)
+        logger.info(
+            "training ran %d epochs in %.1f s (%.3f s per epoch, best epoch %d)",
+            len(result.history),
+            result.seconds,
+            result.seconds_per_epoch,
+            result.best_epoch,
+        )
+        if team.primary:
+            try:
+                save_checkpoint(checkpoint, target)
+            except CheckpointError as error:
+                raise CheckpointError(f"{error}; the model trained now is lost, nothing else changed") from None
+            states.unlink(missing_ok=True)
+            logger.info("wrote %s", target)
+    positives = int((ratings["rating"] >= POSITIVE_THRESHOLD).sum())
+    return TrainReport(data.name, target, positives, result, team.primary)
+
+
+def _resume_state(team, path: Path):
+    """The epoch state at `path`, read by rank 0 and sent to every rank. Raises
+    `CheckpointError` (on every rank) when there is none or it cannot be read."""
+    from tui_recommender.engine.lightgcn.resume import load_state
+
+    found: tuple = (None, None)
+    if team.primary:
+        try:
+            found = (load_state(path), None)
+        except CheckpointError as error:
+            found = (None, str(error))
+    state, problem = team.broadcast(found)
+    if problem is not None:
+        raise CheckpointError(problem)
+    return state
 
 
 def evaluate_model(

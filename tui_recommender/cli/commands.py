@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from tui_recommender.cli.output import inert, status
-from tui_recommender.cli.parser import PROG, TRAINING_OPTION
+from tui_recommender.cli.parser import EXIT_USER_ERROR, PROG, TRAINING_OPTION
 from tui_recommender.config.settings import Settings
+from tui_recommender.core.errors import DistributedError, UserError
 
 
 def _progress(quiet: bool, what: str = "training"):
@@ -40,11 +41,23 @@ def _reading():
 
 
 def _cmd_train(args, settings: Settings) -> int:
-    from tui_recommender.app.jobs import train_model
+    from tui_recommender.app.jobs import is_primary_process, train_model
 
     config = _train_config(args)
-    with _progress(args.json) as on_epoch, _reading() as on_read:
-        report = train_model(settings, config, Path(args.out) if args.out else None, on_epoch, status, on_read)
+    primary = is_primary_process()  # under torchrun, rank 0 alone prints
+    try:
+        progress = _progress(args.json) if primary else contextlib.nullcontext(None)
+        with progress as on_epoch, _reading() if primary else contextlib.nullcontext(None) as on_read:
+            out = Path(args.out) if args.out else None
+            report = train_model(settings, config, out, on_epoch, status if primary else None, on_read, args.resume)
+    except DistributedError:
+        raise  # each rank says which one it is and that it stopped
+    except UserError:
+        if primary:
+            raise
+        return EXIT_USER_ERROR  # every rank meets the same error: rank 0 tells it
+    if not primary:
+        return 0
     result = report.result
     summary = {
         "dataset": report.dataset,

@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="PATH", type=_path, help="checkpoint to write (default: the state dir's, which the app loads)"
     )
     train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on from the last epoch of a training that stopped (its state is kept beside the checkpoint); give the same options",
+    )
     _training_options(train)
 
     evaluate = sub.add_parser(

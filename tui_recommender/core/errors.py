@@ -45,3 +45,8 @@ class InvalidIdError(UserError):
 class RatingsDatabaseError(UserError):
     """The ratings database cannot be read or written (damaged, read-only, disk full); the
     message says what was not saved and, for a damaged one, how to recover."""
+
+
+class DistributedError(UserError):
+    """A training across processes lost one of them (it died, hung or was stopped); the
+    message names this rank and says that nothing was written."""

@@ -13,12 +13,8 @@ import torch
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tune
 from tui_recommender.engine.lightgcn.model import LightGCN
-from tui_recommender.engine.lightgcn.training import (
-    NegativeSampler,
-    full_softmax_epoch,
-    sample_positives,
-    train,
-)
+from tui_recommender.engine.lightgcn.sampling import NegativeSampler, sample_positives
+from tui_recommender.engine.lightgcn.training import full_softmax_epoch, train
 from tui_recommender.engine.train_config import TrainConfig
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.

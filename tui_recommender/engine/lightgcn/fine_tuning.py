@@ -12,7 +12,7 @@ import torch
 
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.model import LightGCN, listwise_loss
-from tui_recommender.engine.lightgcn.training import NegativeSampler, user_edges
+from tui_recommender.engine.lightgcn.sampling import NegativeSampler, user_edges
 from tui_recommender.engine.train_config import Loss, TrainConfig
 
 

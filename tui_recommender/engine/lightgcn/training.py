@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
+from tui_recommender.core.errors import ConfigError
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.engine.checkpoint import Checkpoint
 from tui_recommender.engine.device import resolve_device
+from tui_recommender.engine.distributed import SOLO, Team
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
+from tui_recommender.engine.lightgcn.early_stopping import Record, validation_recall
 from tui_recommender.engine.lightgcn.model import LightGCN
+from tui_recommender.engine.lightgcn.resume import FIRST, REFIT, EpochState, graph_key
+from tui_recommender.engine.lightgcn.sampling import NegativeSampler, sample_positives, user_edges
+from tui_recommender.engine.lightgcn.steps import Steps
 from tui_recommender.engine.split import VALIDATION_FRACTION
 from tui_recommender.engine.train_config import TrainConfig
 
@@ -67,68 +73,6 @@ class TrainResult:
         }
 
 
-# Hand-written: PyG's structured_negative_sampling (x8) took 43x longer for one epoch's
-# negatives (1.80 s vs 42 ms, benchmarks/bench_handwritten.py) and excludes only the pairs given.
-class NegativeSampler:
-    """Uniform negative items for users, never one of the user's positives."""
-
-    def __init__(self, graph: InteractionGraph) -> None:
-        self.n_items = graph.n_items
-        self._keys = np.sort(graph.edge_keys())
-
-    def is_positive(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        keys = users * self.n_items + items
-        pos = np.searchsorted(self._keys, keys)
-        pos[pos == len(self._keys)] = 0
-        return self._keys[pos] == keys if len(self._keys) else np.zeros(len(keys), dtype=bool)
-
-    def sample(self, users: np.ndarray, rng: np.random.Generator, per_user: int = 1) -> np.ndarray:
-        """`per_user` negative item indices per entry of `users`, shape (len(users), per_user)."""
-        users = np.repeat(users, per_user)
-        items = rng.integers(0, self.n_items, size=len(users))
-        clash = self.is_positive(users, items)
-        for _ in range(20):
-            if not clash.any():
-                break
-            items[clash] = rng.integers(0, self.n_items, size=int(clash.sum()))
-            clash[clash] = self.is_positive(users[clash], items[clash])
-        # Users who liked nearly every item: draw from their complement directly.
-        for user in np.unique(users[clash]):
-            rows = np.flatnonzero(clash & (users == user))
-            liked = (
-                self._keys[(self._keys >= user * self.n_items) & (self._keys < (user + 1) * self.n_items)]
-                % self.n_items
-            )
-            free = np.setdiff1d(np.arange(self.n_items), liked)
-            if len(free):  # a user who liked every item has no negative at all
-                items[rows] = rng.choice(free, size=len(rows))
-        return items.reshape(-1, per_user)
-
-
-def sample_positives(
-    graph: InteractionGraph, n: int, mode: str, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """`n` (user, positive item) pairs: "edge" draws a random permutation of the edges,
-    "user" draws a uniform user (among those with an edge) then one of their positives,
-    which weights light users as the per-user-averaged metrics do."""
-    if mode == "edge":
-        order = rng.permutation(graph.n_edges)[:n]
-        return graph.users[order], graph.items[order]
-    counts = np.bincount(graph.users, minlength=graph.n_users)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])  # edges are sorted by user
-    active = np.flatnonzero(counts)
-    users = active[rng.integers(0, len(active), size=n)]
-    picks = starts[users] + (rng.random(n) * counts[users]).astype(np.int64)
-    return users, graph.items[picks]
-
-
-def user_edges(graph: InteractionGraph, users: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(row into `users`, item) of every positive of `users` (`InteractionGraph.edges_of`),
-    on `device`."""
-    rows, items = graph.edges_of(users)
-    return torch.as_tensor(rows, device=device), torch.as_tensor(items, device=device)
-
-
 def bpr_epoch(
     model: LightGCN,
     adj: torch.Tensor,
@@ -143,12 +87,15 @@ def bpr_epoch(
     should_stop: Callable[[], bool] = lambda: False,
     loss: Literal["bpr", "softmax"] = "bpr",
     temperature: float = 0.1,
+    steps: Steps | None = None,
 ) -> float:
     """One pass over the (user, positive item) pairs in mini-batches of `batch_size`, with
     fresh negatives, for the pairwise losses: "bpr" (`negatives` per pair, never a positive
     of the user) or "softmax" (the sampled softmax: `negatives` uniform items shared by the
-    batch, logits cosine / `temperature`); returns the mean batch loss."""
+    batch, logits cosine / `temperature`); returns the mean batch loss. `steps`: how the
+    steps are taken (default: alone); in a team each rank scores its share of a batch."""
     device = model.device
+    steps = steps or Steps(model, adj)
     u_all = torch.as_tensor(users, device=device)
     i_all = torch.as_tensor(items, device=device)
     softmax = loss == "softmax"
@@ -157,23 +104,16 @@ def bpr_epoch(
     for start in range(0, len(users), batch_size):
         if should_stop():
             break
-        batch = slice(start, start + batch_size)
-        optimizer.zero_grad(set_to_none=True)
-        final = model.propagate(adj)
-        if softmax:
-            shared = torch.as_tensor(rng.integers(0, sampler.n_items, size=negatives), device=device)
-            loss_value = model.softmax_loss(final, u_all[batch], i_all[batch], shared, temperature, reg)
-        else:
-            loss_value = model.bpr_loss(final, u_all[batch], i_all[batch], j_all[batch], reg)
-        loss_value.backward()
-        optimizer.step()
-        losses.append(loss_value.detach())
-    return _mean_loss(losses)
+        shared = torch.as_tensor(rng.integers(0, sampler.n_items, size=negatives), device=device) if softmax else None
 
+        def loss_of(final: torch.Tensor, part: slice, start: int = start, shared: torch.Tensor | None = shared):
+            rows = slice(start + part.start, start + part.stop)
+            if shared is not None:
+                return model.softmax_loss(final, u_all[rows], i_all[rows], shared, temperature, reg)
+            return model.bpr_loss(final, u_all[rows], i_all[rows], j_all[rows], reg)
 
-def _mean_loss(losses: list[torch.Tensor]) -> float:
-    """The mean of an epoch's batch losses (read from the device once, at the end)."""
-    return float(np.mean(torch.stack(losses).tolist())) if losses else float("nan")
+        losses.append(steps.step(optimizer, min(batch_size, len(users) - start), loss_of))
+    return steps.mean_loss(losses)
 
 
 def full_softmax_epoch(
@@ -185,25 +125,28 @@ def full_softmax_epoch(
     user_batch: int,
     reg: float,
     should_stop: Callable[[], bool] = lambda: False,
+    steps: Steps | None = None,
 ) -> float:
     """One pass over every user with a positive, in shuffled batches of `user_batch`
     users, each scored against every item (`LightGCN.full_softmax_loss`); returns the mean
-    batch loss. Every positive pair enters the loss once per epoch, as with BPR."""
+    batch loss. Every positive pair enters the loss once per epoch, as with BPR. `steps`:
+    how the steps are taken (default: alone); in a team each rank scores its share."""
     active = rng.permutation(np.unique(graph.users))
     device = model.device
+    steps = steps or Steps(model, adj)
     losses = []
     for start in range(0, len(active), user_batch):
         if should_stop():
             break
         batch = active[start : start + user_batch]
-        optimizer.zero_grad(set_to_none=True)
-        final = model.propagate(adj)
-        users = torch.as_tensor(batch, device=device)
-        loss_value = model.full_softmax_loss(final, users, *user_edges(graph, batch, device), reg)
-        loss_value.backward()
-        optimizer.step()
-        losses.append(loss_value.detach())
-    return _mean_loss(losses)
+
+        def loss_of(final: torch.Tensor, part: slice, batch: np.ndarray = batch) -> torch.Tensor:
+            mine = batch[part]
+            users = torch.as_tensor(mine, device=device)
+            return model.full_softmax_loss(final, users, *user_edges(graph, mine, device), reg)
+
+        losses.append(steps.step(optimizer, len(batch), loss_of))
+    return steps.mean_loss(losses)
 
 
 def train(
@@ -212,15 +155,23 @@ def train(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch: Callable[[EpochStats], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    team: Team = SOLO,
+    resume: EpochState | None = None,
+    on_state: Callable[[EpochState], None] | None = None,
 ) -> TrainResult:
     """Train a fresh model on `graph`, on the device `config.device` names. With
     `validation` (user, item) index pairs, stop early on validation Recall@20 and keep the
-    best weights; else run `max_epochs`."""
-    from tui_recommender.engine.metrics import recall_at_k
-    from tui_recommender.engine.ranking import top_k_unseen
-
+    best weights; else run `max_epochs`. In a `team` (torchrun), each rank takes its share
+    of every step. `on_state` gets the state after each epoch; `resume`, such a state,
+    goes on after its epoch. Raises `ConfigError` when the team cannot share a step, or
+    `resume` is of another recipe or graph."""
     started = time.perf_counter()
     config = config or TrainConfig()
+    full_softmax = config.loss == "full_softmax"
+    n_active = len(np.unique(graph.users)) if full_softmax else graph.n_edges
+    team.check_split(
+        min(config.user_batch if full_softmax else config.batch_size, n_active), "users" if full_softmax else "pairs"
+    )
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
@@ -231,31 +182,27 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     sampler = NegativeSampler(graph)
     result = TrainResult(model, config, 0, 0, 0.0)
-    best_recall, best_state, checks_without_gain = -1.0, None, 0
-    for epoch in range(1, config.max_epochs + 1):
+    record = Record()
+    if resume is not None:
+        _restore(resume, config, graph, model, optimizer, rng, result, record)
+    steps = Steps(model, adj, team)
+    for epoch in range(result.epochs + 1, config.max_epochs + 1):
+        if validation is not None and record.checks_without_gain >= config.patience:
+            break  # checked first: a resumed training may have stopped early already
         if should_stop():
             result.stopped = True
             break
         t0 = time.perf_counter()
-        if config.loss == "full_softmax":
-            loss = full_softmax_epoch(model, adj, optimizer, graph, rng, config.user_batch, config.reg, should_stop)
+        if full_softmax:
+            loss = full_softmax_epoch(
+                model, adj, optimizer, graph, rng, config.user_batch, config.reg, should_stop, steps
+            )
         else:
             users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
             loss = bpr_epoch(
-                model,
-                adj,
-                optimizer,
-                users,
-                items,
-                sampler,
-                rng,
-                config.batch_size,
-                config.reg,
-                config.negatives,
-                should_stop,
-                config.loss,
-                config.temperature,
-            )
+                model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg,
+                config.negatives, should_stop, config.loss, config.temperature, steps,
+            )  # fmt: skip
         stats = EpochStats(epoch, loss, time.perf_counter() - t0, total=config.max_epochs)
         result.history.append(stats)
         result.epochs = epoch
@@ -263,32 +210,72 @@ def train(
             result.stopped = True
             break
         if validation is not None and (epoch % config.eval_every == 0 or epoch == config.max_epochs):
-            # Ranked on the host by the app's own (numpy) ranking: one copy per check.
-            with torch.no_grad():
-                final = model.propagate(adj).cpu().numpy()
-            top = top_k_unseen(
-                final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, 20, config.scoring
-            )
-            stats.val_recall20 = recall_at_k(torch.as_tensor(top, device="cpu"), *validation, k=20)
-            if stats.val_recall20 > best_recall:
-                best_recall, result.best_epoch = stats.val_recall20, epoch
-                result.val_metrics = {"recall@20": round(best_recall, 6)}
-                best_state = model.embedding.weight.detach().clone()
-                checks_without_gain = 0
-            else:
-                checks_without_gain += 1
+            stats.val_recall20 = validation_recall(model, adj, graph, validation, config)
+            if record.update(stats.val_recall20, model):
+                result.best_epoch, result.val_metrics = epoch, {"recall@20": round(record.best_recall, 6)}
+        if on_state is not None:
+            seconds = result.seconds + time.perf_counter() - started
+            on_state(_state(config, graph, model, optimizer, rng, result, record, seconds))
         if on_epoch is not None:
             on_epoch(stats)
-        if validation is not None and checks_without_gain >= config.patience:
-            break
     if validation is not None:
         result.validation_epochs = result.epochs
-    if best_state is not None:
-        model.embedding.weight.data.copy_(best_state)
+    if record.best_weights is not None:
+        model.embedding.weight.data.copy_(record.best_weights)
     else:
         result.best_epoch = result.epochs
-    result.seconds = time.perf_counter() - started
+    result.seconds += time.perf_counter() - started
     return result
+
+
+def _state(config, graph, model, optimizer, rng, result: TrainResult, record: Record, seconds: float) -> EpochState:
+    """The training's state after its latest epoch (`seconds` of training so far), every
+    tensor copied to the CPU."""
+
+    def host(value: object) -> object:
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().clone()
+        if isinstance(value, dict):
+            return {key: host(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [host(item) for item in value]
+        return value
+
+    return EpochState(
+        epoch=result.epochs,
+        weights=host(model.embedding.weight),
+        optimizer=host(optimizer.state_dict()),
+        numpy_rng=rng.bit_generator.state,
+        torch_rng=torch.get_rng_state(),
+        hyperparameters=config.hyperparameters(),
+        graph_key=graph_key(graph),
+        history=[asdict(h) for h in result.history],
+        best_recall=record.best_recall,
+        best_epoch=result.best_epoch,
+        best_weights=None if record.best_weights is None else host(record.best_weights),
+        checks_without_gain=record.checks_without_gain,
+        val_metrics=dict(result.val_metrics),
+        seconds=seconds,
+    )
+
+
+def _restore(state: EpochState, config, graph, model, optimizer, rng, result: TrainResult, record: Record) -> None:
+    """Put the training back where `state` left it; raises `ConfigError` if `state` is of
+    another recipe or graph."""
+    if state.hyperparameters != config.hyperparameters():
+        raise ConfigError("the epoch state to resume was saved by a training with other options: give the same ones")
+    if state.graph_key != graph_key(graph):
+        raise ConfigError("the epoch state to resume was saved for other data (the ratings changed since)")
+    device = model.device
+    model.embedding.weight.data.copy_(state.weights.to(device))
+    optimizer.load_state_dict(state.optimizer)
+    rng.bit_generator.state = state.numpy_rng
+    torch.set_rng_state(state.torch_rng)
+    result.epochs, result.best_epoch, result.val_metrics = state.epoch, state.best_epoch, dict(state.val_metrics)
+    result.history = [EpochStats(**h) for h in state.history]
+    result.seconds = state.seconds
+    record.best_recall, record.checks_without_gain = state.best_recall, state.checks_without_gain
+    record.best_weights = None if state.best_weights is None else state.best_weights.to(device)
 
 
 def train_on_pairs(
@@ -299,11 +286,15 @@ def train_on_pairs(
     validation_fraction: float = VALIDATION_FRACTION,
     on_epoch: Callable[[EpochStats], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    team: Team = SOLO,
+    resume: EpochState | None = None,
+    on_state: Callable[[EpochState], None] | None = None,
 ) -> TrainResult:
     """Train on positive (userId, movieId) `pairs` (raw ids, rows from the maps): a random
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
-    every pair for the best epoch count, so no data is left out of the final model."""
+    every pair for the best epoch count, so no data is left out of the final model.
+    `team`, `resume`, `on_state`: as for `train`, across both stages."""
     from tui_recommender.engine.interactions import pairs_graph
     from tui_recommender.engine.split import split_per_user
 
@@ -314,17 +305,41 @@ def train_on_pairs(
         else (pairs, pairs.iloc[:0])
     )
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None
-    result = train(pairs_graph(fit, users, items), config, validation, on_epoch, should_stop)
+    if resume is not None and resume.stage == REFIT:
+        result = _earlier_result(resume.earlier or {}, config)
+    else:
+        stage_state = None if on_state is None else lambda state: on_state(replace(state, stage=FIRST))
+        result = train(
+            pairs_graph(fit, users, items), config, validation, on_epoch, should_stop, team, resume, stage_state
+        )
+        resume = None
     if not config.refit or validation is None or result.stopped:
         return result
+    earlier = {
+        "best_epoch": result.best_epoch,
+        "val_metrics": result.val_metrics,
+        "validation_epochs": result.validation_epochs,
+        "seconds": result.seconds,
+        "history": [asdict(h) for h in result.history],
+    }
+    refit_state = None if on_state is None else lambda state: on_state(replace(state, stage=REFIT, earlier=earlier))
     full = train(
-        pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop
-    )
+        pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop,
+        team, resume, refit_state,
+    )  # fmt: skip
     full.history = result.history + full.history
     full.seconds += result.seconds
     full.best_epoch, full.val_metrics = result.best_epoch, result.val_metrics
     full.validation_epochs = result.validation_epochs
     return full
+
+
+def _earlier_result(earlier: dict, config: TrainConfig) -> TrainResult:
+    """The figures of early stopping's stage, as a resumed refit found them saved."""
+    result = TrainResult(None, config, earlier["validation_epochs"], earlier["best_epoch"], earlier["seconds"])  # type: ignore[arg-type]
+    result.history = [EpochStats(**h) for h in earlier["history"]]
+    result.val_metrics, result.validation_epochs = dict(earlier["val_metrics"]), earlier["validation_epochs"]
+    return result
 
 
 def train_checkpoint(
@@ -333,16 +348,21 @@ def train_checkpoint(
     config: TrainConfig | None = None,
     trained_seq: int = 0,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    team: Team = SOLO,
+    resume: EpochState | None = None,
+    on_state: Callable[[EpochState], None] | None = None,
 ) -> tuple[Checkpoint, TrainResult]:
     """Train on every positive of `ratings` (early stopping on a per-user validation split)
     and pack the result, propagated over the whole graph, as a checkpoint that has learnt
-    the ratings store up to seq `trained_seq`."""
+    the ratings store up to seq `trained_seq`. `team`, `resume`, `on_state`: see `train`."""
     from tui_recommender.engine.interactions import Interactions
 
     config = config or TrainConfig()
     inter = Interactions.build(ratings, data.movies.index.to_numpy())
     pairs = ratings.loc[ratings["rating"] >= POSITIVE_THRESHOLD, ["userId", "movieId"]]
-    result = train_on_pairs(pairs, inter.users, inter.items, config, on_epoch=on_epoch)
+    result = train_on_pairs(
+        pairs, inter.users, inter.items, config, on_epoch=on_epoch, team=team, resume=resume, on_state=on_state
+    )
     with torch.no_grad():
         final = result.model.propagate(inter.graph.normalized_adjacency(result.model.device)).cpu().numpy()
     checkpoint = Checkpoint(

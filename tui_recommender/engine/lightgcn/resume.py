@@ -1,0 +1,78 @@
+"""The state of a training at the end of an epoch, so a stopped training (a rank died, the
+machine rebooted) can go on from there with `train --resume`: the weights, the optimiser,
+the random generators, early stopping's record and which stage it was in. One torch file
+(tensors and plain values only, loaded with `weights_only`), replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.text import shorten_path
+from tui_recommender.engine.graph import InteractionGraph
+
+FIRST, REFIT = 0, 1  # stages of `train_on_pairs`: early stopping's training, then the refit
+
+
+@dataclass
+class EpochState:
+    """Where a training was after epoch `epoch` of stage `stage` (FIRST or REFIT)."""
+
+    epoch: int
+    weights: torch.Tensor  # layer-0 table, on the CPU
+    optimizer: dict  # Adam's state_dict, tensors on the CPU
+    numpy_rng: dict  # the sampling generator's bit_generator.state
+    torch_rng: torch.Tensor
+    hyperparameters: dict  # TrainConfig.hyperparameters() of this stage
+    graph_key: str  # `graph_key` of the graph this stage trains on
+    history: list[dict]  # EpochStats as dicts
+    best_recall: float = -1.0
+    best_epoch: int = 0
+    best_weights: torch.Tensor | None = None
+    checks_without_gain: int = 0
+    val_metrics: dict = field(default_factory=dict)
+    seconds: float = 0.0  # of training in this stage so far
+    stage: int = FIRST
+    earlier: dict | None = None  # REFIT: the FIRST stage's figures (TrainResult fields)
+
+
+def graph_key(graph: InteractionGraph) -> str:
+    """A short fingerprint of `graph`'s nodes and edges: a state resumes on the same graph only."""
+    crc = zlib.crc32(np.ascontiguousarray(graph.edge_keys()).tobytes())
+    return f"{graph.n_users}x{graph.n_items}:{graph.n_edges}:{crc:08x}"
+
+
+def state_path(checkpoint: Path) -> Path:
+    """Where the epoch state of a training that will write `checkpoint` is kept: beside it."""
+    return checkpoint.with_name(checkpoint.name + ".resume")
+
+
+def save_state(state: EpochState, path: Path) -> None:
+    """Write `state` to `path` atomically: a temp file in the same folder renamed over it
+    (not fsynced: a power cut may lose the last epoch's state, never leave half of one)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            torch.save(asdict(state), out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_state(path: Path) -> EpochState:
+    """The state saved at `path`. Raises `CheckpointError` (one line) when there is none or
+    it cannot be read."""
+    if not path.is_file():
+        raise CheckpointError(f"nothing to resume: no epoch state at {shorten_path(path)} (train without --resume)")
+    try:
+        return EpochState(**torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as error:  # a damaged file fails in many ways (zip, pickle, fields)
+        raise CheckpointError(f"cannot resume from {shorten_path(path)}: {type(error).__name__}") from None

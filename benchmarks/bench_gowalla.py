@@ -1,0 +1,192 @@
+"""The LightGCN paper's own benchmark (He et al., SIGIR 2020): its Gowalla split (29,858
+users, 40,981 items, 810,128 train edges), its metrics, two recipes (issue 18).
+
+    python benchmarks/bench_gowalla.py --data DIR [--recipe paper|ours|both] [--epochs 5]
+
+DIR holds the split as the paper's code ships it (gusye1234/LightGCN-PyTorch,
+`data/gowalla/`; never copied into this project): `s_adj_mat.npz`, the square (n_users +
+n_items) adjacency whose user x item block is the train set, and `test.txt`, lines
+"user item item ...". Metrics as the paper's code computes them: every item the user has
+no train edge with is ranked; recall@20 = hits / the user's test items, ndcg@20 with the
+ideal DCG over min(20, test items), each averaged over users with a test item.
+
+Rows: "paper", the paper's recipe (BPR, dim 64, 3 layers, Adam lr 0.001, L2 1e-4, batch
+2048, 1 negative per positive, a uniform user then one of their positives) for `--epochs`
+epochs, against the official log (epoch 5: recall@20 0.1071); "ours", the default recipe
+at dim 64, early-stopped on a validation split carved from the train edges (never the test
+split), refit on every train edge for the best epoch count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import harness  # first: it sets up the environment torch must load in
+import numpy as np
+
+FILES = ("s_adj_mat.npz", "test.txt")
+OFFICIAL_EPOCH5_RECALL = 0.1071  # gusye1234/LightGCN-PyTorch's published gowalla log
+PAPER_LIGHTGCN = {"recall@20": 0.1830, "ndcg@20": 0.1554}  # the paper's Table 3
+K = 20
+
+
+def fail(message: str) -> None:
+    print(f"bench_gowalla: {message}", file=sys.stderr)
+    sys.exit(harness.EXIT_NO_DATA)
+
+
+def load_split(folder: Path):
+    """(train graph, test users, test items) of the split in `folder`; exits with one line
+    when a file is missing or not the split's shape."""
+    import scipy.sparse as sp
+
+    from tui_recommender.engine.graph import InteractionGraph
+
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        fail(f"{folder} has no {' or '.join(missing)} (the LightGCN paper's Gowalla split: {', '.join(FILES)})")
+    try:
+        adj = sp.load_npz(folder / FILES[0]).tocoo()
+        lines = (folder / FILES[1]).read_text().split("\n")
+        test = [np.array(line.split(), dtype=np.int64) for line in lines if line.strip()]
+    except (OSError, ValueError) as error:
+        fail(f"cannot read the split in {folder}: {error}")
+    if adj.shape[0] != adj.shape[1]:
+        fail(f"{FILES[0]} is {adj.shape[0]} x {adj.shape[1]}, not a square adjacency")
+    upper = adj.row < adj.col  # users come first: the user x item block is above the diagonal
+    n_users = int(adj.row[upper].max()) + 1
+    if adj.col[upper].min() < n_users:
+        fail(f"{FILES[0]} is not a user-then-item bipartite adjacency")
+    graph = InteractionGraph.from_pairs(n_users, adj.shape[0] - n_users, adj.row[upper], adj.col[upper] - n_users)
+    test_users = np.concatenate([np.full(len(row) - 1, row[0]) for row in test])
+    test_items = np.concatenate([row[1:] for row in test])
+    if test_users.max() >= graph.n_users or test_items.max() >= graph.n_items:
+        fail(f"{FILES[1]} names users or items the adjacency does not have")
+    return graph, test_users, test_items
+
+
+def paper_metrics(model, graph, test_users: np.ndarray, test_items: np.ndarray, scoring: str) -> dict:
+    """recall@20 and ndcg@20 as the paper defines them (see the module docstring)."""
+    import torch
+
+    from tui_recommender.engine.metrics import ranking_metrics
+    from tui_recommender.engine.ranking import top_k_unseen
+
+    with torch.no_grad():
+        final = model.propagate(graph.normalized_adjacency(model.device)).cpu().numpy()
+    top = top_k_unseen(final[: graph.n_users], final[graph.n_users :], graph.users, graph.items, K, scoring)
+    metrics = ranking_metrics(torch.from_numpy(top), test_users, test_items, ks=(K,))
+    return {key: metrics[key] for key in (f"recall@{K}", f"ndcg@{K}")}
+
+
+def log_epoch(name: str):
+    def on_epoch(stats) -> None:
+        val = "" if stats.val_recall20 is None else f", validation recall@20 {stats.val_recall20:.4f}"
+        print(f"{name}: epoch {stats.epoch}: loss {stats.loss:.4f}, {stats.seconds:.1f} s{val}", file=sys.stderr)
+
+    return on_epoch
+
+
+def run_paper(graph, test_users, test_items, epochs: int, device: str) -> dict:
+    from tui_recommender.engine.lightgcn.training import train
+    from tui_recommender.engine.train_config import TrainConfig
+
+    config = TrainConfig(
+        dim=64, n_layers=3, lr=0.001, reg=1e-4, batch_size=2048, negatives=1, loss="bpr", sampling="user",
+        max_epochs=epochs, refit=False, scoring="dot", device=device,
+    )  # fmt: skip
+    result = train(graph, config, on_epoch=log_epoch("paper"))
+    return {
+        "recipe": "paper",
+        "epochs": result.epochs,
+        "seconds_per_epoch": round(result.seconds_per_epoch, 2),
+        "seconds": round(result.seconds, 1),
+        **paper_metrics(result.model, graph, test_users, test_items, config.scoring),
+        "official_epoch5_recall@20": OFFICIAL_EPOCH5_RECALL,
+    }
+
+
+def run_ours(
+    graph, test_users, test_items, patience: int | None, max_epochs: int | None, refit: bool, device: str
+) -> dict:
+    import pandas as pd
+
+    from tui_recommender.engine.id_map import IdMap
+    from tui_recommender.engine.lightgcn.training import train_on_pairs
+    from tui_recommender.engine.train_config import TrainConfig
+
+    config = TrainConfig(dim=64, device=device)
+    config = replace(
+        config, patience=patience or config.patience, max_epochs=max_epochs or config.max_epochs, refit=refit
+    )
+    pairs = pd.DataFrame({"userId": graph.users, "movieId": graph.items})
+    users, items = IdMap(np.arange(graph.n_users)), IdMap(np.arange(graph.n_items))
+    result = train_on_pairs(pairs, users, items, config, on_epoch=log_epoch("ours"))
+    return {
+        "recipe": "ours",
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "validation_epochs": result.validation_epochs,
+        "seconds_per_epoch": round(result.seconds_per_epoch, 2),
+        "seconds": round(result.seconds, 1),
+        **paper_metrics(result.model, graph, test_users, test_items, config.scoring),
+        "validation": result.val_metrics,
+        "patience": config.patience,
+        "max_epochs": config.max_epochs,
+        "refit": config.refit,
+    }
+
+
+def main() -> None:
+    cli = harness.parser(__doc__.split("\n\n")[0])
+    cli.set_defaults(data=None)
+    cli.add_argument("--recipe", choices=("paper", "ours", "both"), default="both")
+    cli.add_argument("--epochs", type=int, default=5, help="epochs of the paper's recipe (default 5)")
+    cli.add_argument("--patience", type=int, help="ours: validation checks without a gain (default: the recipe's)")
+    cli.add_argument("--max-epochs", type=int, help="ours: most epochs (default: the recipe's)")
+    cli.add_argument("--device", default="cpu", help="where both recipes train (cpu, cuda, cuda:N, mps, auto)")
+    cli.add_argument(
+        "--no-refit", dest="refit", action="store_false", help="ours: keep the best validation weights, no refit"
+    )
+    args = cli.parse_args()
+    if args.data is None:
+        fail("pass --data DIR, the folder of the paper's Gowalla split")
+    from tui_recommender.core.errors import UserError
+
+    harness.set_threads(args)
+    graph, test_users, test_items = load_split(Path(args.data).expanduser())
+    before = harness.machine()
+    started = time.perf_counter()
+    rows = []
+    try:
+        if args.recipe in ("paper", "both"):
+            rows.append(run_paper(graph, test_users, test_items, args.epochs, args.device))
+        if args.recipe in ("ours", "both"):
+            rows.append(
+                run_ours(graph, test_users, test_items, args.patience, args.max_epochs, args.refit, args.device)
+            )
+    except UserError as error:  # e.g. --device cuda without a GPU
+        fail(str(error))
+    header = ("recipe", "epochs", "s/epoch", "recall@20", "ndcg@20")
+    lines = [(r["recipe"], r["epochs"], r["seconds_per_epoch"], r["recall@20"], r["ndcg@20"]) for r in rows]
+    lines.append(("paper's LightGCN (Table 3)", "", "", PAPER_LIGHTGCN["recall@20"], PAPER_LIGHTGCN["ndcg@20"]))
+    result = {
+        "benchmark": "gowalla",
+        "users": graph.n_users,
+        "items": graph.n_items,
+        "train_edges": graph.n_edges,
+        "test_pairs": len(test_users),
+        "rows": rows,
+        "paper_lightgcn": PAPER_LIGHTGCN,
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": before,
+        "load_average_1m_after": harness.machine()["load_average_1m"],
+    }
+    harness.emit(args, harness.table(lines, header), result)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from tests.functional.cli.test_cli import assert_one_line_error, run
+from tests.trained_model import DATASET_NAME
+from tui_recommender.config.settings import CHECKPOINT_NAME
 from tui_recommender.engine.checkpoint import load_checkpoint
 
 OPTIONS = {
@@ -114,3 +116,20 @@ def test_train_on_the_cpu_creates_no_tensor_elsewhere(capsys, small_data, state_
         code, out, err = run(capsys, "train", *where, "--dim", "8", "--epochs", "2", "--device", "cpu", "--json")
     assert code == 0, err
     assert json.loads(out)["device"] == "cpu"
+
+
+def test_rate_says_when_the_update_was_undone(trained_model, capsys, small_data, state_dir, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
+
+    original = FineTuneConfig.for_model
+    infinite = classmethod(lambda cls, config: replace(original(config), lr=float("inf")))
+    monkeypatch.setattr(FineTuneConfig, "for_model", infinite)  # every step's values blow up
+    start = trained_model.write(tmp_path / "start.npz")
+    where = ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(start)]
+    code, out, err = run(capsys, "rate", *where, "--user", "1", "--movie", "10", "--rating", "4")
+    assert code == 0, err
+    assert "rated" in out and "NaN or infinite values and was undone" in out and "ratings are stored" in out
+    saved = load_checkpoint(state_dir / DATASET_NAME / CHECKPOINT_NAME)
+    assert np.isfinite(saved.ego).all() and np.isfinite(saved.final).all()

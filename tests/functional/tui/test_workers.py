@@ -77,3 +77,22 @@ async def test_a_failed_write_is_reported_and_the_app_goes_on(
         await pilot.press("4")
         await settle(pilot)
         assert [options.get("title") for _, options in notifications].count("Rated") == 1
+
+
+async def test_a_fine_tune_gone_wrong_is_said_and_the_rating_kept(
+    app: RecommenderApp, notifications: list, monkeypatch
+) -> None:
+    from dataclasses import replace
+
+    from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
+
+    original = FineTuneConfig.for_model
+    infinite = classmethod(lambda cls, config: replace(original(config), lr=float("inf")))
+    monkeypatch.setattr(FineTuneConfig, "for_model", infinite)  # every step's values blow up
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 4)
+        await pilot.press("5")
+        await wait_for(pilot, lambda: any(o.get("title") == "Model not updated" for _, o in notifications))
+        assert app.service is not None
+        assert app.service.store.events()["rating"].tolist() == [5.0]
+        assert app.is_running

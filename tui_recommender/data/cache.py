@@ -19,6 +19,7 @@ import dataclasses
 import errno
 import hashlib
 import json
+import logging
 import os
 import shutil
 import stat
@@ -34,6 +35,8 @@ from tui_recommender.core.errors import DataError
 from tui_recommender.data.layouts import LAYOUTS
 from tui_recommender.data.movielens import MovieLensData, dataset_name, load_dataset
 from tui_recommender.data.sources import FileStamp, file_stamps, open_source
+
+logger = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
 NO_YEAR = np.iinfo(np.int32).min
@@ -87,14 +90,21 @@ def open_dataset(
 ) -> MovieLensData:
     """The dataset at `path` (see `movielens.load_dataset`), from its cache when one matches
     the files; else parsed (`on_read` follows it) and cached for the next open. `on_note`
-    gets one line when a cache is rebuilt or cannot be written; the data is the same."""
-    note = on_note or (lambda _text: None)
+    gets one line when a cache is rebuilt or cannot be written (also logged: shown with
+    `--verbose`); the data is the same."""
+
+    def note(text: str) -> None:
+        logger.info(text)
+        if on_note is not None:
+            on_note(text)
+
     path = Path(path)
     stamps = _stamps(path)
     if stamps is not None:
         for folder in cache_dirs(path, fallback_dir):
             data = _load(folder, path, stamps, note)
             if data is not None:
+                logger.info("%s read from its cache %s", path.name, folder)
                 return data
     data = load_dataset(path, on_read)
     if stamps is not None:
@@ -269,6 +279,7 @@ def _save_anywhere(
     for folder in folders:
         try:
             _save(folder, arrays, meta)
+            logger.info("%s parsed and cached in %s", data.name, folder)
             return
         except OSError as error:
             problems.append(f"{folder}: {error.strerror or error}")

@@ -4,6 +4,7 @@ an edited file, a damaged cache or a read-only folder never serve stale data."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -88,13 +89,15 @@ def test_an_edited_file_is_parsed_again_even_with_its_size_and_time_kept(tmp_pat
     ],
     ids=["truncated", "wrong dtype", "codes outside", "missing array", "bad meta", "wrong count"],
 )
-def test_a_damaged_cache_is_rebuilt_never_trusted(tmp_path: Path, damage) -> None:
+def test_a_damaged_cache_is_rebuilt_never_trusted(tmp_path: Path, damage, caplog: pytest.LogCaptureFixture) -> None:
     path = write_movielens(tmp_path / "ml-x")
     expected = cache.open_dataset(path)
     damage(cache.cache_dirs(path, None)[0])
     notes: list[str] = []
-    assert_same(cache.open_dataset(path, on_note=notes.append), expected)
+    with caplog.at_level(logging.INFO, logger="tui_recommender.data.cache"):
+        assert_same(cache.open_dataset(path, on_note=notes.append), expected)
     assert len(notes) == 1 and "parsing" in notes[0] and "\n" not in notes[0]
+    assert notes[0] in caplog.messages  # the line --verbose shows
     cache.open_dataset(path, on_note=notes.append)
     assert len(notes) == 1  # rebuilt: the third open is quiet
 

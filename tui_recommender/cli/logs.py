@@ -38,12 +38,17 @@ class PrivateLogFile(logging.handlers.RotatingFileHandler):
     a failed write is dropped, never raised or printed."""
 
     def _open(self):
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        # O_NOFOLLOW, O_NONBLOCK (a FIFO without a reader fails, never blocks) and O_CLOEXEC
+        # where the OS has them; Windows has none of the three.
+        nonblock = getattr(os, "O_NONBLOCK", 0)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | nonblock
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(self.baseFilename, flags, PRIVATE_FILE_MODE)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device is no log file
                 raise OSError(f"{self.baseFilename} is not a regular file")
-            os.set_blocking(fd, True)
+            if nonblock:
+                os.set_blocking(fd, True)
             return os.fdopen(fd, "a", encoding=self.encoding, errors="backslashreplace")
         except BaseException:
             os.close(fd)

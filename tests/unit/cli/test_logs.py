@@ -65,6 +65,16 @@ def test_a_link_or_a_fifo_where_the_log_goes_is_not_written_through(tmp_path, ca
     assert "no log file" in capsys.readouterr().err
 
 
+def test_the_log_file_opens_where_the_os_has_no_nofollow_nonblock_or_cloexec(tmp_path, monkeypatch):
+    for flag in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC"):  # as on Windows
+        monkeypatch.delattr(os, flag)
+    path = tmp_path / LOG_NAME
+    assert logs.configure_logging(0, path)
+    RECORDER.info("written all the same")
+    logs.close_logging()
+    assert "written all the same" in path.read_text()
+
+
 def test_verbose_lines_go_to_stderr_only_where_asked_and_never_twice(tmp_path, capsys):
     path = tmp_path / LOG_NAME
     assert logs.configure_logging(1, path, to_stderr=False)  # the app owns the terminal

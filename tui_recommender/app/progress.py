@@ -1,4 +1,4 @@
-"""Training progress for people: a bar with a total and an ETA on a terminal, plain
+"""Progress for people (`ProgressLines`, shared with the parse's `ReadProgress`): a bar with a total and an ETA on a terminal, plain
 periodic lines elsewhere (a log file or a pipe gets no carriage-return noise).
 
 `EpochProgress` is the `on_epoch` callback of training. Training may run in two phases:
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
 if TYPE_CHECKING:
     from tui_recommender.engine.lightgcn.training import EpochStats
@@ -32,15 +32,15 @@ def format_duration(seconds: float) -> str:
     return f"{secs} s"
 
 
-class EpochProgress:
-    """Shows training progress on `stream` (default stderr): a tqdm bar when the stream is
-    a terminal, else one line at most every `interval_s` seconds (and at each phase's first
-    and last epoch). With `on_line`, lines go there instead of a stream (the TUI's status).
-    Use it as a context manager around the training; it shows nothing until an epoch ends."""
+class ProgressLines:
+    """What every progress display shares: a tqdm bar when `stream` (default stderr) is a
+    terminal, else plain lines on `stream` or passed to `on_line` (the TUI's status), at most
+    one every `interval_s` seconds unless a line is due anyway. A context manager: leaving
+    it closes the bar."""
 
     def __init__(
         self,
-        what: str = "training",
+        what: str,
         stream: TextIO | None = None,
         on_line: Callable[[str], None] | None = None,
         interval_s: float = LINE_INTERVAL_S,
@@ -51,12 +51,6 @@ class EpochProgress:
         self.on_line = on_line
         self.interval_s = interval_s
         self.clock = clock
-        self.done = 0  # epochs finished, every phase
-        self.total = 0  # known total so far (an upper bound during early stopping)
-        self.phase = 0
-        self._phase_start = 0  # `done` when the current phase began
-        self._last_epoch = 0
-        self._started = 0.0
         self._last_line = float("-inf")
         self._bar = None
 
@@ -64,7 +58,7 @@ class EpochProgress:
     def is_terminal(self) -> bool:
         return self.on_line is None and self.stream.isatty()
 
-    def __enter__(self) -> EpochProgress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -74,6 +68,35 @@ class EpochProgress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def _line(self, now: float, text: Callable[[], str], due: bool = False) -> None:
+        """Show `text()` as a plain line if one is `due` or the interval has passed since the last."""
+        if due or now - self._last_line >= self.interval_s:
+            self._last_line = now
+            if self.on_line is not None:
+                self.on_line(text())
+            else:
+                print(text(), file=self.stream, flush=True)
+
+    def _new_bar(self, **options: object):
+        from tqdm import tqdm
+
+        return tqdm(**({"desc": self.what} | options), file=self.stream, dynamic_ncols=True)
+
+
+class EpochProgress(ProgressLines):
+    """Shows training progress (see `ProgressLines`), one update per epoch, a line at each
+    phase's first and last epoch and at most every `interval_s` seconds between; it shows
+    nothing until an epoch ends."""
+
+    def __init__(self, what: str = "training", **options: Any) -> None:
+        super().__init__(what, **options)
+        self.done = 0  # epochs finished, every phase
+        self.total = 0  # known total so far (an upper bound during early stopping)
+        self.phase = 0
+        self._phase_start = 0  # `done` when the current phase began
+        self._last_epoch = 0
+        self._started = 0.0
 
     def __call__(self, stats: EpochStats) -> None:
         if self.done == 0:
@@ -88,15 +111,8 @@ class EpochProgress:
         if self.is_terminal:
             self._update_bar(stats, new_phase)
             return
-        now = self.clock()
         last_of_phase = stats.epoch >= stats.total
-        if new_phase or last_of_phase or now - self._last_line >= self.interval_s:
-            self._last_line = now
-            text = self.describe(stats)
-            if self.on_line is not None:
-                self.on_line(text)
-            else:
-                print(text, file=self.stream, flush=True)
+        self._line(self.clock(), lambda: self.describe(stats), due=new_phase or last_of_phase)
 
     def phase_name(self) -> str:
         return self.what if self.phase <= 1 else f"{self.what} (refit on every rating)"
@@ -112,12 +128,8 @@ class EpochProgress:
         return text + f", {per_epoch:.2f} s/epoch, about {format_duration(left)} left"
 
     def _update_bar(self, stats: EpochStats, new_phase: bool) -> None:
-        from tqdm import tqdm
-
         if self._bar is None:
-            self._bar = tqdm(
-                total=self.total, unit="epoch", desc=self.phase_name(), file=self.stream, dynamic_ncols=True
-            )
+            self._bar = self._new_bar(total=self.total, unit="epoch", desc=self.phase_name())
         elif new_phase:
             self._bar.set_description(self.phase_name(), refresh=False)
         self._bar.total = self.total

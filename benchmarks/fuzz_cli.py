@@ -6,8 +6,11 @@ Python traceback instead of one line and exit code 2.
 
 `--project` runs another checkout's code (e.g. an older commit unpacked with `git archive`)
 against the same cases, for a before/after count. Faults needing root (a read-only mount,
-a full disk) use small tmpfs mounts and are skipped where mounting is not allowed.
-Prints one line per case that failed and a summary; exits 1 if any run left a traceback.
+a full disk) use small tmpfs mounts and are skipped where mounting is not allowed. Each run
+gets 4 GiB of address space (reading /dev/zero fails there, not the machine) and, for the
+special-file cases, 60 s: a run still going then is a hang. `--only` with several
+comma-separated names is what CI runs (`.ci/run`). Prints one line per case that failed and
+a summary; exits 1 if any run left a traceback, hung, crashed or had a wrong outcome.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -29,6 +33,7 @@ LONG_NAME = "x" * 300
 LONG_PATH = "/".join(["y" * 200] * 25)
 HUGE = str(2**63)
 DIGITS = "9" * 5000
+RUNNING: dict = {}  # the project and environment of this run (for checks that run the CLI again)
 
 
 @dataclass
@@ -43,6 +48,8 @@ class Case:
     # the first write, as `| head` once it has its lines), "full" (stdout on /dev/full),
     # "no-stdout" / "no-stderr" (closed, as the shell's `>&-` / `2>&-`)
     streams: str = "pipe"
+    timeout: float = 600  # seconds; a run still going then counts as a hang
+    check: Callable[[Path, str, str], str | None] | None = None  # (folder, out, err) -> what went wrong
 
 
 def write_dataset(folder: Path, n_users: int = 30, n_movies: int = 60) -> Path:
@@ -60,7 +67,17 @@ def write_dataset(folder: Path, n_users: int = 30, n_movies: int = 60) -> Path:
     return folder
 
 
-def run(project: Path, case: Case, base: Path, env: dict[str, str], timeout: float = 600) -> tuple[int, str, str]:
+MEMORY_LIMIT = 4 << 30  # bytes of address space per run: reading /dev/zero fails there, not the machine
+
+
+def limit_memory(closed: int | None) -> None:
+    """In the child before it runs: its memory limit, and the standard stream to close."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    if closed is not None:
+        os.close(closed)
+
+
+def run(project: Path, case: Case, base: Path, env: dict[str, str]) -> tuple[int, str, str]:
     folder = base / case.name.replace("/", "_")
     folder.mkdir(parents=True, exist_ok=True)
     if case.setup is not None:
@@ -73,12 +90,12 @@ def run(project: Path, case: Case, base: Path, env: dict[str, str], timeout: flo
             [sys.executable, "-m", "tui_recommender", *argv],
             stdout=sink if case.streams in ("full", "no-stdout") else subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, errors="backslashreplace", env=full_env, cwd=case.cwd or folder,
-            preexec_fn=(lambda: os.close(closed)) if closed else None,
+            preexec_fn=lambda: limit_memory(closed),
         )  # fmt: skip
         if case.streams == "closed-pipe":
             process.stdout.close()
         try:
-            out, err = process.communicate(timeout=timeout)
+            out, err = process.communicate(timeout=case.timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
@@ -479,6 +496,8 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
             )
         )
 
+    found += state_file_cases(data, checkpoint, state, npz)
+
     # Downloads.
     def planted(folder: Path) -> None:
         (folder / "pip").mkdir(exist_ok=True)
@@ -502,10 +521,314 @@ def cases(data: Path, checkpoint: Path, state: Path) -> list[Case]:
     return found
 
 
+def state_file_cases(data: Path, checkpoint: Path, state: Path, npz: Callable) -> list[Case]:
+    """Issue 20's classes: special files and links in place of state, config, import and
+    dataset files (refused with one line, never a hang, never followed), input files in
+    other encodings or past the caps, hostile checkpoint metadata, and the backup path."""
+    common = ["--data", str(data), "--checkpoint", str(checkpoint), "--state-dir", "{dir}/state"]
+    quick = 60.0  # a FIFO or a device that is read hangs or fills memory: 60 s is a hang
+    found: list[Case] = []
+
+    def with_state(edit: Callable[[Path], None]) -> Callable[[Path], None]:
+        def setup(folder: Path) -> None:
+            shutil.copytree(state / data.name, folder / "state" / data.name)
+            edit(folder / "state" / data.name)
+
+        return setup
+
+    def replaced(name: str, make: Callable[[Path], None]) -> Callable[[Path], None]:
+        def edit(folder: Path) -> None:
+            target = folder / name
+            target.unlink(missing_ok=True)
+            make(target)
+
+        return edit
+
+    def untouched(name: str) -> Callable[[Path, str, str], str | None]:
+        def check(folder: Path, _out: str, _err: str) -> str | None:
+            target = folder / name
+            changed = target.exists() and (target.stat().st_mode & 0o777 != 0o644 or target.read_bytes() != b"keep")
+            return f"{name} (a link's target) was changed" if changed else None
+
+        return check
+
+    def elsewhere(folder: Path) -> None:
+        (folder / "elsewhere").write_bytes(b"keep")
+        (folder / "elsewhere").chmod(0o644)
+
+    # The ratings database and its side files.
+    databases: dict[str, tuple[Callable[[Path], None], Callable | None]] = {
+        "ratings.sqlite3 a FIFO": (replaced("ratings.sqlite3", os.mkfifo), None),
+        "ratings.sqlite3-shm a folder": (replaced("ratings.sqlite3-shm", Path.mkdir), None),
+        "ratings.sqlite3-wal a FIFO": (replaced("ratings.sqlite3-wal", os.mkfifo), None),
+        "ratings.sqlite3 -> /dev/null": (replaced("ratings.sqlite3", lambda p: p.symlink_to("/dev/null")), None),
+        "ratings.sqlite3 -> a file": (
+            replaced("ratings.sqlite3", lambda p: p.symlink_to(p.parent.parent.parent / "elsewhere")),
+            untouched("elsewhere"),
+        ),
+        "ratings.sqlite3-shm -> a file": (
+            replaced("ratings.sqlite3-shm", lambda p: p.symlink_to(p.parent.parent.parent / "elsewhere")),
+            untouched("elsewhere"),
+        ),
+        "ratings.sqlite3 dangling link": (
+            replaced("ratings.sqlite3", lambda p: p.symlink_to(p.parent.parent.parent / "created-here")),
+            lambda folder, _o, _e: (
+                "a database was created at the link's target" if (folder / "created-here").exists() else None
+            ),
+        ),
+        "0 bytes beside its WAL": (zero_bytes_beside_wal, wal_kept),
+    }
+    for label, (edit, check) in databases.items():
+        for command in (["ratings", "export"], ["rate", "--user", "1", "--movie", "5", "--rating", "4"]):
+
+            def setup(folder: Path, edit: Callable[[Path], None] = edit) -> None:
+                elsewhere(folder)
+                with_state(edit)(folder)
+
+            found.append(
+                Case(f"state file {label}: {command[0]}", [*common, *command], setup, timeout=quick, check=check)
+            )
+
+    # --checkpoint.
+    for label, make in (("a FIFO", os.mkfifo), ("-> /dev/zero", lambda p: p.symlink_to("/dev/zero"))):
+        found.append(
+            Case(
+                f"special: --checkpoint {label}",
+                [
+                    "--data",
+                    str(data),
+                    "--checkpoint",
+                    "{dir}/model.npz",
+                    "--state-dir",
+                    "{dir}/state",
+                    "recommend",
+                    "--user",
+                    "1",
+                ],
+                lambda folder, make=make: make(folder / "model.npz"),
+                timeout=quick,
+            )
+        )
+
+    # Hostile checkpoint metadata.
+    for label, edit, ok in (
+        ("ratings_database a list", lambda m, a: m.__setitem__("ratings_database", ["x"]), False),
+        ("ratings_database 100 KB", lambda m, a: m.__setitem__("ratings_database", "x" * 100_000), False),
+        ("applied_seq 2^63-1 (rate must still learn)", lambda m, a: m.__setitem__("applied_seq", 2**63 - 1), True),
+    ):
+
+        def damaged(folder: Path, edit: Callable = edit) -> None:
+            shutil.copytree(state / data.name, folder / "state" / data.name)
+            target = folder / "state" / data.name / "model.npz"
+            shutil.copy(checkpoint, target)
+            npz(edit)(target)
+
+        learnt = (
+            (
+                lambda _f, out, _e: (
+                    None if "(0 ratings)" not in out and "in 0.00 s" not in out else "the rating was not learnt"
+                )
+            )
+            if ok
+            else None
+        )
+        found.append(
+            Case(
+                f"checkpoint meta {label}",
+                [
+                    "--data",
+                    str(data),
+                    "--state-dir",
+                    "{dir}/state",
+                    "rate",
+                    "--user",
+                    "77",
+                    "--movie",
+                    "9",
+                    "--rating",
+                    "5",
+                ],
+                damaged,
+                expect_ok=ok,
+                check=learnt,
+            )
+        )
+
+    # The config file.
+    configs: dict[str, Callable[[Path], None]] = {
+        "config.toml a FIFO": lambda p: os.mkfifo(p),
+        "config.toml -> /dev/zero": lambda p: p.symlink_to("/dev/zero"),
+        "config.toml -> /dev/urandom": lambda p: p.symlink_to("/dev/urandom"),
+        "config.toml a folder": lambda p: p.mkdir(),
+        "config.toml nested 5000 deep": lambda p: p.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n"),
+        "config.toml 50 MB": lambda p: p.write_bytes(b"# " + b"x" * 50_000_000 + b"\n"),
+        "config.toml latin-1": lambda p: p.write_bytes('genres = ["Com\xe9die"]\n'.encode("latin-1")),
+        "config.toml UTF-16": lambda p: p.write_bytes("novelty = 0.3\n".encode("utf-16")),
+    }
+    for label, make in configs.items():
+        found.append(
+            Case(
+                f"special: {label}" if "config.toml a" in label or "/dev" in label else f"input: {label}",
+                [*common, "recommend", "--user", "1"],
+                lambda folder, make=make: make(folder / "config.toml"),
+                env={"TUI_RECOMMENDER_CONFIG": "{dir}/config.toml"},
+                timeout=quick,
+            )
+        )
+    found.append(
+        Case(
+            "encoding: config.toml with a UTF-8 BOM works",
+            [*common, "recommend", "--user", "1"],
+            lambda folder: (folder / "config.toml").write_bytes(b"\xef\xbb\xbfnovelty = 0.3\n"),
+            env={"TUI_RECOMMENDER_CONFIG": "{dir}/config.toml"},
+            expect_ok=True,
+        )
+    )
+
+    # Import files.
+    imdb = "Const,Your Rating,Date Rated,Title,Title Type,Year\n"
+    imports: dict[str, tuple[Callable[[Path], None], bool]] = {
+        "a FIFO": (os.mkfifo, False),
+        "-> /dev/zero": (lambda p: p.symlink_to("/dev/zero"), False),
+        "-> /dev/urandom": (lambda p: p.symlink_to("/dev/urandom"), False),
+        "a folder": (Path.mkdir, False),
+        "100 MB": (lambda p: p.write_bytes(b"userId,movieId,rating\n" + b"1,2,4.0\n" * 12_500_000), False),
+        "a 200,000-character field": (
+            lambda p: p.write_text(imdb + "tt1,9,2020-01-01," + "x" * 200_000 + ",movie,1999\n"),
+            False,
+        ),
+        "Your Rating of 5,001 digits": (
+            lambda p: p.write_text(imdb + f"tt1,{'9' * 5001},2020-01-01,X,movie,1999\n"),
+            False,
+        ),
+        "rated before 1970": (lambda p: p.write_text(imdb + "tt1,9,1969-12-31,X,movie,1999\n"), False),
+        "UTF-16 export": (lambda p: p.write_bytes("userId,movieId,rating\n1,2,4.0\n".encode("utf-16")), False),
+        "IMDb in Windows-1252": (
+            lambda p: p.write_bytes((imdb + "tt1,9,2020-01-01,Am\xe9lie,movie,2001\n").encode("cp1252")),
+            True,
+        ),
+        "IMDb with a BOM and CRLF": (
+            lambda p: p.write_bytes(
+                b"\xef\xbb\xbf" + (imdb + "tt1,9,2020-01-01,X,movie,1999\n").replace("\n", "\r\n").encode()
+            ),
+            True,
+        ),
+    }
+    for label, (make, ok) in imports.items():
+        kind = "special" if label.startswith(("a FIFO", "->", "a folder")) else "input"
+        found.append(
+            Case(
+                f"{kind}: import {label}",
+                [*common, "ratings", "import", "{dir}/in.csv", "--user", "5"],
+                lambda folder, make=make: make(folder / "in.csv"),
+                timeout=quick,
+                expect_ok=ok,
+            )
+        )
+
+    # Dataset files and folders.
+    def dataset(edit: Callable[[Path], None]) -> Callable[[Path], None]:
+        def setup(folder: Path) -> None:
+            write_dataset(folder / "ml-bad")
+            edit(folder / "ml-bad")
+
+        return setup
+
+    def line(file: str, number: int, text: str) -> Callable[[Path], None]:
+        def edit(folder: Path) -> None:
+            lines = (folder / file).read_text().splitlines()
+            lines[number - 1 : number] = [text] if text else [""]
+            (folder / file).write_text("\n".join(lines) + "\n")
+
+        return edit
+
+    datasets = {
+        "ratings.csv a FIFO": replaced("ratings.csv", os.mkfifo),
+        "movies.csv -> /dev/zero": replaced("movies.csv", lambda p: p.symlink_to("/dev/zero")),
+        "user id 1.0": line("ratings.csv", 3, "1.0,2,4.0,5"),
+        "movie id 1e0": line("movies.csv", 2, "1e0,Movie 1 (1951),Drama"),
+        "100,000 genres in a cell": line(
+            "movies.csv", 3, "2,Movie 2 (1952)," + "|".join(f"G{k}" for k in range(100_000))
+        ),
+        "blank line 2": line("ratings.csv", 2, ""),
+    }
+    for label, edit in datasets.items():
+        found.append(
+            Case(
+                f"{'special' if 'FIFO' in label or '->' in label else 'input'}: dataset {label}",
+                ["--data", "{dir}/ml-bad", "--state-dir", "{dir}/state", "ratings", "export"],
+                dataset(edit),
+                timeout=quick,
+            )
+        )
+    for label, argv in (
+        ("the app, --data absent", ["--data", "{dir}/absent", "--state-dir", "{dir}/state"]),
+        ("the app, --data a file", ["--data", "{dir}/f", "--state-dir", "{dir}/state"]),
+        ("--data a file", ["--data", "{dir}/f", "--state-dir", "{dir}/state", "recommend", "--user", "1"]),
+    ):
+        found.append(Case(f"input: {label}", argv, lambda folder: (folder / "f").write_text("x"), timeout=quick))
+
+    # Our own export re-imports what another program stored.
+    def foreign_rows(folder: Path) -> None:
+        with_state(lambda _f: None)(folder)
+        conn = sqlite3.connect(folder / "state" / data.name / "ratings.sqlite3")
+        conn.execute("INSERT INTO events (user_id, movie_id, rating, timestamp) VALUES (1, 7, 3.3, 5)")
+        conn.execute("INSERT INTO marks (user_id, movie_id, list, added, timestamp) VALUES (1, 9, 'x\x1b[2J', 1, 5)")
+        conn.commit()
+        conn.close()
+
+    def reimports(folder: Path, out: str, _err: str) -> str | None:
+        (folder / "backup.csv").write_text(out)
+        code, _o, err = run(
+            PROJECT,
+            Case(
+                "re-import",
+                ["--data", str(data), "--state-dir", "{dir}/fresh", "ratings", "import", str(folder / "backup.csv")],
+            ),
+            folder.parent,
+            {**os.environ, "PYTHONPATH": str(PROJECT)},
+        )
+        return None if code == 0 else f"our export does not re-import: {err.strip()[-150:]}"
+
+    found.append(
+        Case(
+            "input: export of a 3.3 rating and an escape in a list name re-imports",
+            [*common, "ratings", "export"],
+            foreign_rows,
+            expect_ok=True,
+            check=reimports,
+        )
+    )
+    return found
+
+
+def zero_bytes_beside_wal(folder: Path) -> None:
+    """The database emptied to 0 bytes while its -wal file holds 50 ratings."""
+    database = folder / "ratings.sqlite3"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    for movie in range(10, 60):
+        conn.execute("INSERT INTO events (user_id, movie_id, rating, timestamp) VALUES (3, ?, 4.0, 5)", (movie,))
+    wal = database.with_name(database.name + "-wal")
+    shutil.copy(wal, folder / "wal-copy")
+    conn.close()
+    shutil.copy(folder / "wal-copy", wal)
+    database.write_bytes(b"")
+
+
+def wal_kept(folder: Path, _out: str, _err: str) -> str | None:
+    state = next(folder.glob("state/*/"))
+    wal = state / "ratings.sqlite3-wal"
+    kept = wal.is_file() and wal.read_bytes() == (state / "wal-copy").read_bytes()
+    return None if kept else "the WAL beside a 0-byte database was replaced"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, default=PROJECT, help="checkout whose code runs (default: this one)")
-    parser.add_argument("--only", default="", help="run the cases whose name contains this")
+    parser.add_argument(
+        "--only", default="", help="run the cases whose name contains this (or one of several, comma-separated)"
+    )
     args = parser.parse_args()
     project = args.project.resolve()
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
@@ -549,7 +872,8 @@ def main() -> int:
         if code != 0:
             print(f"setup failed: {err[-500:]}")
             return 2
-        all_cases = [case for case in cases(data, checkpoint, state) if args.only in case.name]
+        wanted = args.only.split(",")
+        all_cases = [case for case in cases(data, checkpoint, state) if any(w in case.name for w in wanted)]
         special: list[Case] = []
         ro = base / "ro-mount"
         if mount_tmpfs(ro, "20m", read_only=True, fill=lambda p: shutil.copytree(state / data.name, p / data.name)):
@@ -564,6 +888,34 @@ def main() -> int:
                         ["--data", str(data), "--checkpoint", str(checkpoint), "--state-dir", str(ro), *command],
                     )
                 )
+        full_read = base / "full-read-mount"
+
+        def filled(mount: Path) -> None:
+            shutil.copytree(state / data.name, mount / data.name)
+            with (mount / "filler").open("wb", buffering=0) as filler:
+                try:
+                    while True:
+                        filler.write(b"x" * 1024)
+                except OSError:
+                    pass
+
+        if mount_tmpfs(full_read, "2m", fill=filled):
+            special.append(
+                Case(
+                    "disk full: ratings export still reads (the backup path)",
+                    [
+                        "--data",
+                        str(data),
+                        "--checkpoint",
+                        str(checkpoint),
+                        "--state-dir",
+                        str(full_read),
+                        "ratings",
+                        "export",
+                    ],
+                    expect_ok=True,
+                )
+            )
         full = base / "full-mount"
         if mount_tmpfs(full, "64k"):
             special.append(
@@ -602,15 +954,20 @@ def main() -> int:
                     ],
                 )
             )
-        all_cases += [case for case in special if args.only in case.name]
+        special = [case for case in special if any(w in case.name for w in wanted)]
+        all_cases += special
 
-        tracebacks = crashes = not_one_line = planted_ran = control_chars = wrong = 0
+        tracebacks = crashes = not_one_line = planted_ran = control_chars = wrong = hangs = 0
+        RUNNING.update(project=project, env=env)
         try:
             for case in all_cases:
                 case.env = {k: v.replace("{dir}", str(base / case.name.replace("/", "_"))) for k, v in case.env.items()}
                 code, out, err = run(project, case, base, env)
                 problems = []
-                if "Traceback (most recent call last)" in err:
+                if code == -1:
+                    hangs += 1
+                    problems.append(f"hangs (still running after {case.timeout:g} s)")
+                elif "Traceback (most recent call last)" in err:
                     tracebacks += 1
                     problems.append("traceback: " + err.strip().splitlines()[-1][:150])
                 elif code not in (0, 2):
@@ -628,6 +985,11 @@ def main() -> int:
                     problems.append(
                         f"valid input refused: {err.strip().splitlines()[-1][:150] if err.strip() else code}"
                     )
+                if case.check is not None and code != -1:
+                    problem = case.check(base / case.name.replace("/", "_"), out, err)
+                    if problem is not None:
+                        wrong += 1
+                        problems.append(problem)
                 if (base / case.name.replace("/", "_") / "PLANTED-RAN").exists():
                     planted_ran += 1
                     problems.append("planted pip package ran")
@@ -637,14 +999,15 @@ def main() -> int:
                 if problems:
                     print(f"{case.name}: {'; '.join(problems)}")
         finally:
-            for mount in (ro, full):
+            for mount in (ro, full, full_read):
                 subprocess.run(["umount", str(mount)], capture_output=True, check=False)
         print(
-            f"\n{len(all_cases)} cases ({len(special)} on tmpfs mounts): {tracebacks} tracebacks, {crashes} other crashes,"
-            f" {not_one_line} exits 2 without an error line, {wrong} valid inputs refused, {planted_ran} planted-code runs,"
+            f"\n{len(all_cases)} cases ({len(special)} on tmpfs mounts): {tracebacks} tracebacks, {hangs} hangs,"
+            f" {crashes} other crashes, {not_one_line} exits 2 without an error line, {wrong} wrong outcomes (a valid"
+            f" input refused, a link followed, a WAL lost, a rating not learnt), {planted_ran} planted-code runs,"
             f" {control_chars} with control characters printed"
         )
-    return 1 if tracebacks or crashes or planted_ran else 0
+    return 1 if tracebacks or hangs or crashes or planted_ran or wrong else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
@@ -132,11 +132,13 @@ def train_model(
             if on_warning is not None:
                 warn_unknown_movies(store, data, on_warning)
             ratings, seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
+            database_id = store.database_id
         states = state_path(target)
         state = _resume_state(team, states) if resume else None
         on_state = (lambda s: save_state(s, states)) if team.primary else None
         logger.info("training on %s: %d ratings (stored events up to seq %d); %s", data.name, len(ratings), seq, config)
         checkpoint, result = train_checkpoint(data, ratings, config, seq, on_epoch, team, state, on_state)
+        checkpoint = replace(checkpoint, ratings_database=database_id)
         logger.info(
             "training ran %d epochs in %.1f s (%.3f s per epoch, best epoch %d)",
             len(result.history),

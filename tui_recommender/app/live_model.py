@@ -218,6 +218,7 @@ class LiveModel:
                 trained_seq=self.trained_seq,
                 applied_seq=self.applied_seq,
                 trained_users=self._trained_users,
+                ratings_database=self._checkpoint.ratings_database,
             )
             return save_checkpoint(checkpoint, path)
 

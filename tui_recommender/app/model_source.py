@@ -7,17 +7,19 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from tui_recommender.app.jobs import stored_events
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from tui_recommender.storage.database import RatingsStore
+from tui_recommender.storage.overlay import merge_ratings
 
 if TYPE_CHECKING:  # torch loads only when a model is trained
     from tui_recommender.engine.lightgcn.training import EpochStats
@@ -73,7 +75,7 @@ def find_checkpoint(
         if not path.exists():
             continue
         try:
-            checkpoint = load_checkpoint(path)
+            checkpoint = load_checkpoint(path, follow_links=kind is not SourceKind.STATE)  # a state file
         except CheckpointError as error:
             warn(f"Skipping {kind}: {error}")
             continue
@@ -83,6 +85,17 @@ def find_checkpoint(
             continue
         return checkpoint, ModelSource(kind, path)
     return None
+
+
+def for_database(checkpoint: Checkpoint, database_id: str | None, last_seq: int) -> Checkpoint:
+    """`checkpoint` as the model of the ratings database `database_id`, whose last event
+    is `last_seq`. Its `applied_seq` and `trained_seq` count events of the database it
+    records; over another one (a recreated or restored database, or none recorded) or
+    beyond `last_seq` they would skip events never learnt, so they start again from 0:
+    every stored event is applied by the next update."""
+    if checkpoint.ratings_database == database_id and max(checkpoint.applied_seq, checkpoint.trained_seq) <= last_seq:
+        return checkpoint
+    return replace(checkpoint, ratings_database=database_id, trained_seq=0, applied_seq=0)
 
 
 def _foreign(checkpoint: Checkpoint, data: MovieLensData) -> str | None:
@@ -95,26 +108,27 @@ def _foreign(checkpoint: Checkpoint, data: MovieLensData) -> str | None:
 def open_checkpoint(
     settings: Settings,
     data: MovieLensData,
-    ratings: Callable[[], tuple[pd.DataFrame, int]],
+    store: RatingsStore,
     warn: Callable[[str], None],
     on_epoch: Callable[[EpochStats], None] | None = None,
 ) -> tuple[Checkpoint, ModelSource]:
-    """The first usable candidate, or else a model trained on `ratings()` (the merged
-    ratings and the store seq they include; `on_epoch` gets its epochs) and saved as the
-    fine-tuned state."""
+    """The first usable candidate (`for_database` the ratings `store`), or else a model
+    trained on the dataset's and the store's ratings (`on_epoch` gets its epochs) and saved
+    as the fine-tuned state."""
     found = find_checkpoint(settings, data, warn)
     if found is not None:
         logger.info("model: %s; %s", found[1], found[1].reason)
-        return found
+        return for_database(found[0], store.database_id, store.last_seq()), found[1]
     from tui_recommender.app.training_options import on_device
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.train_config import TrainConfig
 
     warn("No checkpoint for this data: training a model (this happens once)…")
     config = on_device(TrainConfig(), warn)
-    merged, last_seq = ratings()
+    merged, last_seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
     logger.info("training at start-up on %d ratings of %s on %s", len(merged), data.name, config.device)
     checkpoint, result = train_checkpoint(data, merged, config, trained_seq=last_seq, on_epoch=on_epoch)
+    checkpoint = replace(checkpoint, ratings_database=store.database_id)
     logger.info("training ran %d epochs in %.1f s", len(result.history), result.seconds)
     path = settings.state_checkpoint(data.name)
     try:

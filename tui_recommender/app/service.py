@@ -148,13 +148,7 @@ class RecommenderService:
         data = load_data(settings, warn, on_status, on_read)
         store = RatingsStore(settings.ratings_db(data.name), on_warning=warn)
         warn_unknown_movies(store, data, warn)
-        checkpoint, source = open_checkpoint(
-            settings,
-            data,
-            lambda: (merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()),
-            warn,
-            on_epoch,
-        )
+        checkpoint, source = open_checkpoint(settings, data, store, warn, on_epoch)
         report(f"Model: {source}")
         return cls(settings, data, store, checkpoint, source)
 

@@ -22,7 +22,8 @@ from tui_recommender.cli.output import inert
 from tui_recommender.cli.parser import EXIT_USER_ERROR, PROG, build_parser
 from tui_recommender.cli.streams import OutputError, PipeClosed, closed_standard_fds, discard_stdout, safe_streams
 from tui_recommender.config.settings import Settings, default_config_file, log_file_for
-from tui_recommender.core.errors import UserError
+from tui_recommender.core.errors import DataError, UserError
+from tui_recommender.core.text import shorten_path
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ def _run_app(settings: Settings) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from tui_recommender.tui.app import run_app
 
+    data = settings.data
+    if data is not None and not (data.is_dir() or data.suffix.lower() == ".zip"):  # said before the screen opens
+        why = "is a file, not a folder or a .zip" if data.exists() else "does not exist"
+        raise DataError(f"dataset folder {shorten_path(data)} {why}")
     return run_app(settings)
 
 

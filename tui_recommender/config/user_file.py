@@ -8,8 +8,9 @@ the platform's config folder or `TUI_RECOMMENDER_CONFIG`). Every key is optional
     [keys]                              # binding id = key(s), comma-separated
     rate-prompt = "e"
 
-A missing file is an empty config. A file that cannot be read or parsed, an unknown key or
-a value of the wrong type or range is a `ConfigError`: one line naming the file and the key.
+A missing file is an empty config. A file that cannot be read or parsed (a FIFO or a
+device, over `MAX_CONFIG_BYTES`, not UTF-8, nested too deep), an unknown key or a value of
+the wrong type or range is a `ConfigError`: one line naming the file and the key.
 Theme names and binding ids belong to the TUI, which checks them (`tui.config_check.check_config`).
 """
 
@@ -22,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_recommender.core.errors import ConfigError
+from tui_recommender.core.private_files import read_regular
 from tui_recommender.core.text import shorten
 
 NOVELTY_RANGE = (0.0, 1.0)  # the popular <-> niche dial
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines: more is not one
 KEYS = ("data", "genres", "novelty", "theme", "keys")
 
 
@@ -47,7 +50,7 @@ class UserConfig:
 def load_user_config(path: Path) -> UserConfig:
     """Read and check the config file at `path` (`Settings` knows where it is)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8-sig")  # a BOM, as some editors write, is fine
     except FileNotFoundError:
         return UserConfig()
     except (OSError, UnicodeDecodeError) as error:
@@ -57,6 +60,8 @@ def load_user_config(path: Path) -> UserConfig:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path}: nested too deeply to be a config file") from None
     where = UserConfig(path)
     unknown = sorted(set(table) - set(KEYS))
     if unknown:

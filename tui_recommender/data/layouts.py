@@ -32,6 +32,8 @@ from tui_recommender.data.tables import (
 RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 MOVIES_COLUMNS = ("movieId", "title", "genres")
 ML_100K_ITEM_COLUMNS = ("movieId", "title", "release_date", "video_release_date", "imdb_url")
+MAX_GENRES_PER_MOVIE = 100  # MovieLens has up to 10
+MAX_GENRES = 1000  # different genres in a dataset; MovieLens has 20
 NO_GENRES = frozenset({"(no genres listed)", "unknown"})  # ml-latest's and ml-100k's placeholder
 DAT_SEP = "::"
 # `::` becomes this one byte before the C parser reads a `.dat` ratings file (it takes only
@@ -91,8 +93,20 @@ def movies_frame(ids: pd.Series, titles: pd.Series, genres: list[tuple[str, ...]
     return movies.sort_index()
 
 
-def _genre_tuples(cells: pd.Series) -> list[tuple[str, ...]]:
-    return [tuple(name for name in cell.split("|") if name and name not in NO_GENRES) for cell in cells]
+def _genre_tuples(cells: pd.Series, file: str) -> list[tuple[str, ...]]:
+    """Each cell's genres; `DataError` naming the line of `file` (the cells' index) where a
+    movie has more than `MAX_GENRES_PER_MOVIE` genres or the file more than `MAX_GENRES`
+    different ones: the app keeps a movies x genres table (a 100,000-genre cell took minutes)."""
+    genres, seen = [], set()
+    for line, cell in zip(cells.index.tolist(), cells.tolist()):
+        names = tuple(name for name in cell.split("|") if name and name not in NO_GENRES)
+        if len(names) > MAX_GENRES_PER_MOVIE:
+            raise DataError(f"{file} line {line}: {len(names):,} genres, at most {MAX_GENRES_PER_MOVIE} per movie")
+        seen.update(names)
+        if len(seen) > MAX_GENRES:
+            raise DataError(f"{file} line {line}: more than {MAX_GENRES} different genres in the file")
+        genres.append(names)
+    return genres
 
 
 def _csv_ratings(data: bytes, on_read: Callable[[int], None]) -> pd.DataFrame:
@@ -103,7 +117,7 @@ def _csv_movies(_source: Source, data: bytes) -> pd.DataFrame:
     table = read_table(data, "movies.csv", ",", MOVIES_COLUMNS, ("title", "genres"), header=True)
     ids = id_cells(table["movieId"], "movies.csv", "movieId")
     unique_ids(ids, "movies.csv")
-    return movies_frame(ids, table["title"], _genre_tuples(table["genres"]))
+    return movies_frame(ids, table["title"], _genre_tuples(table["genres"], "movies.csv"))
 
 
 def _dat_ratings(data: bytes, on_read: Callable[[int], None]) -> pd.DataFrame:
@@ -145,7 +159,7 @@ def _dat_movies(encoding: str, fallback: str | None = None) -> Callable[[Source,
         table.columns = list(MOVIES_COLUMNS)
         ids = id_cells(table["movieId"], "movies.dat", "movieId")
         unique_ids(ids, "movies.dat")
-        return movies_frame(ids, table["title"], _genre_tuples(table["genres"]))
+        return movies_frame(ids, table["title"], _genre_tuples(table["genres"], "movies.dat"))
 
     return read
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tui_recommender.core.errors import DataError
+from tui_recommender.core.private_files import open_regular
 from tui_recommender.core.text import shorten_path
-from tui_recommender.data.tables import read_file
+from tui_recommender.data.tables import MAX_DATASET_FILE_BYTES, read_file
 
 # Bytes read at each end of every source file for the cache key (see `file_stamps`).
 SAMPLE_BYTES = 1 << 16
@@ -59,6 +60,11 @@ class Source:
         zip member is truncated or damaged."""
         if self._archive is None:
             return read_file(self.path / name)
+        size = self._archive.getinfo(self._prefix + name).file_size
+        if size > MAX_DATASET_FILE_BYTES:  # unpacked: a zip bomb is refused before it is read
+            raise DataError(
+                f"{shorten_path(self.path)}: {name} unpacks to {size:,} bytes, more than {MAX_DATASET_FILE_BYTES:,}"
+            )
         try:
             return self._archive.read(self._prefix + name)
         except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, OSError) as error:
@@ -89,13 +95,14 @@ def open_source(path: Path) -> Source:
         raise DataError(f"dataset folder {shorten_path(path)}: {error.strerror}") from None
     if is_folder:
         try:
-            names = frozenset(entry.name for entry in os.scandir(path) if entry.is_file())
+            # Not only regular files: a FIFO or a device named ratings.csv is refused when read, not "missing".
+            names = frozenset(entry.name for entry in os.scandir(path) if not entry.is_dir())
         except OSError as error:
             raise DataError(f"cannot read the dataset folder {shorten_path(path)}: {error.strerror}") from None
         return Source(path, names)
     if is_file and path.suffix.lower() == ".zip":
         return _open_zip(path)
-    raise DataError(f"dataset folder {path} does not exist")
+    raise DataError(f"dataset folder {path} {'is a file, not a folder or a .zip' if is_file else 'does not exist'}")
 
 
 def _open_zip(path: Path) -> Source:
@@ -119,7 +126,7 @@ def file_stamps(files: list[Path]) -> list[FileStamp]:
     """The stamps of `files` (see `FileStamp`); `OSError` passes through."""
     stamps = []
     for file in files:
-        with file.open("rb") as stream:
+        with open_regular(file) as stream:  # a FIFO would block the open: refused, the parse says so
             info = os.fstat(stream.fileno())
             digest = hashlib.sha256(stream.read(SAMPLE_BYTES))
             if info.st_size > SAMPLE_BYTES:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pandas as pd
 
 from tui_recommender.core.errors import DataError
 from tui_recommender.core.ids import id_problem, valid_id_mask
+from tui_recommender.core.private_files import read_regular
 from tui_recommender.core.rating_scale import RatingScale
 from tui_recommender.core.text import LINE_CHARS, shorten, shorten_path
 
@@ -23,6 +24,8 @@ _PARSER_LINE = re.compile(r"line (\d+)")
 # and "\r\r\n" from a second LF-to-CRLF conversion). A lone "\r" elsewhere is data, so line
 # numbers are the ones `wc -l`, `sed -n Np` and editors show.
 _LINE_END = re.compile(rb"\r+\n")
+MAX_DATASET_FILE_BYTES = 4 << 30  # 4 GiB: ml-latest's ratings.csv is 0.9 GB; no FIFO or device is read
+ID_COLUMNS = frozenset({"userId", "movieId"})  # written as digits only (see `ids`)
 TIMESTAMP_LIMIT = 2**63  # seconds; exclusive, as int64 holds them (2.0**63 is exact in float64)
 
 
@@ -43,11 +46,23 @@ def _without_blank_end(data: bytes) -> bytes:
 
 
 def read_file(file: Path) -> bytes:
-    """The bytes of a dataset file; `DataError` (one line) when it cannot be read."""
+    """The bytes of a dataset file; `DataError` (one line) when it cannot be read, is not a
+    regular file or is over `MAX_DATASET_FILE_BYTES`."""
     try:
-        return file.read_bytes()
+        return read_regular(file, MAX_DATASET_FILE_BYTES)
     except OSError as error:
         raise DataError(f"cannot read {shorten_path(file)}: {error.strerror or error}") from None
+
+
+def next_row(rows: Iterator[list[str]], file: object) -> list[str] | None:
+    """The next row of a `csv.reader`, None at its end; a field longer than the csv
+    module's limit (131,072 characters) or a NUL byte is a `DataError` naming the line."""
+    try:
+        return next(rows, None)
+    except csv.Error as error:
+        limit = "field larger than field limit" in str(error)
+        problem = f"a field is longer than {csv.field_size_limit():,} characters" if limit else str(error)
+        raise DataError(f"{file} line {getattr(rows, 'line_num', '?')}: {problem}") from None
 
 
 def read_table(
@@ -76,13 +91,15 @@ def read_table(
             expected = sep.join(columns)
             raise DataError(f"{file} line 1: expected header {expected!r}, found {shorten(first, LINE_CHARS)!r}")
     positions = {name: k for k, name in enumerate(columns)}
-    try:
-        table = pd.read_csv(
-            io.BytesIO(data) if on_read is None else _Reading(data, on_read),
+
+    def parse(dtype: dict[int, type], usecols: list[int] | None = None) -> pd.DataFrame:
+        return pd.read_csv(
+            io.BytesIO(data) if on_read is None or usecols is not None else _Reading(data, on_read),
             sep=sep,
             header=None,
             skiprows=1 if header else 0,
-            dtype={positions[name]: str for name in text},
+            usecols=usecols,
+            dtype=dtype,
             keep_default_na=False,
             na_values={k: [""] for name, k in positions.items() if name not in text},
             skip_blank_lines=False,  # keeps row k on file line k + 1 (+ 1 for the header)
@@ -90,8 +107,20 @@ def read_table(
             quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
             lineterminator="\n",  # a lone "\r" is data, not a line end (see _LINE_END)
         )
+
+    try:
+        table = parse({positions[name]: str for name in text})
+        # Ids the C parser did not read as integers ("1.0", "1e0", an empty cell): as written,
+        # so that `id_cells` refuses them as `ids` says (only a file with such a cell pays).
+        loose = [k for name, k in positions.items() if name in ID_COLUMNS and name not in text]
+        loose = [k for k in loose if k < table.shape[1] and not pd.api.types.is_integer_dtype(table[k])]
+        if loose:
+            exact = parse(dict.fromkeys(loose, str), usecols=loose)
+            for k in loose:
+                table[k] = exact[k]
     except pd.errors.EmptyDataError:
-        raise DataError(f"{file} holds no data") from None
+        blank = data.split(b"\n").index(b"") + 1 if b"\n\n" in data or data.startswith(b"\n") else None
+        raise DataError(f"{file} line {blank} is blank" if blank else f"{file} holds no data") from None
     except pd.errors.ParserError as error:
         raise DataError(_parser_message(file, error, len(columns))) from None
     except UnicodeDecodeError:
@@ -157,9 +186,13 @@ def id_cells(cells: pd.Series, file: str, column: str) -> pd.Series:
     """Parse user or movie ids (int64) by the rule in `ids`, naming the first bad line."""
     values = numbers(cells)
     bad = ~valid_id_mask(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    if not pd.api.types.is_numeric_dtype(cells):  # as written: digits only, so never "1.0" or "1e0"
+        bad |= ~cells.str.fullmatch(r"\s*[0-9]+\s*").fillna(False).to_numpy(dtype=bool)
     if bad.any():
         line = first_bad(pd.Series(bad, index=cells.index))
-        raise DataError(f"{file} line {line}: {column} {cell_problem(cells, line, _cell_id_problem(values[line]))}")
+        written = cells[line]
+        problem = id_problem(written) if isinstance(written, str) else _cell_id_problem(values[line])
+        raise DataError(f"{file} line {line}: {column} {cell_problem(cells, line, problem or '')}")
     return values.astype("int64")
 
 

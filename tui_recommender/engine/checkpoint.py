@@ -2,7 +2,9 @@
 propagated embeddings, the raw id maps, hyperparameters, the data fingerprint, metrics and
 a format version. Loading needs no torch, so the app can rank before torch is imported.
 
-Saving is atomic (`saved_arrays`): a crash mid-save leaves the old file as it was.
+Saving is atomic (`saved_arrays`): a crash mid-save leaves the old file as it was, and the
+next save removes the temp file it left. The state checkpoint is loaded, not followed: a
+link or a special file is refused.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from tui_recommender.core.errors import CheckpointError, ConfigError
 from tui_recommender.core.ids import MAX_ID, MIN_ID, valid_id_mask
 from tui_recommender.core.private_files import make_private_dir
 from tui_recommender.core.text import shorten_path
-from tui_recommender.engine.saved_arrays import load_arrays, os_reason, save_arrays
+from tui_recommender.engine.saved_arrays import load_arrays, os_reason, save_arrays, tmp_prefix
 from tui_recommender.engine.train_config import TrainConfig
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer: ratings-store sequence numbers
+MAX_ID_CHARS = 64  # a ratings database id (a UUID's 32 hex digits)
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Checkpoint:
       last full training / by the last incremental update (0 = none).
     - `trained_users`: the first this-many users were in the last full training; later
       rows were folded in by incremental updates (None = all of them).
+    - `ratings_database`: the id of the ratings database those seqs count in (None: not
+      recorded); over another database they mean nothing (`model_source.for_database`).
     """
 
     ego: np.ndarray
@@ -52,6 +57,7 @@ class Checkpoint:
     trained_seq: int = 0
     applied_seq: int = 0
     trained_users: int | None = None
+    ratings_database: str | None = None
 
     @property
     def n_users(self) -> int:
@@ -71,6 +77,7 @@ class Checkpoint:
             "trained_seq": self.trained_seq,
             "applied_seq": self.applied_seq,
             "trained_users": self.n_users if self.trained_users is None else self.trained_users,
+            "ratings_database": self.ratings_database,
         }
 
 
@@ -95,19 +102,20 @@ def check_can_save(path: Path) -> None:
         if path.is_dir():
             raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: it is a folder")
         make_private_dir(path.parent)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+        fd, probe = tempfile.mkstemp(prefix=tmp_prefix(path), suffix=".tmp", dir=path.parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
         raise CheckpointError(f"cannot save the checkpoint {shorten_path(path)}: {os_reason(error)}") from None
 
 
-def load_checkpoint(path: Path) -> Checkpoint:
+def load_checkpoint(path: Path, follow_links: bool = True) -> Checkpoint:
     """Read a checkpoint; a missing, corrupt, truncated or inconsistent file (also one
     crafted by hand: duplicate ids, wrong types, shapes or dtypes) raises `CheckpointError`
-    naming the file and what is wrong."""
+    naming the file and what is wrong, as does a special file (a FIFO, a device) and, with
+    `follow_links` False (the state checkpoint), a symbolic link: refused before any read."""
     shown = shorten_path(path)
-    meta, arrays = load_arrays(path, _ARRAYS)
+    meta, arrays = load_arrays(path, _ARRAYS, follow_links=follow_links)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
@@ -131,6 +139,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         trained_seq=meta.get("trained_seq", 0),
         applied_seq=meta.get("applied_seq", 0),
         trained_users=meta.get("trained_users", len(arrays["user_ids"])),
+        ratings_database=meta.get("ratings_database"),
     )
 
 
@@ -173,6 +182,9 @@ def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:
     for name in ("trained_seq", "applied_seq"):
         if not _is_int(meta.get(name, 0), 0, MAX_SEQ):
             return f"{name} is {meta[name]!r:.40}, not a whole number from 0 to {MAX_SEQ}"
+    database = meta.get("ratings_database")
+    if database is not None and not (isinstance(database, str) and 0 < len(database) <= MAX_ID_CHARS):
+        return f"ratings_database is {database!r:.40}, not a database id"
     n_users = len(arrays["user_ids"])
     if not _is_int(meta.get("trained_users", n_users), 0, n_users):
         return f"trained_users is {meta['trained_users']!r:.40}, not a whole number from 0 to {n_users}"

@@ -1,11 +1,16 @@
 """Named numpy arrays plus JSON metadata in one `.npz` file (no pickle), written atomically:
 a temp file in the same folder, fsync, rename over the target, fsync the folder. A crash
-mid-save leaves the old file as it was. Model checkpoints and the baselines' files use it."""
+mid-save leaves the old file as it was; the next save removes the temp file it left (a save
+holds a lock on its own temp file, so only abandoned ones go). Reading refuses special
+files before any read, and links where asked. Model checkpoints and the baselines' files
+use it."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,7 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from tui_recommender.core.errors import CheckpointError
-from tui_recommender.core.private_files import make_private_dir
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so no telling an abandoned temp file from one in use
+    fcntl = None
+from tui_recommender.core.private_files import make_private_dir, open_regular
 from tui_recommender.core.text import shorten_path
 
 
@@ -23,10 +33,13 @@ def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray], what: str
     be written, e.g. on a full disk; the file that was there before is then left as it was."""
     try:
         make_private_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=tmp_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as error:
         raise CheckpointError(f"cannot save the {what} {shorten_path(path)}: {os_reason(error)}") from None
     try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held until written: the temp file is in use
+            _remove_abandoned(path)
         with os.fdopen(fd, "wb") as out:
             np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
             out.flush()
@@ -46,20 +59,23 @@ def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray], what: str
     return path
 
 
-def load_arrays(path: Path, names: tuple[str, ...], what: str = "checkpoint") -> tuple[dict, dict[str, np.ndarray]]:
+def load_arrays(
+    path: Path, names: tuple[str, ...], what: str = "checkpoint", follow_links: bool = True
+) -> tuple[dict, dict[str, np.ndarray]]:
     """(metadata, arrays `names`) read from a file `save_arrays` wrote; a missing, corrupt or
-    truncated file, or one without those arrays, raises `CheckpointError` naming it."""
+    truncated file, or one without those arrays, raises `CheckpointError` naming it, as
+    does a special file (a FIFO, a device) and, with `follow_links` False, a link."""
     shown = shorten_path(path)
     try:
-        is_dir, is_file = path.is_dir(), path.is_file()
-    except OSError as error:  # e.g. a name longer than the OS allows
+        if path.is_dir():
+            raise CheckpointError(f"{what} {shown} is a folder, not a {what} file")
+        file = open_regular(path, follow_links=follow_links)
+    except FileNotFoundError:
+        raise CheckpointError(f"{what} {shown} does not exist") from None
+    except OSError as error:  # e.g. a name longer than the OS allows, a FIFO, a link
         raise CheckpointError(f"{what} {shown}: {os_reason(error)}") from None
-    if is_dir:
-        raise CheckpointError(f"{what} {shown} is a folder, not a {what} file")
-    if not is_file:
-        raise CheckpointError(f"{what} {shown} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with file, np.load(file, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
             arrays = {name: npz[name] for name in names}
     # NotImplementedError: zipfile's answer to a damaged compression-method field;
@@ -71,6 +87,29 @@ def load_arrays(path: Path, names: tuple[str, ...], what: str = "checkpoint") ->
     if not isinstance(meta, dict):
         raise CheckpointError(f"{what} {shown} is corrupt: its metadata is not an object")
     return meta, arrays
+
+
+def tmp_prefix(path: Path) -> str:
+    """How the temp files of saves to `path` begin."""
+    return f".{path.name[:100]}."
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete the temp files that saves to `path` killed mid-write left behind: a save locks
+    its own temp file while it writes, so one that can be locked is abandoned."""
+    for tmp in path.parent.glob(f"{glob.escape(tmp_prefix(path))}*.tmp"):
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # POSIX, as flock
+        except OSError:  # gone already, or not a file of ours
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                tmp.unlink(missing_ok=True)
+        except OSError:  # locked: a save under way
+            pass
+        finally:
+            os.close(fd)
 
 
 def os_reason(error: OSError) -> str:

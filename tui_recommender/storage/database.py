@@ -9,6 +9,10 @@ dataset's ratings; `ratings_files` reads and writes them as CSV or JSON.)
 The watchlist and "not interested" are a second event log (`marks`: seq, user_id, movie_id,
 list, added 1 or 0, timestamp); the last event per (user, movie, list) says whether the
 movie is on it. `put_many` writes ratings and marks in one transaction.
+
+`meta` holds the database's id, a random UUID written once when the database is created:
+a checkpoint records it with its `applied_seq`, so a checkpoint made over another (or a
+recreated) database is recognised and its events applied again from the start.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,13 +39,15 @@ from tui_recommender.core.rating_scale import HALF_STARS
 from tui_recommender.core.text import shorten
 from tui_recommender.data.tables import TIMESTAMP_LIMIT
 from tui_recommender.storage.database_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
+from tui_recommender.storage.database_files import check_files, connect
 
-SCHEMA_VERSION = 3  # 2: the marks table; 3: the profile_settings table
+SCHEMA_VERSION = 4  # 2: the marks table; 3: the profile_settings table; 4: meta (the database id)
 WIDEST_SCALE = HALF_STARS  # of every supported dataset: what the store accepts at all
 MARK_COLUMNS = ("userId", "movieId", "list", "added", "timestamp")
 
+# BEGIN IMMEDIATE: processes creating the database at once (torchrun ranks) wait in turn.
 _SCHEMA = f"""
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -68,6 +75,11 @@ CREATE TABLE IF NOT EXISTS profile_settings (
     value TEXT NOT NULL,
     PRIMARY KEY (user_id, key)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', '$DATABASE_ID');
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
@@ -81,17 +93,19 @@ class RatingsStore:
     def __init__(self, path: Path, on_warning: Callable[[str], None] | None = None) -> None:
         """Open the database at `path`, creating it (0600, in 0700 folders) if needed. One
         the app may not write opens read-only (`read_only`: reads work, writes raise); a
-        0-byte file starts anew. Both tell `on_warning` why."""
+        0-byte file starts anew; on a full disk reads work (see `database_files`). Each
+        tells `on_warning` why. Links and special files are refused (`RatingsDatabaseError`)."""
         self.path = path
         self._lock = threading.Lock()
         warn = on_warning or (lambda _text: None)
         try:
-            empty = path.is_file() and path.stat().st_size == 0 and not _holds_wal(path)
+            check_files(path)
+            empty = path.is_file() and path.stat().st_size == 0
             self.read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
             if not self.read_only:
                 make_private_dir(path.parent)
                 make_private_database(path)
-            self._conn = self._connect()
+            self._conn, note = connect(path, self.read_only)
         except OSError as err:
             raise RatingsDatabaseError(f"cannot open the ratings database {path}: {err.strerror or err}") from None
         except sqlite3.Error as err:
@@ -102,7 +116,8 @@ class RatingsStore:
                 self._conn.execute("PRAGMA synchronous = FULL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA_VERSION and not self.read_only:
-                self._conn.executescript(_SCHEMA)
+                self._conn.executescript(_SCHEMA.replace("$DATABASE_ID", uuid.uuid4().hex))
+            self.database_id = self._database_id()
         except sqlite3.Error as err:
             self._conn.close()
             raise database_error(err, path) from None
@@ -112,13 +127,16 @@ class RatingsStore:
                 f"the ratings database {path} has schema version {version}; this version"
                 f" of tui-recommender reads up to {SCHEMA_VERSION}"
             )
-        if empty:
-            warn(
-                f"the ratings database {path} was an empty (0-byte) file and starts anew with no"
-                " ratings; if it held ratings, restore a backup with `tui-recommender ratings import`"
-            )
-        if self.read_only:
-            warn(f"the ratings database {path} is read-only: recommendations work, new ratings cannot be saved")
+        for text in (
+            note,
+            empty
+            and f"the ratings database {path} was an empty (0-byte) file and starts anew with no ratings; if it"
+            " held ratings, restore a backup with `tui-recommender ratings import`",
+            self.read_only
+            and f"the ratings database {path} is read-only: recommendations work, new ratings cannot be saved",
+        ):
+            if text:
+                warn(text)
 
     def put(self, user_id: int, movie_id: int, rating: float, timestamp: int | None = None) -> int:
         """Store `rating` (stars) durably; `timestamp` in seconds, now by default.
@@ -150,12 +168,13 @@ class RatingsStore:
             ratings["timestamp"].astype(np.int64).tolist(),
         )
         n_marks = 0 if marks is None else len(marks)
-        with self._guard(f"none of the {len(ratings)} ratings" + (f" and {n_marks} list marks" if n_marks else "")):
+        marked = f" and {_count(n_marks, 'list mark')}" if n_marks else ""
+        with self._guard(f"the import of {_count(len(ratings), 'rating')}{marked} (all of it)"):
             return self._append(rows, _mark_rows(marks) if marks is not None else [])
 
     def put_marks(self, marks: pd.DataFrame) -> None:
         """Store every row of `marks` (columns as `MARK_COLUMNS`) in one transaction."""
-        with self._guard(f"none of the {len(marks)} list marks"):
+        with self._guard(f"the change of {_count(len(marks), 'list mark')}"):
             self._append([], _mark_rows(marks))
 
     def marks(self, user_id: int | None = None) -> pd.DataFrame:
@@ -254,6 +273,14 @@ class RatingsStore:
         with self._lock, self._guard():
             return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
+    def _database_id(self) -> str | None:
+        """The id written once into a new database (`meta`); None in an older read-only one."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+        except sqlite3.OperationalError:  # no meta table: schema 3, opened read-only
+            return None
+        return None if row is None else str(row[0])
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -268,24 +295,6 @@ class RatingsStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
-        if not self.read_only:
-            return sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        uri = self.path.resolve().as_uri() + "?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA user_version")  # a missing -shm shows only at the first read
-            return conn
-        except sqlite3.OperationalError:
-            if _holds_wal(self.path):
-                raise RatingsDatabaseError(
-                    f"the ratings database {self.path} is read-only and its -wal file holds ratings"
-                    " not yet merged into it: make its folder writable"
-                ) from None
-            # A read-only folder, where SQLite cannot create the -shm file: read the file as it is.
-            return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False, isolation_level=None)
 
     @contextmanager
     def _guard(self, unsaved: str | None = None) -> Iterator[None]:
@@ -326,10 +335,8 @@ class RatingsStore:
             return cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
 
 
-def _holds_wal(path: Path) -> bool:
-    """Whether the database at `path` has a non-empty -wal file (ratings not yet merged)."""
-    wal = path.with_name(path.name + "-wal")
-    return wal.is_file() and wal.stat().st_size > 0
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _check_rating(rating: float) -> float:

@@ -18,11 +18,13 @@ import pandas as pd
 from tui_recommender.core.errors import DataError, InvalidIdError, RatingError
 from tui_recommender.core.ids import parse_id
 from tui_recommender.core.list_names import LISTS
+from tui_recommender.core.private_files import read_regular
 from tui_recommender.core.rating_scale import RatingScale
 from tui_recommender.data.movielens import RATINGS_COLUMNS
-from tui_recommender.data.tables import TIMESTAMP_LIMIT
+from tui_recommender.data.tables import TIMESTAMP_LIMIT, next_row
 from tui_recommender.storage.database import MARK_COLUMNS, RatingsStore
 
+MAX_EXPORT_BYTES = 64 << 20  # read at most (as `importers.MAX_IMPORT_BYTES`)
 REMOVED = "removed"  # the rating of an exported removal, which hides a dataset rating on import
 
 
@@ -37,6 +39,7 @@ def export_ratings(store: RatingsStore, out: TextIO, fmt: Literal["csv", "json"]
     ratings = latest[list(RATINGS_COLUMNS)].astype({"rating": object})
     ratings.loc[latest["rating"].isna(), "rating"] = REMOVED
     marks = store.marks()[["userId", "movieId", "timestamp", "list"]]
+    marks = marks[marks["list"].isin(LISTS)]  # another program's lists: neither ours nor importable
     if fmt == "csv":
         both = pd.concat([ratings.assign(list=""), marks], ignore_index=True)[[*RATINGS_COLUMNS, "list"]]
         both.to_csv(out, index=False, lineterminator="\n")
@@ -57,9 +60,11 @@ def read_export(path: Path, scale: RatingScale, known_movies: set[int]) -> tuple
     `line N` (CSV, header = line 1) or `item N` (JSON, first object = item 1). Rows naming a `list` are returned second, as
     marks (columns `MARK_COLUMNS`, added True)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}") from None
+        text = read_regular(path, MAX_EXPORT_BYTES).decode("utf-8-sig")
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"cannot read {path}: byte {err.start} is not UTF-8 text") from None
     is_json = text.lstrip().startswith(("[", "{"))
     records = _json_records(path, text) if is_json else _csv_records(path, text)
     now = int(time.time())
@@ -93,12 +98,12 @@ def ratings_frame(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
 def _csv_records(path: Path, text: str) -> list[tuple[str, Mapping[str, object]]]:
     """(`line N`, {column: text}) per non-blank data row; the header names the columns."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(reader, [])]
+    header = [name.strip() for name in next_row(reader, path) or []]
     missing = [name for name in RATINGS_COLUMNS[:3] if name not in header]
     if missing:
         raise DataError(f"{path} line 1: the header lacks {', '.join(missing)}")
     records = []
-    for row in reader:
+    while (row := next_row(reader, path)) is not None:
         if not row:
             continue
         where = f"line {reader.line_num}"

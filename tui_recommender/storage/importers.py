@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.core.errors import DataError
+from tui_recommender.core.private_files import read_regular
 from tui_recommender.core.rating_scale import RatingScale
 from tui_recommender.core.text import LINE_CHARS, shorten, shorten_items
 from tui_recommender.core.titles import display_title, title_keys
 from tui_recommender.data.movielens import RATINGS_COLUMNS, MovieLensData, load_links
+from tui_recommender.data.tables import next_row
 from tui_recommender.storage.database import MARK_COLUMNS
 from tui_recommender.storage.export_files import ratings_frame, read_export
 
@@ -54,6 +56,7 @@ KNOWN_FORMATS = (
     f"{LETTERBOXD} ({','.join(LETTERBOXD_COLUMNS)})",
     f"{OWN} (userId,movieId,rating[,timestamp] as CSV, or JSON)",
 )
+MAX_IMPORT_BYTES = 64 << 20  # 64 MiB: over a million ratings; a FIFO or /dev/zero is never read
 _IMDB_ID = re.compile(r"tt(\d{1,10})")
 _YEAR = re.compile(r"\d{4}")
 
@@ -184,7 +187,7 @@ def read_import(
     if text.lstrip().startswith(("[", "{")):
         return _own(path, *read_export(path, scale, known_movies), user_id)
     rows = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(rows, [])]
+    header = [name.strip() for name in next_row(rows, path) or []]
     columns = set(header)
     if columns >= set(IMDB_COLUMNS):
         source, parse = IMDB, _imdb_rows
@@ -268,7 +271,7 @@ def _imdb_rows(path: Path, header: list[str], rows: Iterator[list[str]], scale: 
         if match is None:
             raise DataError(f"{path} line {line}: Const {shorten(const)!r} is not an IMDb id like tt0114709")
         stars = cell("Your Rating")
-        if not (stars.isascii() and stars.isdigit() and 1 <= int(stars) <= 10):
+        if not (stars.isascii() and stars.isdigit() and len(stars) <= 2 and 1 <= int(stars) <= 10):
             raise DataError(f"{path} line {line}: Your Rating {shorten(stars)!r} is not a whole number from 1 to 10")
         names = tuple(
             name for name in (cell("Title"), cell("Original Title") if "Original Title" in header else "") if name
@@ -305,7 +308,7 @@ def _cells(path: Path, header: list[str], rows: Iterator[list[str]]):
     """(line, cell getter) per non-blank row; a row with the wrong field count is an error."""
     positions = {name: k for k, name in enumerate(header)}
     line = 1
-    for row in rows:
+    while (row := next_row(rows, path)) is not None:
         start, line = line + 1, rows.line_num  # a quoted cell may span lines: name its first
         if not any(field.strip() for field in row):
             continue
@@ -323,11 +326,13 @@ def _year(path: Path, line: int, text: str) -> int | None:
 
 
 def _date(path: Path, line: int, column: str, text: str) -> int:
-    """Seconds since the epoch of midnight UTC on the ISO date `text`."""
+    """Seconds since the epoch of midnight UTC on the ISO date `text`, 1970 or later."""
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise DataError(f"{path} line {line}: {column} {shorten(text)!r} is not a date like 2024-05-31") from None
+    if day.year < 1970:  # before the epoch: no rating was made then, and none can be stored
+        raise DataError(f"{path} line {line}: {column} {text!r} is before 1970")
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
@@ -335,7 +340,7 @@ def _read_text(path: Path) -> str:
     """The file as text: UTF-8 (with or without BOM), else Windows-1252 as older IMDb
     exports are."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_IMPORT_BYTES)
     except OSError as error:
         raise DataError(f"cannot read {path}: {error.strerror or error}") from None
     if not data.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,23 @@ async def test_ctrl_z_undoes_list_changes_too(app: RecommenderApp, notifications
         await settle(pilot)
         assert on_list(app, NOT_INTERESTED) == []
         await wait_for(pilot, lambda: first in shown(app))  # recommended again
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+async def test_a_fifo_or_a_device_is_refused_at_once_and_the_app_still_quits(
+    app: RecommenderApp, tmp_path, kind
+) -> None:
+    path = tmp_path / "ratings.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 7)
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "not a regular file" in report(app), timeout=10)
+        assert "FIFO" in report(app) if kind == "fifo" else "character device" in report(app)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running, timeout=20)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.synthetic import GENRES, movie_title
 from tui_recommender.core.errors import DataError
+from tui_recommender.data import tables
 from tui_recommender.data.movielens import (
     HALF_STARS,
     WHOLE_STARS,
@@ -369,14 +370,14 @@ def test_extra_field_on_line_500_of_a_crlf_file_is_reported_on_line_500(tmp_path
 
 def test_unreadable_file_and_too_long_path_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = write_ml_latest(tmp_path / "locked")
-    real_read_bytes = Path.read_bytes
+    real_read = tables.read_regular
 
-    def denied(self: Path) -> bytes:
-        if self.name == "ratings.csv":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def denied(path: Path, max_bytes: int) -> bytes:
+        if path.name == "ratings.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, max_bytes)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(tables, "read_regular", denied)
     with pytest.raises(DataError, match=r"^cannot read .*ratings\.csv: Permission denied$"):
         load_dataset(folder)
     monkeypatch.undo()

@@ -11,6 +11,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.trained_model import DATASET_NAME, model_positives
@@ -19,6 +20,7 @@ from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import InvalidIdError, RatingsDatabaseError
 from tui_recommender.core.list_names import NOT_INTERESTED
 from tui_recommender.storage import database as ratings_store
+from tui_recommender.storage import database_errors
 from tui_recommender.storage.database import RatingsStore
 from tui_recommender.storage.lists import UserLists
 
@@ -109,6 +111,15 @@ def test_read_only_database_reads_and_refuses_writes_in_one_line(read_only: Path
     ]
 
 
+def test_a_refused_import_says_plainly_that_none_of_it_was_saved(read_only: Path) -> None:
+    ratings = pd.DataFrame({"userId": [1], "movieId": [30], "rating": [4.0], "timestamp": [5]})
+    with RatingsStore(read_only) as store, pytest.raises(RatingsDatabaseError) as error:
+        store.put_many(ratings)
+    assert str(error.value) == (
+        f"the ratings database {read_only} is read-only: the import of 1 rating (all of it) was not saved"
+    )
+
+
 @pytest.mark.parametrize(
     ("tamper", "detail"),
     [
@@ -155,7 +166,7 @@ def test_export_saves_what_a_damaged_database_can_still_read(db: Path, small_dat
 @pytest.fixture
 def full_disk(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """`db` on a disk with room for a few more pages: SQLite's page limit fails a write
-    with the very error (SQLITE_FULL) a full disk gives."""
+    with the very error (SQLITE_FULL) a full disk gives, and the disk says it is full."""
     real_connect = sqlite3.connect
 
     def almost_full(*args, **kwargs):
@@ -165,6 +176,7 @@ def full_disk(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         return conn
 
     monkeypatch.setattr(ratings_store.sqlite3, "connect", almost_full)
+    monkeypatch.setattr(database_errors, "disk_full", lambda path: True)
     yield db
     monkeypatch.undo()
 

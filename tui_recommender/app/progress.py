@@ -1,5 +1,6 @@
-"""Progress for people (`ProgressLines`, shared with the parse's `ReadProgress`): a bar with a total and an ETA on a terminal, plain
-periodic lines elsewhere (a log file or a pipe gets no carriage-return noise).
+"""Progress for people: a bar with a total and an ETA on a terminal, plain periodic lines
+elsewhere (a log file or a pipe gets no carriage-return noise). `ProgressLines` is that
+display; `EpochProgress` here and the parse's `ReadProgress` feed it.
 
 `EpochProgress` is the `on_epoch` callback of training. Training may run in two phases:
 early stopping (at most `max_epochs`, often fewer), then a refit on every rating for the

@@ -106,7 +106,8 @@ def close_logging() -> None:
     package = logging.getLogger(ROOT)
     for handler in list(package.handlers):
         package.removeHandler(handler)
-        handler.close()
+        with contextlib.suppress(OSError):  # a full disk fails the last flush; the log never fails a command
+            handler.close()
     package.setLevel(logging.NOTSET)
     package.propagate = True
 

@@ -89,3 +89,15 @@ def test_verbose_lines_go_to_stderr_only_where_asked_and_never_twice(tmp_path, c
     logs.close_logging()
     text = path.read_text()
     assert "for the file only" in text and "already shown" in text and "detail" not in text
+
+
+def test_a_log_that_cannot_flush_on_close_does_not_fail_the_command(tmp_path, monkeypatch):
+    assert logs.configure_logging(0, tmp_path / LOG_NAME)
+    logging.getLogger("tui_recommender.app").warning("one line to flush")
+
+    def full_disk(self) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(logs.PrivateLogFile, "flush", full_disk)
+    logs.close_logging()  # a full disk fails the last flush: no exception
+    assert logging.getLogger(logs.ROOT).handlers == []

@@ -17,6 +17,7 @@ import torch
 from tui_recommender.core.errors import CheckpointError
 from tui_recommender.core.text import shorten_path
 from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.saved_arrays import os_reason
 
 FIRST, REFIT = 0, 1  # stages of `train_on_pairs`: early stopping's training, then the refit
 
@@ -56,12 +57,24 @@ def state_path(checkpoint: Path) -> Path:
 
 def save_state(state: EpochState, path: Path) -> None:
     """Write `state` to `path` atomically: a temp file in the same folder renamed over it
-    (not fsynced: a power cut may lose the last epoch's state, never leave half of one)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    (not fsynced: a power cut may lose the last epoch's state, never leave half of one).
+    Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
+    full disk; the state that was there before is then left as it was."""
+    failed = f"cannot save the epoch state {shorten_path(path)}"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise CheckpointError(f"{failed}: {os_reason(error)}") from None
     try:
         with os.fdopen(fd, "wb") as out:
             torch.save(asdict(state), out)
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{failed}: {os_reason(error)}") from None
+    except RuntimeError:  # torch's zip writer reports a short write (a full disk) this way
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{failed}: the file could not be written whole (is the disk full?)") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

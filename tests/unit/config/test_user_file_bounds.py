@@ -4,31 +4,18 @@ or deeply nested file is one line, and a UTF-8 BOM (as some editors write) is fi
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests import refusals
 from tui_recommender.config import user_file
 from tui_recommender.config.user_file import load_user_config
 from tui_recommender.core.errors import ConfigError
 
 
 def refusal(path: Path) -> str:
-    outcome: list[BaseException] = []
-
-    def attempt() -> None:
-        try:
-            load_user_config(path)
-        except BaseException as error:
-            outcome.append(error)
-
-    reading = threading.Thread(target=attempt, daemon=True)
-    reading.start()
-    reading.join(timeout=10)
-    assert not reading.is_alive(), f"reading {path} hangs"
-    assert len(outcome) == 1 and isinstance(outcome[0], ConfigError), outcome
-    return str(outcome[0])
+    return refusals.refusal(load_user_config, path, ConfigError)
 
 
 def test_a_fifo_or_a_link_to_a_device_is_refused(tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests import refusals
 from tui_recommender.core.errors import DataError
 from tui_recommender.data.movielens import load_dataset
 from tui_recommender.storage import importers
@@ -30,21 +30,8 @@ def read(small_data: Path):
 
 
 def refusal(read, path: Path) -> str:
-    """The one-line refusal of reading `path`; fails if reading hangs (10 s)."""
-    outcome: list[BaseException] = []
-
-    def attempt() -> None:
-        try:
-            read(path)
-        except BaseException as error:
-            outcome.append(error)
-
-    reading = threading.Thread(target=attempt, daemon=True)
-    reading.start()
-    reading.join(timeout=10)
-    assert not reading.is_alive(), f"reading {path} hangs"
-    assert len(outcome) == 1 and isinstance(outcome[0], DataError), outcome
-    return str(outcome[0])
+    """The one-line refusal of reading `path`; fails if reading hangs."""
+    return refusals.refusal(read, path, DataError)
 
 
 def test_a_fifo_or_a_device_is_refused_before_any_read(read, tmp_path: Path) -> None:

@@ -21,16 +21,6 @@ from tui_recommender.storage import database_errors
 from tui_recommender.storage.database import RatingsStore
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A database holding two ratings of user 1, closed."""
-    path = tmp_path / "state" / "ratings.sqlite3"
-    with RatingsStore(path) as store:
-        store.put(1, 10, 4.0, timestamp=100)
-        store.put(1, 20, 2.5, timestamp=101)
-    return path
-
-
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
 def test_a_link_in_place_of_a_database_file_is_refused_and_its_target_untouched(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / "state" / "ratings.sqlite3"

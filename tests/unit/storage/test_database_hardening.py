@@ -29,16 +29,6 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A database holding two ratings of user 1, closed."""
-    path = tmp_path / "state" / "ratings.sqlite3"
-    with RatingsStore(path) as store:
-        store.put(1, 10, 4.0, timestamp=100)
-        store.put(1, 20, 2.5, timestamp=101)
-    return path
-
-
 def sql(path: Path, script: str) -> None:
     """Run `script` on the database as another program would."""
     conn = sqlite3.connect(path)

@@ -2,10 +2,16 @@
 model's, or popularity for a user with no liked movie), the order (seen and "not
 interested" movies out, stable, its head calibrated to the genres the user liked), the
 page (the genre filter, then `offset`..`offset + k`), and each movie's "because" (the
-liked movie most similar to it)."""
+liked movie most similar to it).
+
+The score shown is the order's own: the percentage of the user's candidate movies (every
+movie they have not rated or hidden, in every genre) that rank at or below the movie, so
+it falls down every list, page and genre filter alike, and a rating moves only the movies
+whose place it moves (a scale fitted to the page's best would move them all)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +25,19 @@ from tui_recommender.engine.ranking import calibrated_head
 class Recommendation:
     movie: Movie
     rank: int  # 1-based, over the whole filtered list (offset included)
-    # Unitless, only its order and `match` mean anything: `ranking.scores` of the user's row (or
-    # their liked movies' mean) and the movie's; with no liked movie, its positives in the graph.
-    score: float
+    score: float  # percent (0..100] of the user's candidates ranked at or below it (`percentiles`)
     because: str | None  # title of the rated movie most similar to this one, if any
-    match: float | None  # score / the best score among the user's unrated movies, 0..1; None for a popularity fallback
+    match: float | None  # score / 100, None for a popularity fallback (its order is no match to a taste)
+    # Unitless, what the order starts from (calibration reorders its head): `ranking.scores` of the
+    # user's row (or their liked movies' mean) and the movie's; with no liked movie, its positives.
+    model_score: float
+
+    @property
+    def score_text(self) -> str:
+        """`score` as shown: `100%` for the first, else rounded down to a tenth (`99.9%`), so
+        that no movie shows more than one above it."""
+        tenths = math.floor(self.score * 10 + 1e-6)
+        return "100%" if tenths >= 1000 else f"{tenths / 10:.1f}%"
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,14 @@ def ranked_order(scores: np.ndarray, eligible: np.ndarray, catalogue: Catalogue,
     candidates = np.flatnonzero(eligible)
     order = candidates[np.lexsort((candidates, -scores[candidates]))]
     return calibrated_head(order, scores, catalogue.genre_weights, liked) if len(liked) else order
+
+
+def percentiles(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of `rows` (all in `order`), the percentage of `order` ranked at or below it:
+    100 for the first, 100 / len(order) for the last (float64)."""
+    place = np.empty(int(order.max(initial=-1)) + 1, dtype=np.int64)
+    place[order] = np.arange(len(order))
+    return 100.0 * (len(order) - place[rows]) / max(len(order), 1)
 
 
 def page(order: np.ndarray, catalogue: Catalogue, genres, offset: int, k: int) -> np.ndarray:
@@ -71,18 +93,20 @@ def recommendations(
     eligible = np.ones(len(scores), dtype=bool)
     eligible[taste.rated] = False
     eligible[taste.hidden] = False
-    best = float(scores[eligible].max()) if not popular and eligible.any() else 0.0
-    top = page(ranked_order(scores, eligible, catalogue, taste.liked), catalogue, genres, offset, k)
+    order = ranked_order(scores, eligible, catalogue, taste.liked)
+    top = page(order, catalogue, genres, offset, k)
     if len(top) == 0:
         return []
     because = because_titles(snapshot, catalogue, top, taste.liked)
+    shown = percentiles(order, top)
     return [
         Recommendation(
             catalogue.at(int(i)),
             offset + rank + 1,
-            float(scores[i]),
+            float(shown[rank]),
             because[rank],
-            None if popular else max(float(scores[i]), 0.0) / best if best > 0 else 0.0,
+            None if popular else float(shown[rank]) / 100.0,
+            float(scores[i]),
         )
         for rank, i in enumerate(top)
     ]

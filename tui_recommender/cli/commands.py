@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -121,11 +122,14 @@ def _cmd_recommend(args, settings: Settings) -> int:
             json.dumps(
                 [
                     {
+                        "rank": r.rank,
                         "movieId": r.movie.movie_id,
                         "title": r.movie.title,
                         "year": r.movie.year,
                         "genres": list(r.movie.genres),
-                        "score": round(r.score, 6),
+                        "score": math.floor(r.score * 100 + 1e-6)
+                        / 100,  # down, as `score_text`: never above the one before
+                        "because": r.because,
                     }
                     for r in recs
                 ]
@@ -134,7 +138,7 @@ def _cmd_recommend(args, settings: Settings) -> int:
     else:
         for r in recs:
             year = f" ({r.movie.year})" if r.movie.year else ""
-            print(inert(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score:.3f}"))
+            print(inert(f"{r.rank:>3}. {r.movie.title}{year}  [{', '.join(r.movie.genres) or '-'}]  {r.score_text}"))
     return 0
 
 

@@ -66,12 +66,14 @@ def recommend_json(capsys, where, *extra: str) -> list[dict]:
 # ---- recommend -------------------------------------------------------------------------
 
 
-def test_recommend_json_fields(capsys, where, small_data, monkeypatch):
-    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATION", 0.0)  # the score order (calibration: test_taste)
+def test_recommend_json_fields(capsys, where, small_data):
     recs = recommend_json(capsys, where, "--user", "1", "-k", "7")
     assert len(recs) == 7
+    assert [r["rank"] for r in recs] == list(range(1, 8))
     for rec in recs:
-        assert set(rec) == {"movieId", "title", "year", "genres", "score"}
+        assert set(rec) == {"rank", "movieId", "title", "year", "genres", "score", "because"}
+        assert isinstance(rec["because"], str) and rec["because"]
+        assert 0 < rec["score"] <= 100
         assert isinstance(rec["movieId"], int) and isinstance(rec["title"], str) and rec["title"]
         assert isinstance(rec["year"], int) and 1950 <= rec["year"] < 2020
         assert isinstance(rec["genres"], list) and all(isinstance(g, str) for g in rec["genres"])
@@ -90,6 +92,14 @@ def test_recommend_genres_and_plain_text(capsys, where):
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == 3 and lines[0].lstrip().startswith("1. ")
+
+
+def test_recommend_prints_scores_that_fall_down_the_list_at_either_end_of_the_dial(capsys, where):
+    for novelty in ("0", "1"):
+        code, out, err = run(capsys, "recommend", *where, "--user", "1", "-k", "20", "--novelty", novelty)
+        assert code == 0, err
+        shown = [float(line.rsplit(maxsplit=1)[-1].rstrip("%")) for line in out.splitlines()]
+        assert len(shown) == 20 and shown == sorted(shown, reverse=True) and 0 < shown[-1] <= shown[0] <= 100
 
 
 @pytest.mark.parametrize(
@@ -468,4 +478,5 @@ def test_installed_entry_point_recommends(trained_model, small_data, state_dir, 
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     recs = json.loads(result.stdout)
-    assert len(recs) == 4 and all(set(r) == {"movieId", "title", "year", "genres", "score"} for r in recs)
+    fields = {"rank", "movieId", "title", "year", "genres", "score", "because"}
+    assert len(recs) == 4 and all(set(r) == fields for r in recs)

@@ -46,7 +46,7 @@ def fixed_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
         movies = [self.movie(movie_id) for movie_id in range(10, 810, 10)]  # see tests.synthetic
         movies = [m for m in movies if m.movie_id not in seen and (not genres or set(genres) & set(m.genres))]
         return [
-            Recommendation(movie, rank, round(1 - rank / 100, 2), because, round(1 - rank / 100, 2))
+            Recommendation(movie, rank, 100 - rank, because, (100 - rank) / 100, 1 - rank / 100)
             for rank, movie in enumerate(movies[offset : offset + k], start=offset + 1)
         ]
 

@@ -3,6 +3,7 @@ detail view's facts (ratings, tags, links) and the model label."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 from tests.synthetic import movie_title
 from tui_recommender.app.service import RecommenderService
 from tui_recommender.data.movielens import load_links, load_tags
+
+ALL = 1000  # more than the 80 movies: "every candidate"
 
 
 @pytest.fixture
@@ -30,18 +33,33 @@ def test_titles_show_their_article_in_front_and_search_finds_them_either_way(ser
     assert not [title for title in shown if title.endswith(", The")]
 
 
-def test_match_is_relative_to_the_users_best_and_popular_fallbacks_have_none(service, monkeypatch):
-    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATION", 0.0)  # the score order
-    recs = service.recommend(1, k=20)
-    matches = [r.match for r in recs]
-    assert matches[0] == pytest.approx(1.0)
-    assert all(m is not None and 0.0 <= m <= 1.0 for m in matches)
-    assert matches == sorted(matches, reverse=True)
-    later = service.recommend(1, k=5, offset=20)  # relative to the user's best, not the page's
-    assert all(r.match is not None and r.match <= matches[-1] for r in later)
+def test_the_score_is_the_share_of_candidates_ranked_at_or_below_and_falls_down_every_list(service):
+    """The calibrated head ranks some movies above better-scored ones: the score shown is the
+    list's own, so it never rises down a list, a later page or a genre filter."""
+    everything = service.recommend(1, k=ALL)
+    model_scores = [r.model_score for r in everything]
+    assert model_scores != sorted(model_scores, reverse=True), "calibration must reorder for this test to mean anything"
+    n = len(everything)
+    assert [r.score for r in everything] == pytest.approx([100.0 * (n - i) / n for i in range(n)])
+    assert all(r.match == pytest.approx(r.score / 100) for r in everything)
+    first = service.recommend(1, k=20)
+    later = service.recommend(1, k=5, offset=20)  # the same scale on every page
+    assert [r.score for r in first + later] == [r.score for r in everything[:25]]
+    genre = first[0].movie.genres[0]
+    filtered = service.recommend(1, genres=[genre], k=20)
+    shown = [r.score_text for r in filtered]
+    assert [r.score for r in filtered] == sorted((r.score for r in filtered), reverse=True)
+    assert [float(t.rstrip("%")) for t in shown] == sorted((float(t.rstrip("%")) for t in shown), reverse=True)
+    assert everything[0].score_text == "100%"
 
     new = service.create_user()
     assert all(r.match is None for r in service.recommend(new, k=5))
+
+
+def test_score_text_rounds_down_so_no_movie_shows_more_than_the_one_above(service):
+    rec = service.recommend(1, k=1)[0]
+    shown = {score: replace(rec, score=score).score_text for score in (100.0, 99.99, 99.9, 99.95, 5.0, 0.04)}
+    assert shown == {100.0: "100%", 99.99: "99.9%", 99.9: "99.9%", 99.95: "99.9%", 5.0: "5.0%", 0.04: "0.0%"}
 
 
 def test_summary_counts_liked_ratings_so_the_app_can_say_why_it_shows_popular_movies(service):

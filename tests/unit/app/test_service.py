@@ -134,7 +134,7 @@ def test_paging_of_popular_movies_with_tied_scores_continues_without_overlap(ser
     slices of one ranking."""
     user = service.create_user()
     full = rec_ids(service.recommend(user, k=40))
-    assert len({r.score for r in service.recommend(user, k=40)}) < 40  # there are ties
+    assert len({r.model_score for r in service.recommend(user, k=40)}) < 40  # there are ties
     paged = [m for offset in range(0, 40, 4) for m in rec_ids(service.recommend(user, k=4, offset=offset))]
     assert paged == full
     assert rec_ids(service.recommend(user, k=10)) == full[:10]
@@ -179,7 +179,7 @@ def test_scores_use_propagated_embeddings_not_the_layer_zero_table(trained_model
         recs = svc.recommend(1, k=ALL)
         item_rows = np.searchsorted(ck.item_ids, rec_ids(recs))
         expected = ranked_as_served(svc, 1, items[item_rows] @ odd.final[user_row], items[item_rows])
-        np.testing.assert_allclose([r.score for r in recs], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose([r.model_score for r in recs], expected, rtol=1e-5, atol=1e-6)
         ego_scores = odd.ego[ck.n_users :][item_rows] @ odd.ego[user_row]
         assert rec_ids(recs)[0] != rec_ids(recs)[int(np.argmax(ego_scores))], (
             "the two tables must disagree for this test to mean anything"
@@ -239,7 +239,7 @@ def test_rate_stores_durably_before_any_model_work(service, state_dir, monkeypat
 
 
 def test_update_model_applies_pending_ratings_and_changes_the_users_scores(service):
-    before = {r.movie.movie_id: r.score for r in service.recommend(1, k=ALL)}
+    before = {r.movie.movie_id: r.model_score for r in service.recommend(1, k=ALL)}
     first, second = list(before)[:2]
     service.rate(1, first, 5.0)
     service.rate(1, second, 5.0)
@@ -249,7 +249,7 @@ def test_update_model_applies_pending_ratings_and_changes_the_users_scores(servi
     assert report.n_ratings == 2 and not report.cancelled
     assert service.pending_updates() == 0
     assert has_edge(service, 1, first) and has_edge(service, 1, second)
-    after = {r.movie.movie_id: r.score for r in service.recommend(1, k=ALL)}
+    after = {r.movie.movie_id: r.model_score for r in service.recommend(1, k=ALL)}
     common = sorted(set(before) & set(after))
     assert len(common) == len(before) - 2
     assert max(abs(after[m] - before[m]) for m in common) > 1e-3
@@ -274,9 +274,9 @@ def test_new_user_gets_popular_movies_then_recommendations_driven_by_their_ratin
     counts = ratings[ratings["rating"] >= 3].groupby("movieId").size()
     counts = counts.reindex(service.data.movies.index, fill_value=0)
     recs = service.recommend(user, k=10)
-    assert [r.score for r in recs] == [float(counts[m]) for m in rec_ids(recs)]
+    assert [r.model_score for r in recs] == [float(counts[m]) for m in rec_ids(recs)]
     assert rec_ids(recs)[0] == counts.idxmax()
-    assert counts.drop(rec_ids(recs)).max() <= min(r.score for r in recs)
+    assert counts.drop(rec_ids(recs)).max() <= min(r.model_score for r in recs)
 
     horror = movies_with(service, "Horror")
     for movie in horror[:5]:
@@ -342,7 +342,7 @@ def assert_final_is_propagated_ego(service, ck, recs_of_user_1) -> None:
     user_row = int(np.flatnonzero(ck.user_ids == 1)[0])
     rows = ck.n_users + np.searchsorted(ck.item_ids, rec_ids(recs_of_user_1))
     expected = ranked_as_served(service, 1, final[rows] @ final[user_row], final[rows])
-    np.testing.assert_allclose([r.score for r in recs_of_user_1], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose([r.model_score for r in recs_of_user_1], expected, rtol=1e-4, atol=1e-5)
 
 
 def test_save_then_reopen_loads_the_fine_tuned_state(trained_model, service, small_data, state_dir):
@@ -364,7 +364,7 @@ def test_save_then_reopen_loads_the_fine_tuned_state(trained_model, service, sma
         for user, recs in before.items():
             after = again.recommend(user, k=20)
             assert rec_ids(after) == rec_ids(recs), user
-            assert [r.score for r in after] == pytest.approx([r.score for r in recs], rel=1e-6, abs=1e-7)
+            assert [r.model_score for r in after] == pytest.approx([r.model_score for r in recs], rel=1e-6, abs=1e-7)
     finally:
         again.close()
 

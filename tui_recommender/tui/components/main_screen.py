@@ -67,10 +67,10 @@ COLUMNS = (
 
 
 def match_text(recommendation: Recommendation) -> str:
-    """`87%` of the user's best match, or `pop.` for a popular-movie fallback."""
+    """`99.8%` (`Recommendation.score_text`), or `pop.` for a popular-movie fallback."""
     if recommendation.match is None:
         return "pop."
-    return f"{recommendation.match:.0%}"
+    return recommendation.score_text
 
 
 def summary_text(summary: UserSummary) -> str:

@@ -124,7 +124,7 @@ def open_checkpoint(
     from tui_recommender.engine.train_config import TrainConfig
 
     warn("No checkpoint for this data: training a model (this happens once)…")
-    config = on_device(TrainConfig(), warn)
+    config = on_device(TrainConfig() if settings.device is None else TrainConfig(device=settings.device), warn)
     merged, last_seq = merge_ratings(data.ratings, stored_events(store, data)), store.last_seq()
     logger.info("training at start-up on %d ratings of %s on %s", len(merged), data.name, config.device)
     checkpoint, result = train_checkpoint(data, merged, config, trained_seq=last_seq, on_epoch=on_epoch)

@@ -24,14 +24,18 @@ def _progress(quiet: bool, what: str = "training"):
     return EpochProgress(what)
 
 
-def _train_config(args):
-    """The training recipe of the training options given (`app.training_options`)."""
+def _train_config(args, settings: Settings):
+    """The training recipe of the training options given (`app.training_options`); without
+    `--device`, the settings' device (environment, then config file) if they name one."""
     from tui_recommender.app.training_options import train_config
 
     given = {
         name[len(TRAINING_OPTION) :]: text for name, text in vars(args).items() if name.startswith(TRAINING_OPTION)
     }
-    return train_config({flag: text for flag, text in given.items() if text is not None})
+    given = {flag: text for flag, text in given.items() if text is not None}
+    if "--device" not in given and settings.device is not None:
+        given["--device"] = settings.device
+    return train_config(given)
 
 
 def _reading():
@@ -44,7 +48,7 @@ def _reading():
 def _cmd_train(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import is_primary_process, train_model
 
-    config = _train_config(args)
+    config = _train_config(args, settings)
     primary = is_primary_process()  # under torchrun, rank 0 alone prints
     try:
         progress = _progress(args.json) if primary else contextlib.nullcontext(None)
@@ -81,7 +85,7 @@ def _cmd_train(args, settings: Settings) -> int:
 def _cmd_evaluate(args, settings: Settings) -> int:
     from tui_recommender.app.jobs import evaluate_model
 
-    config = _train_config(args)
+    config = _train_config(args, settings)
     with _progress(args.json) as on_epoch, _reading() as on_read:
         report = evaluate_model(settings, config, on_epoch, status, on_read, args.baselines)
     if args.json:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import platformdirs
 
-from tui_recommender.config.user_file import load_user_config, parse_novelty
+from tui_recommender.config.user_file import load_user_config, parse_device, parse_novelty
 from tui_recommender.core.errors import ConfigError
 
 APP_NAME = "tui-recommender"
@@ -46,6 +46,7 @@ ENVIRONMENT = {
     "CONFIG": "the config file",
     "NOVELTY": "the popular (0) <-> niche (1) dial",
     "THEME": "the app's Textual theme",
+    "DEVICE": "where training computes (auto, cpu, cuda, cuda:N, mps), as --device",
 }
 
 
@@ -141,6 +142,7 @@ class Settings:
     genres: tuple[str, ...] = ()  # selected at start; `recommend` without --genre uses them
     novelty: float = 0.0  # the popular (0) <-> niche (1) dial
     theme: str | None = None  # a Textual theme name; None: Textual's default
+    device: str | None = None  # where training computes (a checked name); None: the recipe's default
     keymap: Mapping[str, str] = field(default_factory=dict)  # binding id -> keys
     config_file: Path | None = None  # the config file these came from, if one was read
 
@@ -157,6 +159,9 @@ class Settings:
         env_novelty = os.environ.get(ENV_PREFIX + "NOVELTY")
         if novelty is None and env_novelty:
             novelty = parse_novelty(env_novelty, lambda problem: ConfigError(f"{ENV_PREFIX}NOVELTY {problem}"))
+        env_device = os.environ.get(ENV_PREFIX + "DEVICE")
+        if env_device:
+            env_device = parse_device(env_device, lambda problem: ConfigError(f"{ENV_PREFIX}DEVICE {problem}"))
         return cls(
             data=Path(data).expanduser() if data else _env_path("DATA") or user.data,
             state_dir=state_dir_for(state_dir),
@@ -164,6 +169,7 @@ class Settings:
             genres=user.genres,
             novelty=next((n for n in (novelty, user.novelty) if n is not None), 0.0),
             theme=os.environ.get(ENV_PREFIX + "THEME") or user.theme,
+            device=env_device or user.device,
             keymap=user.keys,
             config_file=user.path,
         )

@@ -5,6 +5,7 @@ the platform's config folder or `TUI_RECOMMENDER_CONFIG`). Every key is optional
     genres = ["Comedy", "Drama"]        # genres selected at start (and for `recommend`)
     novelty = 0.3                       # 0 popular ... 1 niche
     theme = "nord"                      # a Textual theme
+    device = "cuda"                     # where train and evaluate compute: auto, cpu, cuda, cuda:N, mps
     [keys]                              # binding id = key(s), comma-separated
     rate-prompt = "e"
 
@@ -22,13 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_recommender.core.device_names import DEVICE_NAMES, device_problem
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.core.private_files import read_regular
 from tui_recommender.core.text import shorten
 
 NOVELTY_RANGE = (0.0, 1.0)  # the popular <-> niche dial
 MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines: more is not one
-KEYS = ("data", "genres", "novelty", "theme", "keys")
+KEYS = ("data", "genres", "novelty", "theme", "device", "keys")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class UserConfig:
     genres: tuple[str, ...] = ()
     novelty: float | None = None
     theme: str | None = None
+    device: str | None = None
     keys: Mapping[str, str] = field(default_factory=dict)
 
     def error(self, key: str, problem: str) -> ConfigError:
@@ -74,6 +77,9 @@ def load_user_config(path: Path) -> UserConfig:
         if "novelty" in table
         else None,
         theme=_text(where, "theme", table["theme"]) if "theme" in table else None,
+        device=parse_device(table["device"], lambda problem: where.error("device", problem))
+        if "device" in table
+        else None,
         keys=_keys(where, table["keys"]) if "keys" in table else {},
     )
 
@@ -92,6 +98,14 @@ def parse_novelty(value: object, error: Callable[[str], Exception]) -> float:
     if not math.isfinite(number) or not low <= number <= high:
         raise error(problem)
     return number
+
+
+def parse_device(value: object, error: Callable[[str], Exception]) -> str:
+    """`value` as a device name (`core.device_names`; whether this machine has it is known
+    only when training starts); otherwise raises `error(problem)`."""
+    if device_problem(value) is not None:
+        raise error(f"must be a device: {', '.join(DEVICE_NAMES)} (got {shorten(repr(value))})")
+    return value
 
 
 def _text(where: UserConfig, key: str, value: object) -> str:

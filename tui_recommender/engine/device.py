@@ -1,27 +1,17 @@
-"""Which torch device the engine computes on: a name (`TrainConfig.device`, `--device`)
-resolved once. "auto" takes the first CUDA GPU when there is one, else the CPU; Apple's
-MPS only when asked for by name (its sparse support is partial)."""
+"""Which torch device the engine computes on: a name (`TrainConfig.device`, `--device`;
+`core.device_names` checks it) resolved once. "auto" takes the first CUDA GPU when there is
+one, else the CPU; Apple's MPS only when asked for by name (its sparse support is partial)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from tui_recommender.core.device_names import device_problem
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.core.text import shorten
 
 if TYPE_CHECKING:  # a name is checked without torch (checkpoints load before torch does)
     import torch
-
-DEVICE_NAMES = ("auto", "cpu", "cuda", "cuda:N", "mps")
-_DEVICE = re.compile(r"auto|cpu|mps|cuda(:[0-9]{1,4})?")
-
-
-def device_problem(name: object) -> str | None:
-    """Why `name` is not a device name (see DEVICE_NAMES), or None."""
-    if isinstance(name, str) and _DEVICE.fullmatch(name):
-        return None
-    return f"not a device ({', '.join(DEVICE_NAMES)})"
 
 
 def resolve_device(name: str) -> torch.device:

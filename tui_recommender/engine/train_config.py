@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
+from tui_recommender.core.device_names import DEVICE_NAMES, device_problem
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.core.text import shorten
-from tui_recommender.engine.device import DEVICE_NAMES, device_problem
 from tui_recommender.engine.ranking import DEFAULT_SCORING, SCORINGS, Scoring
 
 # "full_softmax": each user's softmax over every item (see model.py); "bpr"; "softmax":

@@ -73,6 +73,9 @@ BAD_FILES = [
     ('keys = "q"\n', "keys: must be a table"),
     ("[keys]\nquit = 5\n", "keys.quit: must be a key"),
     ('[keys]\nquit = "ctrl q"\n', "keys.quit: must be a key"),
+    ('device = "gpu"\n', "device: must be a device: auto, cpu, cuda, cuda:N, mps (got 'gpu')"),
+    ('device = "cuda:x"\n', "device: must be a device"),
+    ("device = 0\n", "device: must be a device"),
 ]
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,18 +53,27 @@ def load_split(folder: Path):
         adj = sp.load_npz(folder / FILES[0]).tocoo()
         lines = (folder / FILES[1]).read_text().split("\n")
         test = [np.array(line.split(), dtype=np.int64) for line in lines if line.strip()]
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         fail(f"cannot read the split in {folder}: {error}")
-    if adj.shape[0] != adj.shape[1]:
-        fail(f"{FILES[0]} is {adj.shape[0]} x {adj.shape[1]}, not a square adjacency")
+    if adj.ndim != 2 or adj.shape[0] != adj.shape[1]:
+        fail(f"{FILES[0]} is {' x '.join(map(str, adj.shape))}, not a square adjacency")
     upper = adj.row < adj.col  # users come first: the user x item block is above the diagonal
+    if not upper.any():
+        fail(f"{FILES[0]} has no edge")
     n_users = int(adj.row[upper].max()) + 1
     if adj.col[upper].min() < n_users:
         fail(f"{FILES[0]} is not a user-then-item bipartite adjacency")
     graph = InteractionGraph.from_pairs(n_users, adj.shape[0] - n_users, adj.row[upper], adj.col[upper] - n_users)
+    test = [row for row in test if len(row) > 1]  # a user without test items is not scored
+    if not test:
+        fail(f"{FILES[1]} has no test pair (lines: user item item ...)")
     test_users = np.concatenate([np.full(len(row) - 1, row[0]) for row in test])
     test_items = np.concatenate([row[1:] for row in test])
-    if test_users.max() >= graph.n_users or test_items.max() >= graph.n_items:
+    if (
+        min(test_users.min(), test_items.min()) < 0
+        or test_users.max() >= graph.n_users
+        or test_items.max() >= graph.n_items
+    ):
         fail(f"{FILES[1]} names users or items the adjacency does not have")
     return graph, test_users, test_items
 

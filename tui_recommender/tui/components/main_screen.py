@@ -218,8 +218,13 @@ class MainScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#recommendations")
     def show_detail(self, event: DataTable.RowHighlighted) -> None:
-        recommendation = self._recommendations.get(int(event.row_key.value or 0))
+        self._describe(int(event.row_key.value or 0))
+
+    def _describe(self, movie_id: int) -> None:
+        """The detail line under the list: why `movie_id` is recommended, its genres and title."""
+        recommendation = self._recommendations.get(movie_id)
         if recommendation is None:
+            self.query_one("#detail", Label).update("")
             return
         movie = recommendation.movie
         # The reason first: the title is on the highlighted row already.
@@ -260,6 +265,9 @@ class MainScreen(Screen[None]):
         if message.added:  # gone for good, at once
             self._recommendations.pop(message.movie.movie_id, None)
             self.table.remove_movie(message.movie.movie_id)
+            # The cursor keeps its row index, so no highlight event says the row under it changed.
+            highlighted = self.table.highlighted_movie
+            self._describe(highlighted.movie_id if highlighted is not None else 0)
         else:  # taken off the list on purpose (lists screen): a reload brings it back
             self.request(offset=0, k=max(PAGE_SIZE, self.table.row_count))
 

@@ -18,12 +18,14 @@ from tui_recommender.app.read_progress import ReadProgress
 from tui_recommender.app.training_options import on_device
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import CheckpointError
+from tui_recommender.core.ids import parse_id
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
 from tui_recommender.core.text import shorten_items
 from tui_recommender.data.cache import open_dataset
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import check_can_save, save_checkpoint
 from tui_recommender.storage.database import RatingsStore
+from tui_recommender.storage.importers import Importer, ImportPlan
 from tui_recommender.storage.overlay import merge_ratings
 
 if TYPE_CHECKING:
@@ -90,6 +92,19 @@ def load_data(
         time.perf_counter() - started,
     )
     return data
+
+
+def preview_import(
+    settings: Settings,
+    path: Path,
+    user_id: object | None,
+    on_warning: Callable[[str], None] | None = None,
+    on_read: Callable[[int, int], None] | None = None,
+) -> ImportPlan:
+    """What `ratings import --dry-run` shows: the file read and matched against the dataset
+    alone. No ratings database is opened, so none is created, nor its folder."""
+    data = load_data(settings, on_warning, on_read=on_read)
+    return Importer(data).read(Path(path), None if user_id is None else parse_id(user_id, "user ID"))
 
 
 def is_primary_process() -> bool:

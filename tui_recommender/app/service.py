@@ -35,7 +35,9 @@ from tui_recommender.core.text import shorten
 from tui_recommender.data.movielens import MovieLensData
 from tui_recommender.engine.checkpoint import Checkpoint
 from tui_recommender.storage.database import RatingsStore
-from tui_recommender.storage.importers import Importer, ImportPlan, report_lines
+from tui_recommender.storage.import_report import report_lines
+from tui_recommender.storage.import_undo import Touched, before_import, restore
+from tui_recommender.storage.importers import Importer, ImportPlan
 from tui_recommender.storage.lists import UserLists
 from tui_recommender.storage.overlay import merge_ratings
 from tui_recommender.storage.ratings import UserRatings, liked_movies
@@ -56,6 +58,7 @@ __all__ = [
     "Recommendation",
     "RecommenderService",
     "SourceKind",
+    "Touched",
     "UpdateReport",
     "UserRating",
     "UserSummary",
@@ -292,16 +295,22 @@ class RecommenderService:
         self.lists.put(user, movie_id, list_name)
         return movie
 
+    def list_of(self, user_id: int, movie_id: int) -> str | None:
+        """The list the movie is on for the user (`WATCHLIST` or `NOT_INTERESTED`), or None."""
+        return next(iter(self.lists.lists_of(user_id, movie_id)), None)
+
     def remove_from_list(self, user_id: int, movie_id: int, list_name: str) -> bool:
         """Take the movie off the user's list, durably; False if it was not on it."""
         return self.lists.take_off(user_id, movie_id, _list(list_name))
 
     # ---- importing ------------------------------------------------------------------------
 
-    def read_import(self, path: Path, user_id: object | None = None) -> ImportPlan:
+    def read_import(self, path: Path, user_id: object | None = None, keep_export_users: bool = False) -> ImportPlan:
         """Read an IMDb, Letterboxd or own export and match its movies (see `imports`);
-        stores nothing. `user_id` gets the ratings (not needed for our own export)."""
-        return self.importer.read(Path(path), None if user_id is None else parse_id(user_id, "user ID"))
+        stores nothing. `user_id` gets the ratings (not needed for our own export, which it
+        moves to that user unless `keep_export_users`)."""
+        user = None if user_id is None else parse_id(user_id, "user ID")
+        return self.importer.read(Path(path), user, keep_export_users)
 
     def apply_import(self, plan: ImportPlan) -> int:
         """Store the plan's ratings and list entries in one transaction, all or nothing
@@ -309,6 +318,15 @@ class RecommenderService:
         the lists. The next `update_model` learns them all at once. Returns the ratings stored."""
         self.ratings.put_many(plan.ratings, self.lists.with_settled(plan.ratings, plan.marks))
         return len(plan.ratings)
+
+    def import_before(self, plan: ImportPlan) -> tuple[Touched, ...]:
+        """What storing `plan` would replace (each rating and list entry it touches), for `undo_import`."""
+        return before_import(self.ratings, self.lists, plan)
+
+    def undo_import(self, touched: tuple[Touched, ...]) -> int:
+        """Put back what an import replaced (`import_before`), in one transaction; the next
+        `update_model` learns it. Returns the ratings changed back."""
+        return restore(self.ratings, self.lists, touched)
 
     def pending_updates(self) -> int:
         """Ratings stored but not yet applied to the model."""

@@ -179,19 +179,24 @@ def _cmd_ratings(args, settings: Settings) -> int:
     if args.ratings_command == "export":
         export_ratings(settings, sys.stdout, args.format, status)
         return 0
+    if args.dry_run:
+        from tui_recommender.app.jobs import preview_import
+
+        with _reading() as on_read:
+            plan = preview_import(settings, Path(args.file), args.user, status, on_read)
+        print("\n".join(inert(line) for line in report_lines(plan, stored=False)))
+        print("dry run: nothing stored")
+        return 0
     service = _service(settings)
     try:
         plan = service.read_import(Path(args.file), args.user)
-        if not args.dry_run:
-            service.apply_import(plan)
-            update = service.update_model()
-            saved = service.save()
+        service.apply_import(plan)
+        update = service.update_model()
+        saved = service.save()
     finally:
         service.close()
-    print("\n".join(inert(line) for line in report_lines(plan, stored=not args.dry_run)))
-    if args.dry_run:
-        print("dry run: nothing stored")
-    if not args.dry_run and update.n_ratings:
+    print("\n".join(inert(line) for line in report_lines(plan, stored=True)))
+    if update.n_ratings:
         learnt = update.DISCARDED if update.discarded else f"model updated in {update.seconds:.2f} s"
         print(f"{learnt} ({update.n_ratings} ratings) and saved to {saved}")
     return 0

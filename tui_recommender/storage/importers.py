@@ -24,8 +24,8 @@ import logging
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 IMDB = "IMDb ratings"
 LETTERBOXD = "Letterboxd ratings"
 OWN = "tui-recommender export"
+ARTICLES = {IMDB: "an", LETTERBOXD: "a", OWN: "a"}
 IMDB_COLUMNS = ("Const", "Your Rating", "Date Rated", "Title", "Title Type", "Year")
 LETTERBOXD_COLUMNS = ("Date", "Name", "Year", "Letterboxd URI", "Rating")
 # IMDb's title types that are films ("TV Movie" -> "tvmovie"); series, episodes, games,
@@ -88,6 +89,7 @@ class ImportPlan:
     skipped: tuple[Entry, ...]  # not films, or no rating
     unmatched: tuple[Entry, ...]  # no movie of the dataset, or more than one
     marks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(MARK_COLUMNS)))
+    titles: Mapping[int, str] = field(default_factory=dict)  # movie id -> "Heat (1995) #6", for the report
 
     @property
     def users(self) -> list[int]:
@@ -139,10 +141,11 @@ class MovieMatcher:
                 if len(tier) == 1:
                     return tier[0], ""
                 if len(tier) > 1:
-                    return None, f"{len(tier)} movies match: {shorten_items(map(self._describe, tier), 3)}"
+                    return None, f"{len(tier)} movies match: {shorten_items(map(self.describe, tier), 3)}"
         return None, "not in the dataset"
 
-    def _describe(self, movie_id: int) -> str:
+    def describe(self, movie_id: int) -> str:
+        """`Heat (1995) #6`: the dataset's title, year and id."""
         year = self._years[movie_id]
         return f"{display_title(self._titles[movie_id])}{f' ({year})' if year else ''} #{movie_id}"
 
@@ -157,11 +160,13 @@ class Importer:
         self._movie_ids = set(data.movies.index.tolist())
         self._lock = threading.Lock()
 
-    def read(self, path: Path, user_id: int | None) -> ImportPlan:
+    def read(self, path: Path, user_id: int | None, keep_export_users: bool = False) -> ImportPlan:
         with self._lock:
             if self._matcher is None:
                 self._matcher = MovieMatcher(self._data.movies, load_links(self._data.path))
-        plan = read_import(path, self._matcher, self._data.scale, self._movie_ids, user_id)
+        plan = read_import(path, self._matcher, self._data.scale, self._movie_ids, user_id, keep_export_users)
+        movies = set(plan.ratings["movieId"].tolist()) | set(plan.marks["movieId"].tolist())
+        plan = replace(plan, titles={m: self._matcher.describe(m) for m in movies})
         logger.info(
             "import file %s (%s): %d ratings and %d list entries for %d users; %d skipped, %d unmatched",
             plan.path,
@@ -176,16 +181,23 @@ class Importer:
 
 
 def read_import(
-    path: Path, matcher: MovieMatcher, scale: RatingScale, known_movies: set[int], user_id: int | None
+    path: Path,
+    matcher: MovieMatcher,
+    scale: RatingScale,
+    known_movies: set[int],
+    user_id: int | None,
+    keep_export_users: bool = False,
 ) -> ImportPlan:
     """Read `path` in whichever format its header names and match its movies. `user_id`
     is required for IMDb and Letterboxd files; with our own export it moves a one-user
-    file to that user. Raises `DataError`: unknown format (naming the header found and
-    the formats known) or a malformed row (naming the file and line); nothing is stored."""
+    file to that user, unless `keep_export_users` (then the export's own user IDs stay).
+    Raises `DataError`: unknown format (naming the header found and the formats known) or
+    a malformed row (naming the file and line); nothing is stored."""
     path = Path(path)
     text = _read_text(path)
+    export_user = None if keep_export_users else user_id
     if text.lstrip().startswith(("[", "{")):
-        return _own(path, *read_export(path, scale, known_movies), user_id)
+        return _own(path, *read_export(path, scale, known_movies), export_user)
     rows = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip() for name in next_row(rows, path) or []]
     columns = set(header)
@@ -194,12 +206,12 @@ def read_import(
     elif columns >= set(LETTERBOXD_COLUMNS):
         source, parse = LETTERBOXD, _letterboxd_rows
     elif columns >= set(RATINGS_COLUMNS[:3]):
-        return _own(path, *read_export(path, scale, known_movies), user_id)
+        return _own(path, *read_export(path, scale, known_movies), export_user)
     else:
         found = shorten(",".join(header), LINE_CHARS)
         raise DataError(f"{path}: unknown format, header {found!r}; known: {'; '.join(KNOWN_FORMATS)}")
     if user_id is None:
-        raise DataError(f"{path} is an {source} file: say which user gets the ratings (--user ID)")
+        raise DataError(f"{path} is {ARTICLES[source]} {source} file: say which user gets the ratings (--user ID)")
     imported: list[tuple[int, int, float, int]] = []
     skipped: list[Entry] = []
     unmatched: list[Entry] = []
@@ -225,29 +237,6 @@ def to_scale(stars: float, scale: RatingScale) -> float:
     """`stars` rounded (halves up) to the nearest value on `scale`, within its range."""
     steps = np.floor((stars - scale.low) / scale.step + 0.5)
     return float(scale.low + min(max(steps, 0), round((scale.high - scale.low) / scale.step)) * scale.step)
-
-
-def report_lines(plan: ImportPlan, stored: bool) -> list[str]:
-    """The import report: imported N (or "would import" before storing), skipped M (not
-    films: by title type), unmatched K with each title and year."""
-    removals = int(plan.ratings["rating"].isna().sum())  # our own export's removed ratings
-    n = len(plan.ratings) - removals
-    users = plan.users
-    who = f" for user {users[0]}" if len(users) == 1 else f" for {len(users)} users" if users else ""
-    verb = "imported" if stored else "would import"
-    listed = f" and {len(plan.marks)} watchlist/not-interested entries" if len(plan.marks) else ""
-    removed = f" and {removals} removal{'s' if removals != 1 else ''}" if removals else ""
-    lines = [f"{plan.path.name} ({plan.source}): {verb} {n} rating{'s' if n != 1 else ''}{removed}{listed}{who}"]
-    if plan.skipped:
-        kinds: dict[str, int] = defaultdict(int)
-        for entry in plan.skipped:
-            kinds[entry.why] += 1
-        detail = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1]))
-        lines.append(f"skipped {len(plan.skipped)} (not films or not rated): {detail}")
-    if plan.unmatched:
-        lines.append(f"unmatched {len(plan.unmatched)}:")
-        lines += [f"  line {e.line}: {e.describe()}: {e.why}" for e in plan.unmatched]
-    return lines
 
 
 # ---- the formats ---------------------------------------------------------------------------

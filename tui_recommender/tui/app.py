@@ -226,10 +226,14 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         follow_up = self._follow_ups.pop(worker, None)
+        shown_in_place = worker in self._shown_in_place
+        self._shown_in_place.discard(worker)
         if event.state == WorkerState.SUCCESS:
             return
         error = worker.error if event.state == WorkerState.ERROR else None
-        if error is not None and not isinstance(error, OpeningAbandoned):
+        if shown_in_place and isinstance(error, UserError):
+            logger.warning("%s: %s", worker.description, error)
+        elif error is not None and not isinstance(error, OpeningAbandoned):
             self._report(worker.description, error)
         if follow_up is not None:
             follow_up(error)

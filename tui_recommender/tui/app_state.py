@@ -54,6 +54,7 @@ class AppState(App[None]):
         # One thread, so writes land in the order they were asked for, never on the UI thread.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tui-recommender-writer")
         self._follow_ups: dict[Worker, FollowUp] = {}
+        self._shown_in_place: set[Worker] = set()  # their follow-up shows a user's mistake: no toast
         self._fine_tune_worker: Worker | None = None
         self._update_again = False  # a rating landed while the fine-tune ran
         self._pending = 0  # ratings stored but not learnt, as of the last update
@@ -100,9 +101,13 @@ class AppState(App[None]):
         self._waiting_choice = act
         self.notify("The model is still loading; you will go on as soon as it is ready.", timeout=4)
 
-    def _after(self, worker: Worker, follow_up: FollowUp) -> None:
-        """Run `follow_up` if `worker` fails or is cancelled (its success is a message)."""
+    def _after(self, worker: Worker, follow_up: FollowUp, shows_error: bool = False) -> None:
+        """Run `follow_up` if `worker` fails or is cancelled (its success is a message);
+        `shows_error`: it shows a user's mistake where it was made (a dialog), so no toast
+        covers it (a bug is still reported)."""
         self._follow_ups[worker] = follow_up
+        if shows_error:
+            self._shown_in_place.add(worker)
 
     def _write(
         self,
@@ -110,10 +115,11 @@ class AppState(App[None]):
         description: str,
         on_failure: FollowUp | None = None,
         undo: Undo | None = None,
+        shows_error: bool = False,
     ) -> Worker[None]:
         """Run `write` on the writer thread, after every write asked for before it, and post
         the message it returns. A failure is reported by `on_worker_state_changed` (titled
-        "`description` failed"), then `on_failure` runs. `undo`, if given, goes on the
+        "`description` failed", unless `shows_error`: see `_after`), then `on_failure` runs. `undo`, if given, goes on the
         ctrl+z stack now and comes off again if the write fails."""
         if undo is not None:
             self._undo.append(undo)
@@ -130,7 +136,7 @@ class AppState(App[None]):
             if on_failure is not None:
                 on_failure(error)
 
-        self._after(worker, failed)
+        self._after(worker, failed, shows_error)
         return worker
 
     def _broadcast(self, make: Callable[[], Message]) -> None:

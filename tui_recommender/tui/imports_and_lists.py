@@ -30,7 +30,7 @@ from tui_recommender.tui.messages import (
     ListsRequested,
     RatingsImported,
 )
-from tui_recommender.tui.undo import ListUndo
+from tui_recommender.tui.undo import ImportUndo, ListUndo
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import RecommenderService
@@ -123,34 +123,46 @@ class ImportsAndLists(AppState):
         if (session := self._session()) is not None:
             worker = self._read_import(*session, message)
             self._after(
-                worker, lambda error: message.requester.post_message(ImportFailed(str(error) if error else "cancelled"))
+                worker,
+                lambda error: message.requester.post_message(ImportFailed(str(error) if error else "cancelled")),
+                shows_error=True,
             )
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="Reading the ratings file")
     def _read_import(self, service: RecommenderService, user_id: int, request: ImportFileChosen) -> None:
         from tui_recommender.app.service import report_lines
 
-        plan = service.read_import(Path(request.path).expanduser(), user_id)
+        # An export of this app names its users (it goes back to them); other files go to this user.
+        plan = service.read_import(Path(request.path).expanduser(), user_id, keep_export_users=True)
         request.requester.post_message(ImportPlanned(plan, report_lines(plan, stored=False)))
 
     def on_import_confirmed(self, message: ImportConfirmed) -> None:
         if (session := self._session()) is None:
             return
         service, plan = session.service, message.plan
+        undo = ImportUndo(plan)
 
         def store() -> Message:
             from tui_recommender.app.service import report_lines
 
+            undo.touched = service.import_before(plan)
             service.apply_import(plan)
+            undo.made = True
             return RatingsImported(plan, report_lines(plan, stored=True))
 
         self._write(
             store,
             "Importing ratings",
             lambda error: message.requester.post_message(ImportFailed(f"Nothing was imported: {error}")),
+            undo=undo,
+            shows_error=True,
         )
 
     def on_ratings_imported(self, message: RatingsImported) -> None:
-        plan, lines = message.plan, message.lines
-        self.notify(lines[0], title="Imported", markup=False, timeout=6)
-        self._ratings_changed(lambda: RatingsImported(plan, lines))  # one update learns the whole import
+        plan, lines, undone = message.plan, message.lines, message.undone
+        if undone:
+            self.notify(f"{plan.path.name}: every rating and list entry it changed is back", title="Import undone")
+        else:
+            self.notify(f"{lines[0]}\nctrl+z undoes the whole import", title="Imported", markup=False, timeout=6)
+        # One update learns the whole import (or its undoing).
+        self._ratings_changed(lambda: RatingsImported(plan, lines, undone))

@@ -234,12 +234,14 @@ class RatingStored(Message, bubble=False):
 
 
 class RatingRemoved(Message, bubble=False):
-    """A rating was removed durably (`undone`: ctrl+z took back the rating)."""
+    """A rating was removed durably (`undone`: ctrl+z took back the rating, and put the movie
+    back on `relisted`, the list the rating had taken it off, if any)."""
 
-    def __init__(self, movie: Movie, undone: bool = False) -> None:
+    def __init__(self, movie: Movie, undone: bool = False, relisted: str | None = None) -> None:
         super().__init__()
         self.movie = movie
         self.undone = undone
+        self.relisted = relisted
 
 
 class NothingToUndo(Message):
@@ -355,9 +357,11 @@ class ImportConfirmed(Message):
 
 
 class RatingsImported(Message, bubble=False):
-    """`plan` is stored (`lines`: its report); the model update that learns it follows."""
+    """`plan` is stored (`lines`: its report), or with `undone` ctrl+z took it back; the
+    model update that learns it follows."""
 
-    def __init__(self, plan: ImportPlan, lines: list[str]) -> None:
+    def __init__(self, plan: ImportPlan, lines: list[str], undone: bool = False) -> None:
         super().__init__()
         self.plan = plan
         self.lines = lines
+        self.undone = undone

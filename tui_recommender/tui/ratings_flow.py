@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
 from tui_recommender.tui.app_state import AppState
 from tui_recommender.tui.components.rating_modal import RatingModal
 from tui_recommender.tui.messages import (
+    ListChanged,
     NothingToUndo,
     RatingPromptRequested,
     RatingRemovalRequested,
@@ -23,6 +25,8 @@ from tui_recommender.tui.undo import RatingUndo
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import Movie
+
+LIST_NAMES = {WATCHLIST: "watchlist", NOT_INTERESTED: '"not interested" list'}
 
 
 class RatingsFlow(AppState):
@@ -50,6 +54,7 @@ class RatingsFlow(AppState):
 
         def rate() -> Message:
             undo.before = service.rating_of(user_id, movie.movie_id)
+            undo.listed = service.list_of(user_id, movie.movie_id)
             stored = service.rate(user_id, movie.movie_id, value)
             undo.made = True
             return RatingStored(movie, stored, undo.before)
@@ -81,12 +86,15 @@ class RatingsFlow(AppState):
         self._write(remove, "Removing the rating", undo=undo)
 
     def on_rating_removed(self, message: RatingRemoved) -> None:
-        movie = message.movie
+        movie, relisted = message.movie, message.relisted
         if message.undone:
-            self.notify(f"{movie.title} is unrated again", title="Undone", markup=False, timeout=4)
+            back = f", back on your {LIST_NAMES[relisted]}" if relisted else ""
+            self.notify(f"{movie.title} is unrated again{back}", title="Undone", markup=False, timeout=4)
         else:
             self.notify(f"{movie.title}\nctrl+z undoes", title="Rating removed", markup=False, timeout=4)
         self._ratings_changed(lambda: RatingRemoved(movie))
+        if relisted is not None:
+            self._broadcast(lambda: ListChanged(movie, relisted, True, undone=True))
 
     def action_undo(self) -> None:
         """Put back what the last rating, removal or list change replaced."""

@@ -17,6 +17,7 @@ from tests.trained_model import DATASET_NAME
 from tui_recommender.cli.main import main
 from tui_recommender.config.settings import CHECKPOINT_NAME, RATINGS_DB_NAME
 from tui_recommender.core.errors import DownloadError
+from tui_recommender.core.titles import display_title
 from tui_recommender.engine.checkpoint import load_checkpoint
 from tui_recommender.engine.lightgcn import training as training_module
 from tui_recommender.engine.train_config import TrainConfig
@@ -287,11 +288,17 @@ def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(
     assert out.splitlines()[0] == "ratings.csv (Letterboxd ratings): would import 5 ratings for user 500"
     assert out.splitlines()[-1] == "dry run: nothing stored"
     assert "line 7: Not In The Data (1999): not in the dataset" in out
-    assert store_events(state_dir)[0].empty
+    movies = list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:5]
+    assert out.splitlines()[1:7] == ["matched:"] + [
+        f"  {display_title(m['title'][:-7])} ({m['title'][-5:-1]}) #{m['movieId']}: 4.5★" for m in movies
+    ]
+    assert not (state_dir / DATASET_NAME).exists()  # no database, nor its folder
     code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", str(path))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "ratings.csv (Letterboxd ratings): imported 5 ratings for user 500"
+    assert (
+        lines[0] == "ratings.csv (Letterboxd ratings): imported 5 ratings for user 500"
+    )  # no "matched" list once stored
     assert lines[1:3] == ["unmatched 1:", "  line 7: Not In The Data (1999): not in the dataset"]
     assert lines[3].startswith("model updated in ") and "(5 ratings)" in lines[3]
     events, users = store_events(state_dir)

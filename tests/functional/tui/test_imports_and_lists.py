@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from tests.functional.tui.conftest import SIZE, enter_user, settle, wait_for
 from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
@@ -90,6 +90,24 @@ async def test_not_interested_leaves_at_once_and_the_lists_screen_undoes_it(app:
         assert shown(app)[0] == first  # recommended again
 
 
+async def test_after_x_the_detail_line_describes_the_row_now_under_the_cursor(app: RecommenderApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 3)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        first, second = shown(app)[:2]
+
+        def detail() -> str:
+            return str(screen.query_one("#detail", Label).render())
+
+        assert app.service is not None
+        assert detail().endswith(app.service.movie(first).title + f" ({app.service.movie(first).year})")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: first not in shown(app))
+        await pilot.pause()
+        assert detail().endswith(app.service.movie(second).title + f" ({app.service.movie(second).year})")
+
+
 def letterboxd(small_data: Path, n: int) -> str:
     """Letterboxd ratings (5 stars) of the first `n` movies of `small_data`, then one unknown."""
     movies = list(csv.DictReader(io.StringIO((small_data / "movies.csv").read_text())))[:n]
@@ -156,7 +174,7 @@ async def test_import_reads_reports_then_stores_and_learns_in_one_update(
     ],
     ids=["unknown-format", "malformed-row"],
 )
-async def test_a_bad_file_is_explained_in_the_dialog_and_stores_nothing(
+async def test_a_bad_file_is_explained_in_the_dialog_alone_and_stores_nothing(
     app: RecommenderApp, tmp_path, notifications, content, words
 ) -> None:
     path = tmp_path / "export.csv"
@@ -168,11 +186,56 @@ async def test_a_bad_file_is_explained_in_the_dialog_and_stores_nothing(
         app.screen.query_one(Input).value = str(path)
         await pilot.press("enter")
         await wait_for(pilot, lambda: words in report(app))
-        assert notifications[-1][1]["severity"] == "warning"
+        await pilot.pause()
+        assert not [n for n in notifications if n[1].get("severity") == "warning"]  # no toast over the dialog
         await pilot.press("enter")  # no report to confirm: it reads the file again
         await settle(pilot)
         assert ratings(app) == before
         assert isinstance(app.screen, ImportModal)
+
+
+async def test_our_export_goes_back_to_its_users_and_ctrl_z_undoes_the_whole_import(
+    app: RecommenderApp, tmp_path, notifications
+) -> None:
+    """Imported from user 7's session, an export of user 5's ratings and watchlist lands on
+    user 5; one ctrl+z takes every rating and list entry back, a replaced rating with its date."""
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 7)
+        service = app.service
+        assert service is not None
+        before_5 = {r.movie.movie_id: (r.rating, r.timestamp) for r in service.user_ratings(5)}
+        before_7 = dict(ratings(app))
+        rated_5 = next(iter(before_5))
+        new_5, listed_5 = [m for m in range(10, 810, 10) if m not in before_5][:2]
+        old_stars = before_5[rated_5][0]
+        stars = 1.0 if old_stars != 1.0 else 2.0
+        path = tmp_path / "export.csv"
+        path.write_text(
+            "userId,movieId,rating,timestamp,list\n"
+            f"5,{rated_5},{stars},1700000000,\n5,{new_5},4.5,1700000001,\n5,{listed_5},,1700000002,watchlist\n"
+        )
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "would import" in report(app))
+        assert "for user 5" in report(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Learnt in" in str(app.screen.query_one("#import-next").render()))
+        after_5 = {r.movie.movie_id: r.rating for r in service.user_ratings(5)}
+        assert (after_5[rated_5], after_5[new_5]) == (stars, 4.5)
+        assert [e.movie.movie_id for e in service.listed(5, WATCHLIST)] == [listed_5]
+        assert ratings(app) == before_7  # not the current user's
+
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: any(n[1].get("title") == "Import undone" for n in notifications))
+        await settle(pilot)
+        assert {r.movie.movie_id: (r.rating, r.timestamp) for r in service.user_ratings(5)} == before_5
+        assert service.listed(5, WATCHLIST) == []
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert notifications[-1][0] == "Nothing to undo."  # one step, all of it
 
 
 async def test_the_palette_opens_the_import_dialog(app: RecommenderApp) -> None:
@@ -205,6 +268,25 @@ async def test_ctrl_z_undoes_list_changes_too(app: RecommenderApp, notifications
         await settle(pilot)
         assert on_list(app, NOT_INTERESTED) == []
         await wait_for(pilot, lambda: first in shown(app))  # recommended again
+
+
+async def test_ctrl_z_after_rating_from_the_watchlist_puts_it_back_on_the_watchlist(
+    app: RecommenderApp, notifications
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 3)
+        first = shown(app)[0]
+        await pilot.press("w", "l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ListsScreen) and shown(app) == [first])
+        await pilot.press("4")
+        await wait_for(pilot, lambda: shown(app) == [])
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: shown(app) == [first])  # back on the screen, not only in the database
+        await settle(pilot)
+        assert first not in ratings(app)
+        assert on_list(app, WATCHLIST) == [first]
+        assert any(n[0].endswith("is unrated again, back on your watchlist") for n in notifications)
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])

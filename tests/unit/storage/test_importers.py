@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,8 @@ from tests.conftest import SHARED_ML_SMALL
 from tests.paths import FIXTURES as TEST_FIXTURES
 from tui_recommender.core.errors import DataError
 from tui_recommender.data.movielens import HALF_STARS, WHOLE_STARS, MovieLensData, load_dataset, load_links
-from tui_recommender.storage.importers import IMDB, LETTERBOXD, OWN, MovieMatcher, read_import, report_lines, to_scale
+from tui_recommender.storage.import_report import MATCHED_SHOWN, report_lines
+from tui_recommender.storage.importers import IMDB, LETTERBOXD, OWN, MovieMatcher, read_import, to_scale
 
 FIXTURES = TEST_FIXTURES / "imports"
 IMDB_HEADER = "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors"
@@ -191,8 +193,15 @@ def test_unknown_format_names_the_header_and_the_known_formats(tmp_path, real, w
 
 @pytest.mark.realdata
 def test_an_imdb_file_needs_a_user(real, with_links) -> None:
-    with pytest.raises(DataError, match="--user"):
+    with pytest.raises(DataError, match=r"is an IMDb ratings file: .*--user"):
         _read(FIXTURES / "imdb_ratings.csv", with_links, real, user=None)
+
+
+def test_a_letterboxd_file_needs_a_user_and_is_named_with_its_article(tmp_path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,Emma,1996,u,4\n")
+    with pytest.raises(DataError, match=r"ratings\.csv is a Letterboxd ratings file: say which user"):
+        read_import(path, MovieMatcher(_MOVIES, None), HALF_STARS, set(_MOVIES.index), None)
 
 
 @pytest.mark.parametrize(
@@ -271,6 +280,18 @@ def test_report_counts_imported_skipped_and_lists_unmatched(real, with_links) ->
     assert lines[1] == "skipped 3 (not films or not rated): 2 TV Series, 1 TV Episode"
     assert lines[2:] == ["unmatched 1:", "  line 10: Oppenheimer (2023): not in the dataset"]
     assert report_lines(plan, stored=False)[0].endswith("would import 6 ratings for user 611")
+
+
+def test_a_preview_lists_what_it_matched_up_to_a_bound(tmp_path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("Date,Name,Year,Letterboxd URI,Rating\n" + "2024-01-01,The Godfather,1972,u,4.5\n")
+    plan = read_import(path, MovieMatcher(_MOVIES, None), HALF_STARS, set(_MOVIES.index), 3)
+    plan = replace(plan, titles={858: "The Godfather (1972) #858"})
+    assert report_lines(plan, stored=False)[1:] == ["matched:", "  The Godfather (1972) #858: 4.5★"]
+    assert report_lines(plan, stored=True)[1:] == []  # the stored report counts, it does not list
+    many = replace(plan, ratings=pd.concat([plan.ratings] * (MATCHED_SHOWN + 3), ignore_index=True))
+    lines = report_lines(many, stored=False)
+    assert len(lines) == 2 + MATCHED_SHOWN + 1 and lines[-1] == "  and 3 more"
 
 
 # ---- properties ----------------------------------------------------------------------------

@@ -55,6 +55,14 @@ def test_a_first_rating_is_undone_by_removing_it() -> None:
     assert isinstance(message, RatingRemoved) and message.undone
 
 
+def test_a_first_rating_made_from_a_list_is_undone_back_onto_that_list() -> None:
+    service = Service()
+    undo = RatingUndo(MOVIE, None, listed="watchlist", made=True)
+    message = undo.revert(service, USER)  # type: ignore[arg-type]
+    assert service.calls == [("remove_rating", USER, 10), ("add_to_list", USER, 10, "watchlist")]
+    assert isinstance(message, RatingRemoved) and message.relisted == "watchlist"
+
+
 @pytest.mark.parametrize(("added", "call"), [(True, "remove_from_list"), (False, "add_to_list")])
 def test_a_list_change_is_undone_by_the_opposite_change(added: bool, call: str) -> None:
     service = Service()

@@ -52,6 +52,7 @@ class ImportModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="import-dialog", classes="dialog"):
             yield Label(f"Import ratings into user {self.user_id}", id="import-title")
+            yield Label("(an export of this app goes back to the users it names)", classes="hint")
             yield Label(f"{FORMATS}. Enter reads the file; nothing is stored until you confirm.", classes="hint")
             yield Input(placeholder="path, e.g. ~/Downloads/ratings.csv", id="import-path")
             with VerticalScroll(id="import-body"):
@@ -97,6 +98,10 @@ class ImportModal(ModalScreen[None]):
         self._show([message.error], "Fix the path or the file, then press enter again.")
 
     def on_ratings_imported(self, message: RatingsImported) -> None:
+        if message.undone:
+            self.plan = None
+            self._show(self._lines, "Undone: nothing of this import is left. Escape closes.")
+            return
         self._lines = message.lines
         self._show(message.lines, "Stored. Learning from them… (escape closes; the list refreshes when done)")
 

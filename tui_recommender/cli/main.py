@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from tui_recommender.cli.commands import COMMANDS
 from tui_recommender.cli.logs import SHOWN, close_logging, configure_logging, log_start
-from tui_recommender.cli.output import inert
+from tui_recommender.cli.output import inert, status
 from tui_recommender.cli.parser import EXIT_USER_ERROR, PROG, build_parser
 from tui_recommender.cli.streams import OutputError, PipeClosed, closed_standard_fds, discard_stdout, safe_streams
 from tui_recommender.config.settings import Settings, default_config_file, log_file_for
@@ -50,7 +50,7 @@ def _main(argv: Sequence[str] | None, started: float, closed: list[str]) -> int:
                     _tell(f"{' and '.join(closed)} closed; run again with it open")
                     return EXIT_USER_ERROR
                 if args.command is not None:
-                    return _guarded(lambda: COMMANDS[args.command](args, _settings(args)), started)
+                    return _guarded(lambda: COMMANDS[args.command](args, _checked(_settings(args))), started)
             finally:
                 sys.stdout.flush()
         except PipeClosed:
@@ -84,6 +84,18 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.checkpoint.absolute() if settings.checkpoint else "(the automatic choice)",
         settings.config_file or f"{default_config_file()} (absent)",
     )
+    return settings
+
+
+def _checked(settings: Settings) -> Settings:
+    """`settings` once the config file's theme and keys are checked as the app checks them
+    (a `ConfigError`, or a line on stderr per key clash); the app checks them itself."""
+    if settings.theme is not None or settings.keymap:
+        from tui_recommender.tui.app import RecommenderApp
+        from tui_recommender.tui.config_check import check_config_file
+
+        for line in check_config_file(settings, RecommenderApp):
+            status(f"tui-recommender: {line}")
     return settings
 
 

@@ -36,7 +36,7 @@ from tui_recommender.tui.app_state import AppState
 from tui_recommender.tui.commands import BindingCommandsProvider
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.user_screen import UserScreen
-from tui_recommender.tui.config_check import check_config
+from tui_recommender.tui.config_check import check_config, usable_keymap
 from tui_recommender.tui.imports_and_lists import BINDINGS as IMPORT_AND_LIST_BINDINGS
 from tui_recommender.tui.imports_and_lists import ImportsAndLists
 from tui_recommender.tui.messages import (
@@ -110,7 +110,10 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
     def on_mount(self) -> None:
         if self.settings.theme is not None:
             self.theme = self.settings.theme
-        self.set_keymap(self.settings.keymap)
+        self.keymap_in_use, clashes = usable_keymap(type(self), self.settings)
+        self.set_keymap(self.keymap_in_use)
+        for line in clashes:  # the app works on, with that binding's default key
+            self.notify(line, title="Config file", severity="warning", timeout=10)
         self._install_signal_handlers()
         self.push_screen(UserScreen())
         self.status_text = "Loading the model… you can type your user ID meanwhile"

@@ -60,6 +60,7 @@ class AppState(App[None]):
         self._pending = 0  # ratings stored but not learnt, as of the last update
         self._retrain_due = False
         self._undo: list[Undo] = []  # newest last
+        self.keymap_in_use: dict[str, str] = {}  # the config file's, less what clashes (`config_check`)
 
     def notify(
         self,

@@ -49,7 +49,7 @@ class Navigation(AppState):
         else:
             about = f"Data: {self.service.dataset_name} · model: {self.service.model_source}"
         palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "palette", tooltip="Search every command")
-        self.push_screen(HelpScreen([*self.BINDINGS, palette], about, self.settings.keymap))
+        self.push_screen(HelpScreen([*self.BINDINGS, palette], about, self.keymap_in_use))
 
     def on_details_requested(self, message: DetailsRequested) -> None:
         if (session := self._session()) is None:

@@ -103,6 +103,22 @@ def test_recommend_prints_scores_that_fall_down_the_list_at_either_end_of_the_di
         assert len(shown) == 20 and shown == sorted(shown, reverse=True) and 0 < shown[-1] <= shown[0] <= 100
 
 
+def test_recommend_checks_the_config_files_theme_and_keys_as_the_app_does(capsys, where, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("TUI_RECOMMENDER_CONFIG", str(config))
+    config.write_text('theme = "nope"\n')
+    assert_one_line_error(*run(capsys, "recommend", *where, "--user", "1"), str(config), "theme: unknown theme 'nope'")
+    config.write_text('[keys]\nfly = "f"\n')
+    assert_one_line_error(*run(capsys, "recommend", *where, "--user", "1"), str(config), "keys.fly")
+    config.write_text('[keys]\nmore = "q"\nrate-1 = "2"\n')
+    code, out, err = run(capsys, "recommend", *where, "--user", "1", "-k", "3")
+    assert code == 0 and len(out.splitlines()) == 3  # a clash is said, and the command runs
+    assert err.splitlines() == [
+        f"tui-recommender: config file {config}: keys.more: 'q' is already quit's key; more keeps its default",
+        f"tui-recommender: config file {config}: keys.rate-1: '2' is already rate-2's key; rate-1 keeps its default",
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

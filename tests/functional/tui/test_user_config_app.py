@@ -58,3 +58,32 @@ def test_the_readme_documents_every_binding_id_and_config_key():
     section = readme[readme.index("### Config file") :]
     assert [i for i in sorted(binding_ids(RecommenderApp)) if f"`{i}`" not in section] == []
     assert [k for k in KEYS if f"\n{k} = " not in section and f"[{k}]" not in section] == []
+
+
+async def test_a_key_bound_twice_is_one_line_and_the_app_works_with_the_default(
+    app: RecommenderApp, notifications, tmp_path, monkeypatch
+) -> None:
+    config_file = app.settings.config_file
+    assert config_file is not None
+    config_file.write_text('[keys]\nmore = "q"\nrate-1 = "2"\nhelp = "f1"\n')
+    app.settings = Settings.resolve(
+        data=app.settings.data, state_dir=app.settings.state_dir, checkpoint=app.settings.checkpoint
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 1)
+        await settle(pilot)
+        warned = [message for message, options in notifications if options.get("severity") == "warning"]
+        assert [m for m in warned if "keys." in m] == [
+            f"config file {config_file}: keys.more: 'q' is already quit's key; more keeps its default",
+            f"config file {config_file}: keys.rate-1: '2' is already rate-2's key; rate-1 keeps its default",
+        ]
+        assert app.keymap_in_use == {"help": "f1"}  # the rest of the file still applies
+        assert isinstance(app.screen, MainScreen)
+        movie = app.screen.table.highlighted_movie
+        assert movie is not None
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.service is not None and app.service.rating_of(1, movie.movie_id)[0] == 2.0
+        await pilot.press("q")  # still quit's key
+        await pilot.pause(1)
+        assert not app.is_running

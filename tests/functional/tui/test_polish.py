@@ -5,6 +5,7 @@ and the keys shown where they work (issue 10)."""
 from __future__ import annotations
 
 import threading
+import webbrowser
 from pathlib import Path
 
 import pytest
@@ -235,11 +236,43 @@ async def test_details_link_to_imdb_and_open_it(small_data: Path, settings, monk
         assert f"https://www.imdb.com/title/tt{movie.movie_id:07d}/" in text
         opened: list[str] = []
         monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
+        monkeypatch.setattr(webbrowser, "get", lambda: webbrowser.BackgroundBrowser("firefox"))
         await pilot.press("o", "t")
         assert opened == [
             f"https://www.imdb.com/title/tt{movie.movie_id:07d}/",
             f"https://www.themoviedb.org/movie/{movie.movie_id + 5}",
         ]
+
+
+@pytest.mark.parametrize("browser", ["none", "text"])
+async def test_without_a_browser_o_says_so_and_copies_the_address(
+    small_data: Path, app: RecommenderApp, monkeypatch, notifications, browser
+) -> None:
+    (small_data / "links.csv").write_text(
+        "movieId,imdbId,tmdbId\n" + "".join(f"{m},{m:07d},\n" for m in range(10, 810, 10))
+    )
+
+    def no_browser() -> webbrowser.BaseBrowser:
+        if browser == "text":
+            return webbrowser.GenericBrowser("lynx")  # would take over the terminal
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", no_browser)
+    opened: list[str] = []
+    copied: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_user(pilot, 2)
+        movie = app.screen.query_one(MovieTable).highlighted_movie
+        assert movie is not None
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        url = f"https://www.imdb.com/title/tt{movie.movie_id:07d}/"
+        assert opened == [] and copied == [url]
+        assert notifications[-1][1]["title"] == "No web browser here" and notifications[-1][0].startswith(url)
 
 
 # ---- genres, keys, palette, help --------------------------------------------------------

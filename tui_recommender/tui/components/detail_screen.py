@@ -3,6 +3,7 @@ its tags, why it is recommended, and its IMDb and TMDB pages (`o` and `t` open t
 
 from __future__ import annotations
 
+import webbrowser
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -107,6 +108,21 @@ class DetailScreen(ModalScreen[None]):
 
     def action_open(self, site: str) -> None:
         url = self._url(site)
-        if url is not None:
-            self.app.open_url(url)
-            self.notify(url, title="Opening in your browser", timeout=4)
+        if url is None:
+            return
+        if not browser_available():
+            self.app.copy_to_clipboard(url)
+            self.notify(f"{url}\n(copied, where your terminal allows)", title="No web browser here", timeout=8)
+            return
+        self.app.open_url(url)
+        self.notify(url, title="Opening in your browser", timeout=4)
+
+
+def browser_available() -> bool:
+    """Whether `webbrowser` has a browser that opens beside this app: none at all (a server,
+    a container) or only a text browser, which would take over this terminal, is False."""
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return type(browser) is not webbrowser.GenericBrowser

@@ -51,6 +51,31 @@ def stored_events(store: RatingsStore, data: MovieLensData, after_seq: int = 0) 
     return events[events["movieId"].isin(data.movies.index)]
 
 
+def ratings_changed(store: RatingsStore, data: MovieLensData, trained_seq: int, applied_seq: int) -> int:
+    """How many (user, movie) ratings the events in (`trained_seq`, `applied_seq`] left
+    different from what the full training saw (the dataset's, or the last event before):
+    a rating undone, or re-rated with the value it had, counts none."""
+    events = stored_events(store, data)
+    window = events[(events["seq"] > trained_seq) & (events["seq"] <= applied_seq)]
+    if window.empty:
+        return 0
+    pair = ["userId", "movieId"]
+
+    def last(frame: pd.DataFrame) -> pd.Series:  # not groupby().last(), which skips a removal's NaN
+        return frame.drop_duplicates(pair, keep="last").set_index(pair)["rating"]
+
+    now = last(window)
+    earlier = last(events[events["seq"] <= trained_seq])
+    ratings = data.ratings
+    ratings = ratings[ratings["userId"].isin(now.index.unique("userId"))]  # only the users touched: ml-32m is large
+    dataset = ratings[[*pair, "rating"]].astype({"userId": "int64", "movieId": "int64"})  # as the events'
+    seen = now.index.isin(earlier.index)  # an event before the training wins, a removal's NaN too
+    before = earlier.reindex(now.index).where(seen, last(dataset).reindex(now.index))
+    # A removal, or no rating at all, is NaN on both sides: the same.
+    same = (now == before) | (now.isna() & before.isna())
+    return int((~same).sum())
+
+
 def warn_unknown_movies(store: RatingsStore, data: MovieLensData, warn: Callable[[str], None]) -> None:
     """Tell `warn` which stored ratings `stored_events` skips, if any."""
     events = store.latest()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tui_recommender.app.catalogue import Catalogue, Movie, MovieFacts
-from tui_recommender.app.jobs import load_data, stored_events, warn_unknown_movies
+from tui_recommender.app.jobs import load_data, ratings_changed, stored_events, warn_unknown_movies
 from tui_recommender.app.live_model import LiveModel, UpdateReport
 from tui_recommender.app.model_source import ModelSource, SourceKind, open_checkpoint
 from tui_recommender.app.ranked_lists import Recommendation, Taste, because_titles, recommendations
@@ -132,6 +132,7 @@ class RecommenderService:
             self.lists.not_interested,
         )
         self.importer = Importer(data)
+        self._learnt_count: tuple[tuple[int, int], int] | None = None  # see `_ratings_learnt`
 
     @classmethod
     def open(
@@ -270,11 +271,19 @@ class RecommenderService:
     def model_label(self) -> str:
         """Where the live model stands, for the status bar: e.g. `shipped weights`,
         `shipped weights + 12 ratings learnt`, `fine-tuned on 40 ratings`."""
-        learnt = self.model.applied_seq - self.model.trained_seq  # rating events learnt since the full training
+        learnt = self._ratings_learnt()
         ratings = f"{learnt} rating{'s' if learnt != 1 else ''}"
         if self.model_source.kind == SourceKind.STATE:
             return f"fine-tuned on {ratings}" if learnt else "saved state, nothing learnt yet"
         return f"{self.model_source.kind} + {ratings} learnt" if learnt else str(self.model_source.kind)
+
+    def _ratings_learnt(self) -> int:
+        """`jobs.ratings_changed` since the full training, as learnt; remembered per (trained,
+        applied) seq, since the status line asks often."""
+        seqs = (self.model.trained_seq, self.model.applied_seq)
+        if self._learnt_count is None or self._learnt_count[0] != seqs:
+            self._learnt_count = (seqs, ratings_changed(self.store, self.data, *seqs))
+        return self._learnt_count[1]
 
     # ---- watchlist and "not interested" ----------------------------------------------------
 

@@ -123,6 +123,12 @@ def test_model_label_says_what_the_model_has_learnt(trained_model, service: Reco
     service.rate(user, 10, 5.0)
     service.update_model()
     assert service.model_label == "shipped weights + 1 rating learnt"
+    service.rate(user, 20, 4.0)
+    service.remove_rating(user, 20)  # a rating undone is no rating learnt
+    kept = service.user_ratings(1)[0]
+    service.rate(1, kept.movie.movie_id, kept.rating)  # nor one re-rated with the value it had
+    service.update_model()
+    assert service.model_label == "shipped weights + 1 rating learnt"
     service.save()
     again = trained_model.open_service(small_data, state_dir)
     try:

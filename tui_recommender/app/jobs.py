@@ -92,10 +92,12 @@ def load_data(
     on_warning: Callable[[str], None] | None = None,
     on_status: Callable[[str], None] | None = None,
     on_read: Callable[[int, int], None] | None = None,
+    write_cache: bool = True,
 ) -> MovieLensData:
     """The dataset of `settings` (the default one, downloaded if there is none, when
-    `settings.data` is None), from its cache where one matches (see `data.cache`).
-    `on_read(done, total)` follows a parse in bytes; without it, `on_status` gets lines."""
+    `settings.data` is None), from its cache where one matches (see `data.cache`; a parse
+    is cached if `write_cache`). `on_read(done, total)` follows a parse in bytes; without
+    it, `on_status` gets lines."""
     folder = settings.data
     if folder is None:
         from tui_recommender.data.download import default_dataset
@@ -107,7 +109,7 @@ def load_data(
     if reader is None and on_status is not None:
         reader = ReadProgress(f"reading {folder.name}", on_line=on_status)
     started = time.perf_counter()
-    data = open_dataset(folder, cache_fallback(settings), reader, on_status)
+    data = open_dataset(folder, cache_fallback(settings), reader, on_status, write_cache)
     logger.info(
         "dataset %s from %s: %d ratings, %d movies, loaded in %.2f s",
         data.name,
@@ -127,8 +129,8 @@ def preview_import(
     on_read: Callable[[int, int], None] | None = None,
 ) -> ImportPlan:
     """What `ratings import --dry-run` shows: the file read and matched against the dataset
-    alone. No ratings database is opened, so none is created, nor its folder."""
-    data = load_data(settings, on_warning, on_read=on_read)
+    alone. It creates nothing: no ratings database is opened, and a parse is not cached."""
+    data = load_data(settings, on_warning, on_read=on_read, write_cache=False)
     return Importer(data).read(Path(path), None if user_id is None else parse_id(user_id, "user ID"))
 
 

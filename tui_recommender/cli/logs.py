@@ -77,10 +77,10 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
-def configure_logging(verbosity: int, path: Path, to_stderr: bool = True) -> bool:
-    """Send the package's records to the log file `path` (INFO; DEBUG with `-vv`) and, when
-    `verbosity` > 0 and `to_stderr`, to stderr. False when the file cannot be opened (the
-    records then go to stderr only). Replaces what an earlier call configured (in-process
+def configure_logging(verbosity: int, path: Path | None, to_stderr: bool = True) -> bool:
+    """Send the package's records to the log file `path` (INFO; DEBUG with `-vv`; None: no
+    file) and, when `verbosity` > 0 and `to_stderr`, to stderr. False when there is no file
+    or it cannot be opened (the records then go to stderr only). Replaces what an earlier call configured (in-process
     callers such as the tests run `main` many times)."""
     package = logging.getLogger(ROOT)
     close_logging()
@@ -89,6 +89,8 @@ def configure_logging(verbosity: int, path: Path, to_stderr: bool = True) -> boo
     package.addHandler(logging.NullHandler())
     if verbosity > 0 and to_stderr:
         package.addHandler(_Stderr())
+    if path is None:
+        return False
     try:
         make_private_dir(path.parent)
         handler = PrivateLogFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")

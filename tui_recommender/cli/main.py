@@ -42,7 +42,10 @@ def _main(argv: Sequence[str] | None, started: float, closed: list[str]) -> int:
         try:
             try:
                 args = _parse(argv)
-                configure_logging(args.verbose, log_file_for(args.state_dir), to_stderr=args.command is not None)
+                log_file = log_file_for(args.state_dir)
+                if getattr(args, "dry_run", False) and not log_file.parent.exists():
+                    log_file = None  # a dry run creates nothing, not even the state folder for its log
+                configure_logging(args.verbose, log_file, to_stderr=args.command is not None)
                 log_start(sys.argv[1:] if argv is None else argv)
                 if closed:
                     # Nothing runs blind: without stderr no error could be told, without stdout

@@ -87,9 +87,10 @@ def open_dataset(
     fallback_dir: Path | None = None,
     on_read: Callable[[int, int], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    write_cache: bool = True,
 ) -> MovieLensData:
     """The dataset at `path` (see `movielens.load_dataset`), from its cache when one matches
-    the files; else parsed (`on_read` follows it) and cached for the next open. `on_note`
+    the files; else parsed (`on_read` follows it) and, if `write_cache`, cached for the next open. `on_note`
     gets one line when a cache is rebuilt or cannot be written (also logged: shown with
     `--verbose`); the data is the same."""
 
@@ -107,7 +108,7 @@ def open_dataset(
                 logger.info("%s read from its cache %s", path.name, folder)
                 return data
     data = load_dataset(path, on_read)
-    if stamps is not None:
+    if stamps is not None and write_cache:
         _save_anywhere(data, stamps, cache_dirs(path, fallback_dir), note)
     return data
 

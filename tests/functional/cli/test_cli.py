@@ -308,7 +308,8 @@ def test_ratings_import_letterboxd_reports_stores_and_updates_the_model_once(
     assert out.splitlines()[1:7] == ["matched:"] + [
         f"  {display_title(m['title'][:-7])} ({m['title'][-5:-1]}) #{m['movieId']}: 4.5★" for m in movies
     ]
-    assert not (state_dir / DATASET_NAME).exists()  # no database, nor its folder
+    # It creates nothing: no database, no state folder (nor a log in it), no parse cache.
+    assert not state_dir.exists() and not list(small_data.parent.glob(".*.cache"))
     code, out, err = run(capsys, "ratings", "import", *where, "--user", "500", str(path))
     assert code == 0, err
     lines = out.splitlines()

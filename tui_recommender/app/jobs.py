@@ -55,10 +55,11 @@ def ratings_changed(store: RatingsStore, data: MovieLensData, trained_seq: int, 
     """How many (user, movie) ratings the events in (`trained_seq`, `applied_seq`] left
     different from what the full training saw (the dataset's, or the last event before):
     a rating undone, or re-rated with the value it had, counts none."""
-    events = stored_events(store, data)
-    window = events[(events["seq"] > trained_seq) & (events["seq"] <= applied_seq)]
+    window = stored_events(store, data, trained_seq)
+    window = window[window["seq"] <= applied_seq]
     if window.empty:
         return 0
+    events = stored_events(store, data) if trained_seq else window.iloc[:0]  # those before: only after a `train`
     pair = ["userId", "movieId"]
 
     def last(frame: pd.DataFrame) -> pd.Series:  # not groupby().last(), which skips a removal's NaN

@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_recommender.app.progress import EpochProgress
 from tui_recommender.config.settings import Settings
 from tui_recommender.core.errors import UserError
-from tui_recommender.tui.app_state import AppState
+from tui_recommender.tui.app_state import AppState, listed_movies
 from tui_recommender.tui.commands import BindingCommandsProvider
 from tui_recommender.tui.components.error_modal import ErrorModal
 from tui_recommender.tui.components.user_screen import UserScreen
@@ -207,15 +207,17 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
     def _recommend(self, service: RecommenderService, user_id: int, request: RecommendationsRequested) -> None:
         query = request.query
         recommendations = service.recommend(user_id, query.genres, k=query.k, offset=query.offset)
+        listed = listed_movies(service, user_id)
         if not get_current_worker().is_cancelled:
-            request.requester.post_message(RecommendationsLoaded(query, recommendations))
+            request.requester.post_message(RecommendationsLoaded(query, recommendations, listed))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Searching")
     def _search(self, service: RecommenderService, user_id: int, request: SearchRequested) -> None:
         movies = service.search_movies(request.query)
         ratings = {rating.movie.movie_id: rating.rating for rating in service.user_ratings(user_id)}
+        listed = listed_movies(service, user_id)
         if not get_current_worker().is_cancelled:
-            request.requester.post_message(SearchLoaded(request.query, movies, ratings))
+            request.requester.post_message(SearchLoaded(request.query, movies, ratings, listed))
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Loading your ratings")
     def _history(self, service: RecommenderService, user_id: int, request: HistoryRequested) -> None:
@@ -237,13 +239,14 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         if shown_in_place and isinstance(error, UserError):
             logger.warning("%s: %s", worker.description, error)
         elif error is not None and not isinstance(error, OpeningAbandoned):
-            self._report(worker.description, error)
+            # A failed update leaves the list usable: one line, no dialog (ratings stay stored).
+            self._report(worker.description, error, dialog=worker is not self._fine_tune_worker)
         if follow_up is not None:
             follow_up(error)
 
-    def _report(self, what: str, error: BaseException) -> None:
-        """A user's mistake becomes a notification; anything else (a bug) an error dialog.
-        Both are logged (`cli.logs`), a bug with its traceback."""
+    def _report(self, what: str, error: BaseException, dialog: bool = True) -> None:
+        """A user's mistake becomes a notification; anything else (a bug) an error dialog
+        too, unless not `dialog`. Both are logged (`cli.logs`), a bug with its traceback."""
         if isinstance(error, UserError):
             logger.warning("%s: %s", what, error)
             self.notify(str(error), title=what, severity="warning", timeout=6, markup=False)
@@ -252,7 +255,8 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
             self.notify(
                 f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error", timeout=10, markup=False
             )
-            self.push_screen(ErrorModal(what, error))
+            if dialog:
+                self.push_screen(ErrorModal(what, error))
 
     # Service state ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.worker import Worker
 
 from tui_recommender.config.settings import Settings
+from tui_recommender.core.list_names import LISTS
 from tui_recommender.core.text import inert
 from tui_recommender.tui.undo import Undo
 
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 WRITES = "write"  # the worker group of every write (they wait in order on the writer thread)
 
 FollowUp = Callable[[BaseException | None], None]  # after a failure (the error) or a cancel (None)
+
+
+def listed_movies(service: RecommenderService, user_id: int) -> dict[int, str]:
+    """Movie ID -> the user's list it is on (a movie is on one list at most): what the
+    lists mark (read in a worker: it reads the database)."""
+    return {entry.movie.movie_id: name for name in LISTS for entry in service.listed(user_id, name)}
 
 
 class Session(NamedTuple):

@@ -125,10 +125,24 @@ class RecommendationsRequested(Message):
 
 
 class RecommendationsLoaded(Message):
-    def __init__(self, query: RecommendationQuery, recommendations: list[Recommendation]) -> None:
+    """`listed`: movie ID -> the user's list it is on (watchlist or not interested)."""
+
+    def __init__(
+        self, query: RecommendationQuery, recommendations: list[Recommendation], listed: dict[int, str] | None = None
+    ) -> None:
         super().__init__()
         self.query = query
         self.recommendations = recommendations
+        self.listed = listed or {}
+
+
+class ListRefreshed(Message):
+    """The main list reloaded itself after a model update; `change` says what changed
+    (`3 new, Psycho up 4`), for the status line."""
+
+    def __init__(self, change: str) -> None:
+        super().__init__()
+        self.change = change
 
 
 class RecommendationsFailed(Message):
@@ -147,13 +161,17 @@ class SearchRequested(Message):
 
 
 class SearchLoaded(Message):
-    """Movies matching `query`, with the user's current rating of each (if any)."""
+    """Movies matching `query`, with the user's current rating of each (if any) and the
+    list each is on (`listed`: movie ID -> list name)."""
 
-    def __init__(self, query: str, movies: list[Movie], ratings: dict[int, float]) -> None:
+    def __init__(
+        self, query: str, movies: list[Movie], ratings: dict[int, float], listed: dict[int, str] | None = None
+    ) -> None:
         super().__init__()
         self.query = query
         self.movies = movies
         self.ratings = ratings
+        self.listed = listed or {}
 
 
 class SearchFailed(Message):
@@ -207,10 +225,22 @@ class DetailsRequested(Message):
         self.movie = movie
 
 
+class DetailsPreviewRequested(Message):
+    """Load the details of `movie` into `requester` (the detail pane beside the list)."""
+
+    def __init__(self, movie: Movie, requester: MessagePump) -> None:
+        super().__init__()
+        self.movie = movie
+        self.requester = requester
+
+
 class DetailsLoaded(Message):
-    def __init__(self, details: MovieDetails) -> None:
+    """`listed`: the user's list the movie is on, if any."""
+
+    def __init__(self, details: MovieDetails, listed: str | None = None) -> None:
         super().__init__()
         self.details = details
+        self.listed = listed
 
 
 class RatingRemovalRequested(Message):

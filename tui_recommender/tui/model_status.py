@@ -9,24 +9,30 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, get_current_worker
 
+from tui_recommender.core.text import shorten
 from tui_recommender.tui.app_state import AppState
-from tui_recommender.tui.components.main_screen import novelty_text
 from tui_recommender.tui.messages import (
     FineTuneProgress,
+    ListRefreshed,
     ModelSaved,
     ModelUpdated,
     UpdateFinished,
 )
+from tui_recommender.tui.profile_line import novelty_text
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import RecommenderService
 
 FINE_TUNE = "finetune"  # the worker group quitting cancels
 LEARNING = "learning from your ratings…"  # the status while a fine-tune runs
+NEWS_SECONDS = 8.0  # how long the status line says what a live reload changed
 
 
 class ModelStatus(AppState):
     """Mixed into `RecommenderApp`."""
+
+    _news = ""  # what the last live reload changed, for NEWS_SECONDS
+    _update_error = ""  # why the last update failed, until one succeeds
 
     @work(thread=True, exclusive=True, group=FINE_TUNE, exit_on_error=False, description="Learning from your ratings")
     def _fine_tune(self, service: RecommenderService) -> None:
@@ -51,10 +57,14 @@ class ModelStatus(AppState):
         if doing:
             parts.append(doing)
         else:
-            if self._pending:
+            if self._update_error:
+                parts.append(self._update_error)
+            elif self._pending:
                 parts.append(f"{self._pending} rating{'s' if self._pending != 1 else ''} not learnt yet")
             if self._retrain_due:
                 parts.append("a full retrain is due")
+        if self._news:
+            parts.append(f"list: {self._news}")
         parts.append(f"model: {self.service.model_label}")
         if self.novelty is not None and self.user_id is not None:
             parts.append(novelty_text(self.novelty))
@@ -75,16 +85,31 @@ class ModelStatus(AppState):
         self.update_progress = 0.0
         self._refresh_status(LEARNING)
         worker = self._fine_tune_worker = self._fine_tune(self.service)
-        self._after(worker, lambda _error: self._update_stopped(worker))
+        self._after(worker, lambda error: self._update_stopped(worker, error))
 
-    def _update_stopped(self, worker: Worker) -> None:
-        """The fine-tune failed (the user was told) or was cancelled."""
+    def _update_stopped(self, worker: Worker, error: BaseException | None) -> None:
+        """The fine-tune failed (the user was told) or was cancelled: the ratings stay
+        stored and pending, so the next rating (or the next start) learns them."""
         if worker is self._fine_tune_worker:
             self.update_progress = None
+            if error is not None:
+                self._update_error = f"not learnt, stored: {shorten(str(error) or type(error).__name__, 60)}"
             self._refresh_status()
+
+    def on_list_refreshed(self, message: ListRefreshed) -> None:
+        self._news = message.change
+        self._refresh_status(LEARNING if self.update_progress is not None else "")
+
+        def forget() -> None:
+            if self._news == message.change:
+                self._news = ""
+                self._refresh_status(LEARNING if self.update_progress is not None else "")
+
+        self.set_timer(NEWS_SECONDS, forget)
 
     def on_update_finished(self, message: UpdateFinished) -> None:
         self._pending, self._retrain_due = message.pending, message.retrain_due
+        self._update_error = ""
         self.update_progress = None
         if self._quitting:
             return

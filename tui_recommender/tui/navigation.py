@@ -13,15 +13,25 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from tui_recommender.tui.app_state import AppState
+from tui_recommender.tui.app_state import AppState, listed_movies
 from tui_recommender.tui.components.detail_screen import DetailScreen
 from tui_recommender.tui.components.help_screen import HelpScreen
 from tui_recommender.tui.components.history_screen import HistoryScreen
 from tui_recommender.tui.components.search_screen import SearchScreen
-from tui_recommender.tui.messages import DetailsLoaded, DetailsRequested
+from tui_recommender.tui.messages import DetailsLoaded, DetailsPreviewRequested, DetailsRequested
 
 if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
     from tui_recommender.app.service import Movie, RecommenderService
+
+
+def _read_details(service: RecommenderService, user_id: int, movie: Movie, requester: MessagePump) -> None:
+    """Post the details of `movie` to `requester` (from a worker), unless the worker was cancelled."""
+    details = service.movie_details(user_id, movie.movie_id)
+    listed = listed_movies(service, user_id).get(movie.movie_id)
+    if not get_current_worker().is_cancelled:
+        requester.post_message(DetailsLoaded(details, listed))
 
 
 class Navigation(AppState):
@@ -60,10 +70,17 @@ class Navigation(AppState):
         self._after(worker, lambda _error: self.pop_screen() if self.screen is screen else None)
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False, description="Reading the movie's details")
-    def _details(self, service: RecommenderService, user_id: int, movie: Movie, requester: Screen[None]) -> None:
-        details = service.movie_details(user_id, movie.movie_id)
-        if not get_current_worker().is_cancelled:
-            requester.post_message(DetailsLoaded(details))
+    def _details(self, service: RecommenderService, user_id: int, movie: Movie, requester: MessagePump) -> None:
+        _read_details(service, user_id, movie, requester)
+
+    def on_details_preview_requested(self, message: DetailsPreviewRequested) -> None:
+        if (session := self._session()) is not None:
+            self._preview(*session, message.movie, message.requester)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False, description="Reading the movie's details")
+    def _preview(self, service: RecommenderService, user_id: int, movie: Movie, requester: MessagePump) -> None:
+        """The detail pane's (a failure is told; the pane keeps the movie's title and genres)."""
+        _read_details(service, user_id, movie, requester)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Quit and Keys are our own bindings' commands already; the screenshot goes to a

@@ -11,7 +11,7 @@ from textual.screen import Screen
 
 from tui_recommender.config.user_file import known_genres
 from tui_recommender.tui.app_state import AppState
-from tui_recommender.tui.components.main_screen import MainScreen, next_novelty, novelty_text
+from tui_recommender.tui.components.main_screen import MainScreen
 from tui_recommender.tui.components.new_profile_modal import NewProfileModal
 from tui_recommender.tui.components.user_screen import UserScreen
 from tui_recommender.tui.messages import (
@@ -24,6 +24,7 @@ from tui_recommender.tui.messages import (
     UserSummaryLoaded,
 )
 from tui_recommender.tui.model_status import LEARNING
+from tui_recommender.tui.profile_line import next_novelty, novelty_text
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import RecommenderService

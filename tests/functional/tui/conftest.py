@@ -119,3 +119,14 @@ async def enter_user(pilot: Pilot, user_id: int) -> None:
     await settle(pilot)
     await pilot.press(*str(user_id), "enter")
     await settle(pilot)
+
+
+async def land_reload(pilot: Pilot) -> None:
+    """Let the main list's held live reload land now, as when the keys pause, and wait
+    until every update and reload under way has landed (see `MainScreen.keys_quiet_seconds`)."""
+    screen = pilot.app.screen
+    quiet = screen.keys_quiet_seconds
+    screen.keys_quiet_seconds = 0.0
+    await settle(pilot)
+    await wait_for(pilot, lambda: not screen.reload_held)
+    screen.keys_quiet_seconds = quiet

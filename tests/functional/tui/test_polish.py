@@ -13,7 +13,7 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input, Label
 
-from tests.functional.tui.conftest import SIZE, enter_user, settle, wait_for
+from tests.functional.tui.conftest import SIZE, enter_user, land_reload, settle, wait_for
 from tui_recommender.core.titles import sort_key
 from tui_recommender.tui.app import RecommenderApp
 from tui_recommender.tui.commands import binding_commands
@@ -61,14 +61,16 @@ async def test_the_same_keys_rate_the_same_movies_whenever_the_update_lands(
             update_gate.set()
         await pilot.press("5")
         if refresh_first:
-            await settle(pilot)  # the model learnt the first rating before the next keys
+            await land_reload(pilot)  # the model learnt the first rating and the list reloaded
+            rows = listed(app)
         await pilot.press("down", "4", "down", "down", "3")
         assert [ratings(app).get(movie) for movie in rows[:4]] == [5.0, 4.0, None, 3.0]
-        assert [cell(app, movie, "rated") for movie in rows[:4]] == ["5★", "4★", "3", "3★"]
+        assert [cell(app, movie, "rated").endswith("★") for movie in rows[:4]] == [True, True, False, True]
         update_gate.set()
-        await settle(pilot)
-        assert listed(app) == rows  # nothing moved under the cursor
-        assert app.screen.query_one(MovieTable).cursor_row == 3
+        await land_reload(pilot)
+        after = listed(app)  # reloaded in place: the rated rows stay where they were
+        assert [after[row] for row in (0, 1, 3)] == [rows[0], rows[1], rows[3]]
+        assert app.screen.query_one(MovieTable).highlighted_movie.movie_id == rows[3]  # type: ignore[union-attr]
 
 
 async def test_leaving_search_keeps_the_cursor_on_the_same_movie(app: RecommenderApp) -> None:
@@ -78,8 +80,8 @@ async def test_leaving_search_keeps_the_cursor_on_the_same_movie(app: Recommende
         await pilot.press("down", "down", "4", "slash", *"ghost")
         await settle(pilot)  # the update lands while search is open
         await pilot.press("escape")
-        await settle(pilot)
-        assert listed(app) == rows
+        await land_reload(pilot)
+        assert listed(app)[2] == rows[2]  # reloaded in place: the rated row stays
         assert app.screen.query_one(MovieTable).highlighted_movie.movie_id == rows[2]  # type: ignore[union-attr]
 
 
@@ -144,12 +146,16 @@ async def test_columns_use_the_width_and_cut_text_ends_with_an_ellipsis(app: Rec
     async with app.run_test(size=size) as pilot:
         await enter_user(pilot, 1)
         table = app.screen.query_one(MovieTable)
+        if size[0] == 80:
+            await pilot.press("b")  # the sidebar back (it folds by itself at 80): a narrow list
+            await pilot.pause()
         widths = {str(key.value): column.get_render_width(table) for key, column in table.columns.items()}
         assert sum(widths.values()) == table.size.width - 1  # the last cell is kept for the scrollbar
         for column in ("title", "year", "score", "genres"):
             assert widths[column] >= 6, (column, widths)
         assert widths["title"] == max(widths.values())
-        assert (widths["why"] > 2) == (size[0] >= 160)
+        # At 160 columns the detail pane beside the list says why instead.
+        assert widths["why"] <= 2 and app.screen.query_one("#pane").display == (size[0] >= 160)
         lines = [table.render_line(y).text for y in range(1, 6)]
         if size[0] == 80:
             assert any("…" in line for line in lines)
@@ -282,7 +288,7 @@ async def test_genre_selection_reads_without_colour(app: RecommenderApp) -> None
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 2)
         genres = app.screen.query_one(GenreList)
-        await pilot.press("g")
+        await pilot.press("tab")
         assert genres.has_focus
         assert footer_keys(app)[:3] == ["space", "a", "n"]  # the footer follows focus
 
@@ -294,7 +300,7 @@ async def test_genre_selection_reads_without_colour(app: RecommenderApp) -> None
         assert set(marks()) == {"[x]"} and genres.border_subtitle == "all ticked"
         await pilot.press("n", "down", "space")
         assert marks()[:3] == ["[ ]", "[x]", "[ ]"]
-        await pilot.press("g")
+        await pilot.press("tab")
         assert footer_keys(app)[:2] == ["1-5", "⏎"]
         await settle(pilot)
 

@@ -14,8 +14,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, LoadingIndicator, Static
 
+from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
 from tui_recommender.core.text import inert
-from tui_recommender.tui.messages import DetailsLoaded, RatingRemoved, RatingStored
+from tui_recommender.tui.messages import DetailsLoaded, ListChanged, ListChangeRequested, RatingRemoved, RatingStored
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import Movie, MovieDetails
@@ -25,13 +26,21 @@ def _stars(rating: float) -> str:
     return f"{rating:g}★"
 
 
-def details_text(details: MovieDetails) -> Content:
-    """The body of the detail view; dataset text is plain (never markup) and inert."""
+LISTED = {WATCHLIST: "on your watchlist (w takes it off)", NOT_INTERESTED: "not interested (x takes it off)"}
+
+
+def details_text(details: MovieDetails, listed: str | None = None) -> Content:
+    """The body of the detail view; dataset text is plain (never markup) and inert.
+    `listed`: the user's list the movie is on, if any."""
     movie, facts = details.movie, details.facts
     count = f"{facts.n_ratings} rating{'s' if facts.n_ratings != 1 else ''}"
     rows: list[tuple[str, str]] = [
         ("Genres", ", ".join(movie.genres) or "none listed"),
         ("Your rating", _stars(details.your_rating) if details.your_rating is not None else "not rated yet"),
+    ]
+    if listed in LISTED:
+        rows.append(("Your lists", LISTED[listed]))
+    rows += [
         (
             "Dataset",
             f"{facts.mean_rating:.1f}★ on average from {count}" if facts.mean_rating is not None else "nobody rated it",
@@ -54,12 +63,27 @@ class DetailScreen(ModalScreen[None]):
         Binding("escape,q,enter,i", "dismiss", "Close", id="details-close"),
         Binding("o", "open('imdb')", "Open IMDb", id="details-imdb", tooltip="Open the IMDb page in the browser"),
         Binding("t", "open('tmdb')", "Open TMDB", id="details-tmdb", tooltip="Open the TMDB page in the browser"),
+        Binding(
+            "w",
+            f"toggle_list('{WATCHLIST}')",
+            "Watchlist",
+            id="watchlist",
+            tooltip="Put the movie on your watchlist, or take it off",
+        ),
+        Binding(
+            "x",
+            f"toggle_list('{NOT_INTERESTED}')",
+            "Not interested",
+            id="not-interested",
+            tooltip="Never recommend the movie (x again undoes)",
+        ),
     ]
 
     def __init__(self, movie: Movie) -> None:
         super().__init__()
         self.movie = movie
         self.details: MovieDetails | None = None
+        self.listed: str | None = None
 
     def compose(self) -> ComposeResult:
         title = f"{self.movie.title} ({self.movie.year})" if self.movie.year else self.movie.title
@@ -75,13 +99,13 @@ class DetailScreen(ModalScreen[None]):
 
     def _show_keys(self) -> None:
         keys = [text for site, text in (("imdb", "o opens IMDb"), ("tmdb", "t opens TMDB")) if self._url(site)]
-        keys.append("escape closes")
+        keys += ["w watchlist", "x not interested", "escape closes"]
         self.query_one("#detail-keys", Label).update(" · ".join(keys))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
-        self.details = message.details
+        self.details, self.listed = message.details, message.listed
         self.query_one(LoadingIndicator).display = False
-        self.query_one("#detail-text", Static).update(details_text(message.details))
+        self.query_one("#detail-text", Static).update(details_text(message.details, self.listed))
         self._show_keys()
         self.refresh_bindings()
 
@@ -91,10 +115,19 @@ class DetailScreen(ModalScreen[None]):
     def on_rating_removed(self, message: RatingRemoved) -> None:
         self._rerate(message.movie, None)
 
+    def on_list_changed(self, message: ListChanged) -> None:
+        if self.details is not None and message.movie.movie_id == self.movie.movie_id:
+            self.listed = message.list_name if message.added else None
+            self.query_one("#detail-text", Static).update(details_text(self.details, self.listed))
+
     def _rerate(self, movie: Movie, rating: float | None) -> None:
         if self.details is not None and movie.movie_id == self.movie.movie_id:
             self.details = replace(self.details, your_rating=rating)
-            self.query_one("#detail-text", Static).update(details_text(self.details))
+            self.listed = None if rating is not None else self.listed  # a rating takes it off its list
+            self.query_one("#detail-text", Static).update(details_text(self.details, self.listed))
+
+    def action_toggle_list(self, list_name: str) -> None:
+        self.post_message(ListChangeRequested(self.movie, list_name))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open":

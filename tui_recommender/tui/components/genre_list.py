@@ -13,6 +13,7 @@ from textual.widgets import SelectionList
 from textual.widgets.option_list import OptionDoesNotExist
 
 from tui_recommender.core.text import inert
+from tui_recommender.tui.components.list_keys import list_keys
 
 CHECKED, UNCHECKED = "[x]", "[ ]"  # readable without colour, unlike SelectionList's ▐X▌
 NONE_TICKED = "none ticked: all"
@@ -29,6 +30,7 @@ class GenreList(SelectionList[str]):
         ),
         Binding("a", "select_all", "All", id="genre-all", tooltip="Select every genre"),
         Binding("n", "deselect_all", "None", id="genre-none", tooltip="Clear the genre filter (all genres)"),
+        *list_keys("cursor_down", "cursor_up", "first", "last"),
     ]
 
     def __init__(

@@ -13,8 +13,8 @@ from textual.widgets import Footer
 ORDER = (
     "close", "back", "dismiss",
     "select", "select_all", "deselect_all",
-    "rate(1)", "details", "app.search", "focus_input", "app.history", "more", "remove", "next_sort",
-    "undo", "help", "toggle_focus", "refresh", "app.switch_user", "new_user", "quit",
+    "rate(1)", "details", "app.search", "focus_input", "filter", "app.history", "more", "remove", "next_sort", "help",
+    "undo", "toggle_focus", "refresh", "app.switch_user", "new_user", "quit",
 )  # fmt: skip
 _RANK = {action: rank for rank, action in enumerate(ORDER)}
 

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 TITLES = {WATCHLIST: "Your watchlist", NOT_INTERESTED: "Not interested"}
 HELP = {
-    WATCHLIST: "Watched one? 1-5 rates it (and takes it off) · delete takes it off · x: not interested · l: the other list",
-    NOT_INTERESTED: "These are never recommended · delete (or x) takes one off, so it can be recommended again · l: watchlist",
+    WATCHLIST: "Seen it? 1-5 rates it · delete takes it off · x not interested · l other list",
+    NOT_INTERESTED: "Never recommended · delete (or x) takes one off · l: watchlist",
 }
 
 

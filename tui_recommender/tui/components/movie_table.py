@@ -16,12 +16,15 @@ from textual.widgets import DataTable
 
 from tui_recommender.core.list_names import NOT_INTERESTED, WATCHLIST
 from tui_recommender.core.text import inert
+from tui_recommender.tui.components.list_keys import list_keys
 from tui_recommender.tui.messages import DetailsRequested, ListChangeRequested, RatingPromptRequested, RatingRequested
 
 if TYPE_CHECKING:
     from tui_recommender.app.service import Movie
 
 RATED_COLUMN = "rated"
+LISTED_COLUMN = "listed"  # the list a movie is on: the key that puts it there
+LIST_MARKS = {WATCHLIST: "w", NOT_INTERESTED: "x"}
 # Shift+digit as most terminals send it (US layout): the key names of ! @ # $ %.
 _SHIFTED_DIGITS = ("exclamation_mark", "at", "number_sign", "dollar_sign", "percent_sign")
 
@@ -29,6 +32,11 @@ _SHIFTED_DIGITS = ("exclamation_mark", "at", "number_sign", "dollar_sign", "perc
 def rating_text(rating: float | None) -> str:
     """How a rating shows in a table: `4.5★`, or nothing."""
     return "" if rating is None else f"{rating:g}★"
+
+
+def listed_text(list_name: str | None) -> str:
+    """How the list a movie is on shows in a table: `w` (watchlist), `x` (not interested)."""
+    return LIST_MARKS.get(list_name or "", "")
 
 
 def date_text(timestamp: int) -> str:
@@ -109,11 +117,16 @@ class Column:
 
 def fit_widths(columns: Sequence[Column], available: int, padding: int = 1) -> dict[str, int]:
     """Each column's width in cells for a table `available` cells wide (see `Column`); a
-    hidden optional column gets 0."""
+    hidden optional column gets 0, and so do the flexible columns after the first (last
+    first) where the table is too narrow for every minimum (a 40-column terminal)."""
     widths = {c.key: c.width for c in columns if c.width}
     free = available - sum(widths.values()) - 2 * padding * len(columns)
     required = [c for c in columns if not c.width and not c.optional]
     free -= sum(c.minimum for c in required)
+    while free < 0 and len(required) > 1:
+        dropped = required.pop()
+        widths[dropped.key] = 0
+        free += dropped.minimum
     flexible = list(required)
     for column in columns:
         if column.optional:
@@ -142,7 +155,7 @@ class MovieTable(DataTable):
     """Rows are keyed by `str(movie_id)`; `movies` maps IDs back to `Movie`s. Its columns
     fill the table's width whatever the terminal's (see `Column`); cut text ends with `…`."""
 
-    BINDINGS = _rating_bindings()
+    BINDINGS = _rating_bindings() + list_keys("cursor_down", "cursor_up", "scroll_top", "scroll_bottom")
 
     def __init__(self, columns: Sequence[Column], *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -182,7 +195,8 @@ class MovieTable(DataTable):
 
     def _cell(self, column: Column, value: object) -> Text:
         # Plain text, control characters shown as escapes: a title never acts on the terminal.
-        text = Text(inert(str(value)))
+        # A `Text` keeps its style (never its markup: it is rebuilt from its plain text).
+        text = Text(inert(value.plain), style=value.style) if isinstance(value, Text) else Text(inert(str(value)))
         text.no_wrap, text.overflow, text.justify = True, "ellipsis", column.justify
         return text
 
@@ -211,6 +225,11 @@ class MovieTable(DataTable):
         """Mark a row as rated (or, with `unrated` in its place, not) without a reload."""
         if self.has_movie(movie_id) and RATED_COLUMN in self.columns:
             self.set_cell(movie_id, RATED_COLUMN, rating_text(rating) or unrated)
+
+    def show_listed(self, movie_id: int, list_name: str | None) -> None:
+        """Mark a row with the list it is on now (None: none)."""
+        if self.has_movie(movie_id) and LISTED_COLUMN in self.columns:
+            self.set_cell(movie_id, LISTED_COLUMN, listed_text(list_name))
 
     def _highlighted_or_warn(self) -> Movie | None:
         movie = self.highlighted_movie

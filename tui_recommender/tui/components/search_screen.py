@@ -10,9 +10,17 @@ from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from tui_recommender.tui.components.key_footer import KeyFooter
-from tui_recommender.tui.components.movie_table import RATED_COLUMN, Column, MovieTable, rating_text
+from tui_recommender.tui.components.movie_table import (
+    LISTED_COLUMN,
+    RATED_COLUMN,
+    Column,
+    MovieTable,
+    listed_text,
+    rating_text,
+)
 from tui_recommender.tui.components.status_bar import StatusBar
 from tui_recommender.tui.messages import (
+    ListChanged,
     RatingRemoved,
     RatingStored,
     SearchFailed,
@@ -23,6 +31,7 @@ from tui_recommender.tui.messages import (
 SEARCH_DEBOUNCE_SECONDS = 0.25
 COLUMNS = (
     Column(RATED_COLUMN, "You", width=4, justify="right"),
+    Column(LISTED_COLUMN, "", width=1),  # w: on your watchlist, x: not interested
     Column("title", "Title", share=3, minimum=12),
     Column("year", "Year", width=4),
     Column("genres", "Genres", share=1, minimum=6, maximum=50),
@@ -93,6 +102,7 @@ class SearchScreen(Screen[None]):
             table.add_movie(
                 movie,
                 rating_text(message.ratings.get(movie.movie_id)),
+                listed_text(message.listed.get(movie.movie_id)),
                 movie.title,
                 str(movie.year or ""),
                 ", ".join(movie.genres),
@@ -101,7 +111,13 @@ class SearchScreen(Screen[None]):
         table.border_subtitle = f"{count} match{'es' if count != 1 else ''}"
 
     def on_rating_stored(self, message: RatingStored) -> None:
-        self.query_one(MovieTable).show_rating(message.movie.movie_id, message.rating)
+        table = self.query_one(MovieTable)
+        table.show_rating(message.movie.movie_id, message.rating)
+        table.show_listed(message.movie.movie_id, None)  # a rating takes a movie off its list
+
+    def on_list_changed(self, message: ListChanged) -> None:
+        listed = message.list_name if message.added else None
+        self.query_one(MovieTable).show_listed(message.movie.movie_id, listed)
 
     def on_rating_removed(self, message: RatingRemoved) -> None:
         self.query_one(MovieTable).show_rating(message.movie.movie_id, None)

@@ -80,11 +80,6 @@ class TrainedModel:
 
 
 def model_positives(service, user_id: int) -> set[int]:
-    """Movie ids the service's published model links to `user_id` (its graph's edges):
-    what "the rating reached the model" means to a test."""
-    snapshot = service.model.snapshot
-    if user_id not in snapshot.users:
-        return set()
-    graph = snapshot.graph
-    rows = graph.items[graph.users == snapshot.users.index(user_id)]
-    return set(service.catalogue.items.raw_ids[rows].tolist())
+    """Movie ids the service's live model links to `user_id` (its graph with the changes a
+    catch-up has yet to propagate): what "the rating reached the model" means to a test."""
+    return set(service.catalogue.items.raw_ids[service.model.positives(user_id)].tolist())

@@ -1,13 +1,20 @@
-"""The live model: LightGCN as the app serves it and keeps learning it.
+"""The live model: LightGCN as the app serves it and keeps learning it, in numpy (torch
+is for full training only: neither serving nor an update loads it).
 
 Readers take `snapshot`: an immutable `Snapshot` of the propagated embeddings, the graph
-they were propagated over and the popularity counts, published by one attribute assignment
-(atomic), so a reader never mixes two versions. Every change (an update, a save, building
-the trainable model) holds the one `_lock`. An update is five steps: the graph change, the
-new users' start, growing the model, the bounded fine-tune, publishing.
+they were propagated over, the popularity counts and the rows of users who rated since,
+published by one attribute assignment (atomic), so a reader never mixes two versions.
 
-The trainable model lives on a torch device (the CPU unless told otherwise); the snapshot
-is where numpy meets torch: it is published as numpy arrays, which the ranking serves.
+A rating is learnt in two steps. `update` (on the rating's path, milliseconds at any size)
+records the graph change and gives each user whose positives changed a new served row from
+the published item rows alone (`lightgcn.user_rows`); a user whose positives did not change
+(a re-rating on the same side of `POSITIVE_THRESHOLD`) is left as they are. `catch_up`
+(in the background, every rating since the last one at once, and always before a save)
+applies the graph changes, gives those users the layer-0 rows that propagate to what they
+were served, and propagates the whole graph (`lightgcn.propagation`): the other users'
+rows and the movies' rows then reflect the ratings too. Every change holds the one
+`_lock`; a catch-up computes outside it (so ratings go on being learnt meanwhile) and holds
+`_catch_up_lock`, so there is one at a time.
 """
 
 from __future__ import annotations
@@ -15,11 +22,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -29,15 +36,15 @@ from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import Interactions
-from tui_recommender.engine.lightgcn.new_users import start_new_users
+from tui_recommender.engine.lightgcn.propagation import caught_up, layer_weights
+from tui_recommender.engine.lightgcn.user_rows import FineTuneConfig, folded_in_row, own_share, shifted_row
 from tui_recommender.engine.ranking import Scoring, item_norms, norm_exponents, popularity_penalty, scores
 
-if TYPE_CHECKING:  # torch is imported lazily: the first ranking needs only numpy
-    import torch
-
-    from tui_recommender.engine.lightgcn.model import LightGCN
-
 logger = logging.getLogger(__name__)
+
+# A background catch-up starts this long after the rating that asked for it, so that a
+# burst of ratings is propagated once (seconds).
+CATCH_UP_DELAY = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class UpdateReport:
     n_ratings: int  # ratings applied to the model by this update
     seconds: float
     cancelled: bool
-    # The fine-tune produced NaN or infinite values and was undone: the ratings are in the
+    # The update produced NaN or infinite values and was undone: the ratings are in the
     # graph (and stay stored), but the model did not learn from them.
     discarded: bool = False
 
@@ -60,11 +67,14 @@ class Snapshot:
     """What ranking reads. Never mutated; an update publishes a new one."""
 
     users: IdMap  # its own copy: the live map grows under the lock
-    user_emb: np.ndarray  # (n_users x dim) float32, propagated
+    user_emb: np.ndarray  # (n_users x dim) float32, propagated over `graph`
     item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
     graph: InteractionGraph  # the positive edges the embeddings were propagated over
     popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
     scoring: Scoring = "dot"  # from the checkpoint's config
+    # user row -> the row served since their last rating's update, until a catch-up
+    # propagates it into `user_emb` (`lightgcn.user_rows`)
+    fresh: Mapping[int, np.ndarray] = field(default_factory=dict)
 
     @cached_property
     def norms(self) -> np.ndarray:
@@ -76,18 +86,25 @@ class Snapshot:
         """Each item's popularity penalty in [0, 1] (`ranking.popularity_penalty`)."""
         return popularity_penalty(self.popularity)
 
+    def user_row(self, row: int) -> np.ndarray | None:
+        """The served row of user `row`: fresh, else propagated; None beyond both."""
+        fresh = self.fresh.get(row)
+        if fresh is not None:
+            return fresh
+        return self.user_emb[row] if row < len(self.user_emb) else None
+
 
 def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray, novelty: float = 0.0) -> np.ndarray | None:
-    """One score per item (float32) for `user_id` from the user's propagated embedding or,
+    """One score per item (float32) for `user_id` from the user's served row or,
     for a user the model has not learnt yet, the mean of the `liked` item rows'
     embeddings; scored as `ranking.scores` does for a user with `len(liked)` positives,
     with the popularity penalty of `novelty`. None when there is neither (the caller
     falls back)."""
     vector = None
     if user_id in snapshot.users:
-        row = snapshot.users.index(user_id)
-        if row < len(snapshot.user_emb) and snapshot.user_emb[row].any():
-            vector = snapshot.user_emb[row]
+        row = snapshot.user_row(snapshot.users.index(user_id))
+        if row is not None and row.any():
+            vector = row
     if vector is None and len(liked):
         vector = snapshot.item_emb[liked].mean(axis=0)
     if vector is None:
@@ -115,9 +132,9 @@ def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.
 class LiveModel:
     """Starts from `checkpoint` over the merged `ratings`; `pending_events(seq)` returns the
     stored events after `seq` in seq order (`RatingsStore.events`); `not_interested()` the
-    (userId, movieId) pairs users said no to, negatives in their next update. Updates run
-    on `device` (a torch device or its name; the CPU: an update is ten small steps, which a
-    GPU's start-up and copies would only slow)."""
+    (userId, movieId) pairs users said no to, pushed down in a new user's next update.
+    With `background`, each update schedules a catch-up `CATCH_UP_DELAY` seconds later in
+    a daemon thread (else only `catch_up` and `save` run one)."""
 
     def __init__(
         self,
@@ -126,21 +143,25 @@ class LiveModel:
         items: IdMap,
         pending_events: Callable[[int], pd.DataFrame],
         not_interested: Callable[[], pd.DataFrame] | None = None,
-        device: torch.device | str = "cpu",
+        background: bool = True,
     ) -> None:
         self._checkpoint = checkpoint  # metadata to carry into saved checkpoints
-        self._device = device
         self._pending_events = pending_events
         self._not_interested = not_interested
+        self._background = background
         self.trained_seq = checkpoint.trained_seq
         self.applied_seq = checkpoint.applied_seq  # every event up to this seq is learnt
         self._trained_users = checkpoint.n_users if checkpoint.trained_users is None else checkpoint.trained_users
         self._lock = threading.Lock()
-        self._rng = np.random.default_rng(checkpoint.config.seed)
+        self._catch_up_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._scheduled: threading.Thread | None = None
+        self._weights = layer_weights(checkpoint.config)
         inter = Interactions.build(ratings, items.raw_ids, checkpoint.user_ids)
         self._users, self._items = inter.users, inter.items
-        self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)
-        self._model: LightGCN | None = None  # built from self._ego on the first update
+        self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)  # layer 0 of the published rows
+        # (user row, item row) -> whether the edge is in: rating changes not yet in the graph
+        self._edits: dict[tuple[int, int], bool] = {}
         final = self._extend_rows(checkpoint.final, checkpoint.n_users)
         n_users = len(self._users)
         self._scoring = checkpoint.config.scoring
@@ -153,61 +174,84 @@ class LiveModel:
             self._scoring,
         )
 
-    def prepare(self) -> None:
-        """Load torch and build the trainable model now, so the first update is not slowed
-        by them (~2 s `import torch`, ~2 s for the first optimizer's imports)."""
-        with self._lock:
-            import torch
-
-            torch.optim.Adam(self._trainable().parameters())
-
     def update(
         self,
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[float], None] | None = None,
     ) -> UpdateReport:
-        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised. A
-        fine-tune that produces NaN or infinite values is undone (`UpdateReport.discarded`)."""
+        """Apply every pending rating (coalesced) to the served rows of the users who rated
+        (see the module docstring); serialised. `should_stop` leaves the remaining users'
+        rows as they were (their ratings reach the graph all the same). A row that comes
+        out NaN or infinite is not served (`UpdateReport.discarded`)."""
         started = time.perf_counter()
         with self._lock:
             events = self._pending_events(self.applied_seq)
             if events.empty:
                 return UpdateReport(0, 0.0, False)
             latest = events.drop_duplicates(["userId", "movieId"], keep="last")
-            model = self._trainable()  # built before the user map grows: it has the checkpoint's rows
-            graph, users = self._changed_graph(latest)
-            _grow(model, graph.n_users)
-            adj = graph.normalized_adjacency(model.device)
-            before = model.embedding.weight.detach().clone()
-            start_new_users(model, graph, adj, np.unique(users), self._trained_users, self.snapshot.item_emb)
-            cancelled = self._fine_tune(
-                model, adj, graph, np.unique(users), should_stop, on_progress, self._disliked(users)
-            )
-            final = _propagated(model, adj)
-            discarded = not np.isfinite(final).all()
-            if discarded:  # the model as it was, over the new graph
-                model.embedding.weight.data.copy_(before)
-                final = _propagated(model, adj)
-            self._publish(final, graph)
+            for user in latest["userId"].unique().tolist():
+                if user not in self._users:
+                    self._users.add(int(user))
+            users = self._users.indices(latest["userId"])
+            items = self._items.indices(latest["movieId"])
+            positive = latest["rating"].to_numpy() >= POSITIVE_THRESHOLD  # NaN (removed) is False
+            touched = np.unique(users)
+            before = {int(u): self._positives(int(u)) for u in touched}
+            self._edits.update(zip(zip(users.tolist(), items.tolist()), positive.tolist()))
+            fresh, cancelled, discarded = dict(self.snapshot.fresh), False, False
+            disliked = self._disliked(touched)
+            for done, user in enumerate(before):
+                if should_stop():
+                    cancelled = True
+                    break
+                row = self._new_row(user, before[user], self._positives(user), disliked.get(user))
+                if row is not None and np.isfinite(row).all():
+                    fresh[user] = row
+                discarded |= row is not None and not np.isfinite(row).all()
+                if on_progress is not None:
+                    on_progress((done + 1) / len(before))
+            self._publish(fresh)
             self.applied_seq = int(events["seq"].max())
         report = UpdateReport(len(latest), time.perf_counter() - started, cancelled, discarded)
         logger.info(
-            "model updated: %d ratings of %d users in %.2f s%s%s",
+            "model updated: %d ratings of %d users in %.3f s%s%s",
             report.n_ratings,
-            len(np.unique(users)),
+            len(touched),
             report.seconds,
             " (cancelled)" if cancelled else "",
             " (discarded: not finite)" if discarded else "",
         )
+        self._schedule_catch_up()
         return report
 
-    def save(self, path: Path) -> Path:
-        """Write the current state as a checkpoint, atomically; returns `path`."""
+    def positives(self, user_id: int) -> np.ndarray:
+        """Item rows the model links to `user_id` now (its graph with the changes a
+        catch-up has yet to propagate), sorted."""
         with self._lock:
+            return self._positives(self._users.index(user_id)) if user_id in self._users else np.zeros(0, np.int64)
+
+    def catch_up(self) -> bool:
+        """Propagate every change since the last catch-up (see the module docstring) and
+        publish it; False when there was none. Serialised; updates go on meanwhile."""
+        with self._catch_up_lock:
+            with self._lock:
+                work = self._catch_up_work()
+            if work is None:
+                return False
+            result = _caught_up(work, self._weights)
+            with self._lock:
+                self._finish_catch_up(work, result)
+        return True
+
+    def save(self, path: Path) -> Path:
+        """Catch up, then write the current state as a checkpoint, atomically; returns `path`."""
+        with self._catch_up_lock, self._lock:
+            work = self._catch_up_work()
+            if work is not None:
+                self._finish_catch_up(work, _caught_up(work, self._weights))
             snapshot = self.snapshot
-            ego = self._model.embedding.weight.detach().cpu().numpy() if self._model is not None else self._ego
             checkpoint = Checkpoint(
-                ego=ego,
+                ego=self._ego,
                 final=np.concatenate([snapshot.user_emb, snapshot.item_emb]),
                 user_ids=snapshot.users.raw_ids,
                 item_ids=self._items.raw_ids,
@@ -222,100 +266,130 @@ class LiveModel:
             )
             return save_checkpoint(checkpoint, path)
 
-    # ---- the steps of an update (called under the lock) ------------------------------------
+    def close(self) -> None:
+        """Cancel a scheduled catch-up (one already running finishes)."""
+        self._closed.set()
 
-    def _changed_graph(self, latest: pd.DataFrame) -> tuple[InteractionGraph, np.ndarray]:
-        """The published graph with the latest ratings applied (>= 3 stars adds the edge,
-        less or a removal drops it), new users appended to the map; and their user rows."""
-        for user in np.setdiff1d(latest["userId"].unique(), self._users.raw_ids):
-            self._users.add(int(user))
-        users = self._users.indices(latest["userId"])
-        items = self._items.indices(latest["movieId"])
-        positive = latest["rating"].to_numpy() >= POSITIVE_THRESHOLD  # NaN (removed) is False
-        graph = self.snapshot.graph.without_edges(users[~positive], items[~positive])
-        return graph.with_edges(users[positive], items[positive], n_users=len(self._users)), users
+    # ---- the rating's path (called under the lock) -----------------------------------------
 
-    def _fine_tune(
-        self,
-        model: LightGCN,
-        adj: torch.Tensor,
-        graph: InteractionGraph,
-        users: np.ndarray,
-        should_stop: Callable[[], bool],
-        on_progress: Callable[[float], None] | None,
-        disliked: tuple[np.ndarray, np.ndarray] | None,
-    ) -> bool:
-        """The bounded fine-tune towards `users`' edges; True if `should_stop` cut it short."""
-        from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tune
+    def _published_positives(self, user: int) -> np.ndarray:
+        """Item rows of user row `user` in the published graph (its edges are sorted by user)."""
+        graph = self.snapshot.graph
+        first, last = np.searchsorted(graph.users, [user, user + 1]) if user < graph.n_users else (0, 0)
+        return graph.items[first:last]
 
+    def _positives(self, user: int) -> np.ndarray:
+        """Item rows of user row `user`: the published graph's, with `_edits` applied."""
+        edges = set(self._published_positives(user).tolist())
+        for (u, item), linked in self._edits.items():
+            if u == user:
+                (edges.add if linked else edges.discard)(item)
+        return np.array(sorted(edges), dtype=np.int64)
+
+    def _new_row(
+        self, user: int, before: np.ndarray, after: np.ndarray, disliked: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The served row of user row `user` whose positives went from `before` to `after`;
+        None to leave it as it is (nothing changed)."""
+        if np.array_equal(before, after):
+            return None
+        snapshot = self.snapshot
+        if len(after) == 0:
+            return np.zeros(snapshot.item_emb.shape[1], dtype=np.float32)
+        current = snapshot.user_row(user)
+        if user < self._trained_users and len(before) and current is not None and current.any():
+            return shifted_row(snapshot.item_emb, current, before, after, disliked)
+        in_graph = np.isin(after, self._published_positives(user))
+        share = own_share(len(after), snapshot.popularity[after] + ~in_graph, self._weights)
         config = FineTuneConfig.for_model(self._checkpoint.config)
-        new = users[users >= self._trained_users]
-        steps = fine_tune(
-            model, adj, graph, users, config, self._rng, should_stop, on_progress, disliked=disliked, anchored=new
-        )
-        return steps < config.steps
+        return folded_in_row(snapshot.item_emb, after, share, config, disliked)
 
-    def _disliked(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """(user rows, item rows) of the "not interested" pairs of `users` (rows)."""
+    def _disliked(self, users: np.ndarray) -> dict[int, np.ndarray]:
+        """User row -> item rows of their "not interested" movies, for `users` (rows)."""
         if self._not_interested is None:
-            return None
+            return {}
         pairs = self._not_interested()
-        pairs = pairs[pairs["userId"].isin(self._users.raw_ids[np.unique(users)])]
-        if pairs.empty:
-            return None
-        return self._users.indices(pairs["userId"]), self._items.indices(pairs["movieId"])
+        pairs = pairs[pairs["userId"].isin(self._users.raw_ids[users])]
+        rows, items = self._users.indices(pairs["userId"]), self._items.indices(pairs["movieId"])
+        return {int(u): items[rows == u] for u in np.unique(rows)}
 
-    def _publish(self, final: np.ndarray, graph: InteractionGraph) -> None:
-        """Publish the propagated embeddings `final` (users then items) over `graph`."""
-        self.snapshot = Snapshot(
-            IdMap(self._users.raw_ids),
-            final[: graph.n_users],
-            final[graph.n_users :],
-            graph,
-            _popularity(graph),
-            self._scoring,
-        )
+    def _publish(self, fresh: dict[int, np.ndarray], **changes) -> None:
+        """Publish `snapshot` with the served rows `fresh` and any field `changes`."""
+        users = self.snapshot.users if len(self.snapshot.users) == len(self._users) else IdMap(self._users.raw_ids)
+        old = self.snapshot
+        fields = {**old.__dict__, "users": users, "fresh": MappingProxyType(fresh), **changes}
+        new = Snapshot(**{name: fields[name] for name in Snapshot.__dataclass_fields__})
+        if new.item_emb is old.item_emb and new.popularity is old.popularity:  # keep what they cached
+            new.__dict__.update({k: v for k, v in old.__dict__.items() if k in ("norms", "penalty")})
+        self.snapshot = new
+
+    # ---- the catch-up -----------------------------------------------------------------------
+
+    def _catch_up_work(self) -> _CatchUp | None:
+        """What a catch-up starts from (under the lock); None if nothing changed."""
+        if not self._edits and not self.snapshot.fresh:
+            return None
+        return _CatchUp(self.snapshot, dict(self._edits), dict(self.snapshot.fresh), len(self._users), self._ego)
+
+    def _finish_catch_up(self, work: _CatchUp, result: tuple[InteractionGraph, np.ndarray, np.ndarray]) -> None:
+        """Publish a catch-up's `result` (under the lock), keeping what changed meanwhile."""
+        graph, ego, final = result
+        if not np.isfinite(final).all():
+            logger.error("the catch-up produced NaN or infinite values: the served rows stay as they were")
+            return
+        for key, linked in work.edits.items():
+            if self._edits.get(key) is linked:
+                del self._edits[key]
+        fresh = {u: row for u, row in self.snapshot.fresh.items() if work.fresh.get(u) is not row}
+        self._ego = ego
+        users = graph.n_users
+        self._publish(fresh, user_emb=final[:users], item_emb=final[users:], graph=graph, popularity=_popularity(graph))
+        logger.info("caught up: %d rating changes of %d users propagated", len(work.edits), len(work.fresh))
+
+    def _schedule_catch_up(self) -> None:
+        """With `background`, a catch-up `CATCH_UP_DELAY` from now unless one is pending."""
+        if not self._background or self._closed.is_set():
+            return
+        with self._lock:
+            if self._scheduled is not None and self._scheduled.is_alive():
+                return
+            self._scheduled = threading.Thread(target=self._background_catch_up, name="catch-up", daemon=True)
+            self._scheduled.start()
+
+    def _background_catch_up(self) -> None:
+        if self._closed.wait(CATCH_UP_DELAY):
+            return
+        try:
+            self.catch_up()
+        except Exception:  # the served rows stay; the next catch-up or save tries again
+            logger.exception("background catch-up failed")
 
     # ---- internals -------------------------------------------------------------------------
 
     def _extend_rows(self, table: np.ndarray, n_users: int) -> np.ndarray:
-        """A checkpoint table (users then items) fitted to the current user map: zero rows
-        for users the checkpoint does not have (the next update folds them in)."""
+        """A table (users then items) fitted to the current user map: zero rows for
+        users it does not have (their first catch-up folds them in)."""
         extra = len(self._users) - n_users
+        if extra == 0:
+            return table
         return np.concatenate([table[:n_users], np.zeros((extra, table.shape[1]), table.dtype), table[n_users:]])
 
-    def _trainable(self) -> LightGCN:
-        if self._model is None:
-            import torch
 
-            from tui_recommender.engine.lightgcn.model import LightGCN
+@dataclass(frozen=True)
+class _CatchUp:
+    """A catch-up's starting point: the snapshot, the graph changes and served rows it
+    propagates, the users there were, and the layer-0 table."""
 
-            config = self._checkpoint.config
-            model = LightGCN(
-                len(self._users),
-                len(self._items),
-                self._ego.shape[1],
-                config.n_layers,
-                layer_weights=config.layer_weights,
-                device=torch.device(self._device),
-            )
-            model.embedding.weight.data.copy_(torch.as_tensor(self._ego, device=model.device))
-            self._model = model
-        return self._model
+    snapshot: Snapshot
+    edits: dict[tuple[int, int], bool]
+    fresh: dict[int, np.ndarray]
+    n_users: int
+    ego: np.ndarray
 
 
-def _grow(model: LightGCN, n_users: int) -> None:
-    """Give the model a (zero) row for every user up to `n_users`."""
-    if n_users > model.n_users:
-        model.grow(n_users, model.n_items)
-
-
-def _propagated(model: LightGCN, adj: torch.Tensor) -> np.ndarray:
-    """The model's propagated table (users then items) as numpy: what the snapshot serves."""
-    import torch
-
-    with torch.no_grad():
-        return model.propagate(adj).cpu().numpy()
+def _caught_up(work: _CatchUp, weights: tuple[float, ...]) -> tuple[InteractionGraph, np.ndarray, np.ndarray]:
+    """(graph with the edits, layer-0 table, propagated table) of a catch-up."""
+    return caught_up(work.snapshot.graph, work.edits, work.n_users, work.ego, work.fresh, weights)
 
 
 def _popularity(graph: InteractionGraph) -> np.ndarray:

@@ -350,15 +350,14 @@ class RecommenderService:
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[float], None] | None = None,
     ) -> UpdateReport:
-        """Apply every pending rating (coalesced) with a bounded fine-tune; serialised."""
+        """Apply every pending rating (coalesced) to the served rows of the users who rated,
+        in milliseconds; the rest of the model catches up in the background (and before a
+        save). Serialised (`LiveModel.update`)."""
         return self.model.update(should_stop, on_progress)
 
-    def prepare_updates(self) -> None:
-        """Load torch and build the trainable model now (see `LiveModel.prepare`)."""
-        self.model.prepare()
-
     def save(self) -> Path:
-        """Write the fine-tuned checkpoint atomically to the state dir; returns its path.
+        """Bring the whole model up to date with every rating learnt (`LiveModel.save`), then
+        write the fine-tuned checkpoint atomically to the state dir; returns its path.
         A failed save (e.g. a full disk) is a `CheckpointError` saying what is safe."""
         try:
             return self.model.save(self.settings.state_checkpoint(self.dataset_name))
@@ -368,6 +367,7 @@ class RecommenderService:
             ) from None
 
     def close(self) -> None:
+        self.model.close()
         self.store.close()
 
 

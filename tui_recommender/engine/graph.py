@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # torch loads only when a model is trained or updated
+if TYPE_CHECKING:  # torch loads only when a model is trained
+    import scipy.sparse
     import torch
 
 
@@ -83,15 +84,10 @@ class InteractionGraph:
             ]
         ).astype(np.float64)
 
-    def normalized_adjacency(self, device: torch.device | None = None) -> torch.Tensor:
-        """A_hat as a float32 sparse CSR tensor with int32 indices (n_nodes x n_nodes), on
-        `device` (None: torch's default, the CPU); built in numpy, copied there once.
-
-        Built here, not with PyG's gcn_norm + to_torch_csr_tensor: the same matrix in 9.8 ms vs
-        15 ms, and importing torch_geometric would add ~2.4 s to the app's first update
-        (benchmarks/bench_handwritten.py; int32 and int64 indices multiply equally fast).
-        """
-        import torch
+    def normalized_csr(self) -> scipy.sparse.csr_array:
+        """A_hat as a float32 scipy CSR array with int32 indices (n_nodes x n_nodes), rows
+        sorted: what the live model propagates with, without torch."""
+        import scipy.sparse
 
         deg = self.degrees()
         inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
@@ -103,12 +99,25 @@ class InteractionGraph:
         values = (inv_sqrt[rows] * inv_sqrt[cols]).astype(np.float32)
         crow = np.zeros(self.n_nodes + 1, dtype=np.int32)
         np.cumsum(np.bincount(rows, minlength=self.n_nodes), out=crow[1:])
+        return scipy.sparse.csr_array((values, cols.astype(np.int32), crow), shape=(self.n_nodes, self.n_nodes))
+
+    def normalized_adjacency(self, device: torch.device | None = None) -> torch.Tensor:
+        """A_hat (`normalized_csr`) as a float32 sparse CSR torch tensor with int32 indices,
+        on `device` (None: torch's default, the CPU); built in numpy, copied there once.
+
+        Built here, not with PyG's gcn_norm + to_torch_csr_tensor: the same matrix in 9.8 ms vs
+        15 ms, and importing torch_geometric would add ~2.4 s to the app's first update
+        (benchmarks/bench_handwritten.py; int32 and int64 indices multiply equally fast).
+        """
+        import torch
+
+        csr = self.normalized_csr()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
             return torch.sparse_csr_tensor(
-                torch.as_tensor(crow, device=device),
-                torch.as_tensor(cols.astype(np.int32), device=device),
-                torch.as_tensor(values, device=device),
+                torch.as_tensor(csr.indptr, device=device),
+                torch.as_tensor(csr.indices, device=device),
+                torch.as_tensor(csr.data, device=device),
                 size=(self.n_nodes, self.n_nodes),
                 device=device,
                 check_invariants=False,

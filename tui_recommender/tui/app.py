@@ -277,8 +277,6 @@ class RecommenderApp(RatingsFlow, UserFlow, ModelStatus, ImportsAndLists, Naviga
         # Ratings stored by a run that ended before learning them: learn them now.
         if self._pending:
             self._start_update()
-        # Meanwhile load torch, so the first rating is learnt as fast as the next ones.
-        self._prepare_updates(service)
 
     def _opening_failed(self, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, OpeningAbandoned):

@@ -43,12 +43,6 @@ class ModelStatus(AppState):
         )
         self.post_message(UpdateFinished(report, service.pending_updates(), service.retrain_due()))
 
-    @work(
-        thread=True, exclusive=True, group="warmup", exit_on_error=False, description="Preparing to learn from ratings"
-    )
-    def _prepare_updates(self, service: RecommenderService) -> None:
-        service.prepare_updates()
-
     def _refresh_status(self, doing: str = "") -> None:
         """`dataset · what is going on · model: where it came from · the popular <-> niche dial`."""
         if self.service is None or self._quitting:

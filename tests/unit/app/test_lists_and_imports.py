@@ -95,23 +95,28 @@ def test_a_rated_movie_cannot_be_not_interested_and_unknown_users_are_refused(se
         service.add_to_list(1, rated, "favourites")
 
 
-def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypatch):
-    import tui_recommender.engine.lightgcn.fine_tuning as fine_tuning
+@pytest.mark.parametrize("user", [1, None])  # a user the training learnt, a new one
+def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypatch, user):
+    import tui_recommender.app.live_model as live_model
 
-    skipped, liked = rec_ids(service, 1)[:2]
-    service.add_to_list(1, skipped, NOT_INTERESTED)
-    service.rate(1, liked, 5.0)
+    user = service.create_user() if user is None else user
+    skipped, liked = rec_ids(service, user)[:2]
+    service.add_to_list(user, skipped, NOT_INTERESTED)
+    service.rate(user, liked, 5.0)
     seen = []
 
-    def spy(*args, disliked=None, **kwargs):
-        seen.append(disliked)
-        return fine_tune(*args, disliked=disliked, **kwargs)
+    def spy(original):
+        def rows(*args, **kwargs):
+            seen.append(args[-1] if len(args) == 5 else kwargs.get("disliked"))
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr(fine_tuning, "fine_tune", spy)
+        return rows
+
+    for name in ("shifted_row", "folded_in_row"):
+        monkeypatch.setattr(live_model, name, spy(getattr(live_model, name)))
     service.update_model()
-    ((users, items),) = seen
-    item_ids = service.catalogue.items.raw_ids
-    assert item_ids[items].tolist() == [skipped] and len(set(users.tolist())) == 1
+    (items,) = seen
+    assert service.catalogue.items.raw_ids[items].tolist() == [skipped]
 
 
 def test_disliked_items_are_pushed_down_by_the_fine_tune() -> None:

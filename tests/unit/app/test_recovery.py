@@ -18,12 +18,11 @@ from tui_recommender.engine.checkpoint import MAX_SEQ, load_checkpoint, save_che
 
 
 def learnt_row(service, user: int) -> np.ndarray | None:
-    """The user's propagated row in the published model, None if the model has none."""
+    """The user's served row in the published model, None if the model has none."""
     snapshot = service.model.snapshot
     if user not in snapshot.users:
         return None
-    row = snapshot.users.index(user)
-    return snapshot.user_emb[row] if row < len(snapshot.user_emb) else None
+    return snapshot.user_row(snapshot.users.index(user))
 
 
 def test_the_readme_recovery_steps_leave_a_model_that_learns(

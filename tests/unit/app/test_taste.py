@@ -116,32 +116,34 @@ def test_the_new_user_start_alone_puts_the_taste_in_the_model(service, no_fine_t
     service.update_model()
     after = service.model.snapshot
     row = after.users.index(user)
-    np.testing.assert_allclose(after.user_emb[row], fallback, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(after.user_row(row), fallback, rtol=1e-4, atol=1e-5)
     assert model_share(service, user, ANIMATION) >= 0.8
 
 
-def test_the_fine_tune_turns_a_known_user_towards_their_new_taste(clustered_checkpoint, tmp_path: Path, monkeypatch):
+def test_the_update_turns_a_known_user_towards_their_new_taste(clustered_checkpoint, tmp_path: Path, monkeypatch):
     """A user the model knows as Drama-only rates six Animation films 5 stars: the
-    update's fine-tune must move the model's own ranking of them towards Animation, well
-    beyond what the new edges alone do (the same update with 0 fine-tune steps)."""
-    from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
+    update's new row (`user_rows.shifted_row`) must move the model's own ranking of them
+    towards Animation, well beyond what the new edges alone do (the row left as it was,
+    then the catch-up's propagation over the new graph); and the catch-up keeps it."""
+    import tui_recommender.app.live_model as live_model
 
-    def share_after_update(state: Path) -> float:
+    def share_after_update(state: Path) -> tuple[float, float]:
         svc = open_service(clustered_checkpoint, state)
         try:
             assert model_share(svc, DRAMA_ONLY_USER, ANIMATION) == 0.0  # Drama-only before
             for movie in ANIMATION[:6]:
                 svc.rate(DRAMA_ONLY_USER, movie, 5.0)
             svc.update_model()
-            return model_share(svc, DRAMA_ONLY_USER, ANIMATION)
+            served = model_share(svc, DRAMA_ONLY_USER, ANIMATION)
+            svc.model.catch_up()
+            return served, model_share(svc, DRAMA_ONLY_USER, ANIMATION)
         finally:
             svc.close()
 
-    tuned = share_after_update(tmp_path / "tuned")
-    original = FineTuneConfig.for_model
-    monkeypatch.setattr(FineTuneConfig, "for_model", classmethod(lambda cls, hyper: replace(original(hyper), steps=0)))
-    edges_only = share_after_update(tmp_path / "edges-only")
-    assert tuned >= 0.4
+    tuned, caught_up = share_after_update(tmp_path / "tuned")
+    monkeypatch.setattr(live_model, "shifted_row", lambda items, row, *args: row)
+    _, edges_only = share_after_update(tmp_path / "edges-only")
+    assert tuned >= 0.4 and caught_up >= tuned - 0.1
     assert tuned >= edges_only + 0.2
 
 

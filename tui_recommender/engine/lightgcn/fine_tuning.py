@@ -1,11 +1,11 @@
 """Online learning: a bounded fine-tune of a trained LightGCN after new ratings, on the
 focus users' edges plus a replay sample of old edges (so the rest of the model does not
-drift), optionally pushing down items the users said no to."""
+drift), optionally pushing down items the users said no to. Its settings,
+`FineTuneConfig`, live with the torch-free update of one user row (`user_rows`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -13,42 +13,7 @@ import torch
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.model import LightGCN, listwise_loss
 from tui_recommender.engine.lightgcn.sampling import NegativeSampler, user_edges
-from tui_recommender.engine.train_config import Loss, TrainConfig
-
-
-@dataclass(frozen=True)
-class FineTuneConfig:
-    """A bounded update after new ratings: `steps` Adam steps at step size `lr` of the loss
-    the model was trained with (`for_model`).
-
-    - "bpr" / "softmax": the whole table moves; each step's loss is that loss on every
-      positive of the focus users plus, weighted equally, the same loss on `replay` random
-      old edges, which keeps the rest of the model from drifting (`negatives` per pair for
-      bpr; `softmax_negatives` items shared by the step for softmax, logits cosine /
-      `temperature`); L2 weight `reg` per pair.
-    - "full_softmax": only the focus users' layer-0 rows move, towards the listwise loss on
-      their positives, L2 `reg` on those rows, and a new user's row pulled with weight
-      `anchor` towards its start (`_fine_tune_listwise`); no replay."""
-
-    steps: int = 10
-    lr: float = 0.002
-    replay: int = 1024
-    negatives: int = 4
-    reg: float = 3e-4
-    loss: Loss = "bpr"
-    temperature: float = 0.1
-    softmax_negatives: int = 1024
-    # on 5 ratings the free steps overfit a new user (bench_learning)
-    anchor: float = 0.05
-
-    @classmethod
-    def for_model(cls, config: TrainConfig) -> FineTuneConfig:
-        """The update that matches a model's training recipe (its loss, L2 and temperature)."""
-        if config.loss == "full_softmax":
-            return cls(loss="full_softmax", lr=0.05, reg=config.reg)
-        if config.loss == "softmax":
-            return cls(loss="softmax", temperature=config.temperature, reg=config.reg)
-        return cls()
+from tui_recommender.engine.lightgcn.user_rows import FineTuneConfig
 
 
 def fine_tune(

@@ -6,13 +6,16 @@ the one the app served them (`lightgcn.user_rows`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse
 
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.user_rows import own_share
 from tui_recommender.engine.train_config import TrainConfig
+
+if TYPE_CHECKING:  # scipy loads at the first catch-up, not with the app
+    import scipy.sparse
 
 
 def layer_weights(config: TrainConfig) -> tuple[float, ...]:

@@ -119,13 +119,10 @@ def test_train_on_the_cpu_creates_no_tensor_elsewhere(capsys, small_data, state_
 
 
 def test_rate_says_when_the_update_was_undone(trained_model, capsys, small_data, state_dir, tmp_path, monkeypatch):
-    from dataclasses import replace
+    import tui_recommender.app.live_model as live_model
 
-    from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
-
-    original = FineTuneConfig.for_model
-    infinite = classmethod(lambda cls, config: replace(original(config), lr=float("inf")))
-    monkeypatch.setattr(FineTuneConfig, "for_model", infinite)  # every step's values blow up
+    for rows in ("shifted_row", "folded_in_row"):  # every new row's values blow up
+        monkeypatch.setattr(live_model, rows, lambda items, *args, **kwargs: np.full(items.shape[1], np.inf))
     start = trained_model.write(tmp_path / "start.npz")
     where = ["--data", str(small_data), "--state-dir", str(state_dir), "--checkpoint", str(start)]
     code, out, err = run(capsys, "rate", *where, "--user", "1", "--movie", "10", "--rating", "4")

@@ -82,13 +82,12 @@ async def test_a_failed_write_is_reported_and_the_app_goes_on(
 async def test_a_fine_tune_gone_wrong_is_said_and_the_rating_kept(
     app: RecommenderApp, notifications: list, monkeypatch
 ) -> None:
-    from dataclasses import replace
+    import numpy as np
 
-    from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig
+    import tui_recommender.app.live_model as live_model
 
-    original = FineTuneConfig.for_model
-    infinite = classmethod(lambda cls, config: replace(original(config), lr=float("inf")))
-    monkeypatch.setattr(FineTuneConfig, "for_model", infinite)  # every step's values blow up
+    for rows in ("shifted_row", "folded_in_row"):  # every new row's values blow up
+        monkeypatch.setattr(live_model, rows, lambda items, *args, **kwargs: np.full(items.shape[1], np.inf))
     async with app.run_test(size=SIZE) as pilot:
         await enter_user(pilot, 4)
         await pilot.press("5")

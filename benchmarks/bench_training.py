@@ -8,9 +8,9 @@ one negative each from our `NegativeSampler` with the same seeded generator, bat
 dim 64, 3 layers, Adam lr 0.01, L2 1e-4. Epochs are interleaved (ours, PyG, ours, ...) so
 load from other processes hits both alike; the speed-up is the median of the per-round
 ratios. Ours is also timed with `TrainConfig`'s default recipe, the epoch `train` really
-runs: with the listwise loss (`full_softmax_epoch`), every user once in batches of 128,
-each scored against every movie, so every train positive enters the loss once, as in the
-BPR epochs. The old app's loop
+runs: with the listwise loss (`full_softmax_epoch`), every user once in the batches
+`lightgcn.plan` sizes (128 users here), each scored against every movie, so every train
+positive enters the loss once, as in the BPR epochs. The old app's loop
 (`../shared/anchors/seed_lightgcn.py RATINGS_CSV 1`) runs in a child process before and
 after the interleaved epochs, in the same run. Targets: ours >= 7x faster than PyG naive,
 and >= 20x faster than the old app's epoch, both for PyG's setup and the default recipe.
@@ -76,11 +76,19 @@ class Ours:
         self.sampler = NegativeSampler(graph)
 
     def epoch(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> float:
-        from tui_recommender.engine.lightgcn.training import bpr_epoch, full_softmax_epoch
+        from tui_recommender.engine.lightgcn.epochs import bpr_epoch, full_softmax_epoch
 
         c = self.config
-        if c is not None and c.loss == "full_softmax":  # every user once, against every item
-            return full_softmax_epoch(self.model, self.adj, self.optimizer, self.graph, rng, c.user_batch, c.reg)
+        if c is not None and c.loss == "full_softmax":  # every user once, the epoch `train` plans
+            from tui_recommender.engine.lightgcn.plan import EpochPlan
+            from tui_recommender.engine.lightgcn.sampling import PopularItems
+
+            plan = EpochPlan.of(c, len(np.unique(self.graph.users)), self.graph.n_items)
+            scored = (PopularItems(self.graph), plan.scored) if plan.scored else None
+            self.optimizer.param_groups[0]["lr"] = plan.lr
+            return full_softmax_epoch(
+                self.model, self.adj, self.optimizer, self.graph, rng, plan.user_batch, c.reg, scored=scored
+            )
         if c is None:
             return bpr_epoch(self.model, self.adj, self.optimizer, users, items, self.sampler, rng, BATCH, REG, 1)
         return bpr_epoch(

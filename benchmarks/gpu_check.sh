@@ -37,7 +37,9 @@ import numpy as np
 import torch
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.model import LightGCN
-from tui_recommender.engine.lightgcn.training import full_softmax_epoch
+from tui_recommender.engine.lightgcn.epochs import full_softmax_epoch
+from tui_recommender.engine.lightgcn.plan import EpochPlan
+from tui_recommender.engine.lightgcn.sampling import PopularItems
 from tui_recommender.engine.train_config import TrainConfig
 
 shape = bench_open.SHAPES["ml-32m"]
@@ -47,7 +49,9 @@ config, device = TrainConfig(device="cuda"), torch.device("cuda")
 torch.manual_seed(0)
 model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, None, device)
 adj = graph.normalized_adjacency(device)
-optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+plan = EpochPlan.of(config, len(np.unique(graph.users)), graph.n_items)  # as `train` sizes the epoch
+scored = (PopularItems(graph), plan.scored) if plan.scored else None
+optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr)
 torch.cuda.synchronize()
 torch.cuda.reset_peak_memory_stats()
 budget, asked, stopped = float(os.environ["EPOCH_BUDGET"]), [0], [False]
@@ -58,14 +62,16 @@ def should_stop() -> bool:  # asked once before each step
     stopped[0] = time.perf_counter() - started > budget
     return stopped[0]
 
-loss = full_softmax_epoch(model, adj, optimizer, graph, np.random.default_rng(0), config.user_batch, config.reg, should_stop)
+loss = full_softmax_epoch(
+    model, adj, optimizer, graph, np.random.default_rng(0), plan.user_batch, config.reg, should_stop, None, scored
+)
 torch.cuda.synchronize()
 seconds = time.perf_counter() - started
-steps = -(-len(np.unique(graph.users)) // config.user_batch)
+steps = plan.steps(len(np.unique(graph.users)))
 done = asked[0] - 1 if stopped[0] else asked[0]
 print(json.dumps({
     "shape": {"users": shape.users, "movies": shape.movies, "pairs": int(graph.n_edges)},
-    "recipe": {"dim": config.dim, "layers": config.n_layers, "user_batch": config.user_batch, "loss": config.loss},
+    "recipe": {"dim": config.dim, "layers": config.n_layers, "user_batch": plan.user_batch, "scored_movies": plan.scored or graph.n_items, "loss": config.loss},
     "steps_done": int(done), "steps_per_epoch": int(steps), "complete": bool(done == steps),
     "epoch_seconds": round(seconds * steps / max(done, 1), 1),
     "measured_seconds": round(seconds, 1), "loss": loss,

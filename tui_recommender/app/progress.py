@@ -87,8 +87,8 @@ class ProgressLines:
 
 class EpochProgress(ProgressLines):
     """Shows training progress (see `ProgressLines`), one update per epoch, a line at each
-    phase's first and last epoch and at most every `interval_s` seconds between; it shows
-    nothing until an epoch ends."""
+    phase's first and last epoch and at most every `interval_s` seconds between; within an
+    epoch, its steps (`on_step`: a line as training starts, then at most every `interval_s`)."""
 
     def __init__(self, what: str = "training", **options: Any) -> None:
         super().__init__(what, **options)
@@ -114,6 +114,16 @@ class EpochProgress(ProgressLines):
             return
         last_of_phase = stats.epoch >= stats.total
         self._line(self.clock(), lambda: self.describe(stats), due=new_phase or last_of_phase)
+
+    def on_step(self, epoch: int, step: int, steps: int) -> None:
+        """Step `step` of `steps` of the running epoch ended (0: the epoch began): the bar's
+        postfix, or a line when the interval has passed (the first one at once)."""
+        if self.is_terminal:
+            if self._bar is None:
+                self._bar = self._new_bar(total=self.total or None, unit="epoch", desc=self.phase_name())
+            self._bar.set_postfix({"step": f"{step}/{steps}"})
+            return
+        self._line(self.clock(), lambda: f"{self.phase_name()}: epoch {self.done + 1}, step {step} of {steps}")
 
     def phase_name(self) -> str:
         return self.what if self.phase <= 1 else f"{self.what} (refit on every rating)"

@@ -22,6 +22,8 @@ FLAGS = {
     "--negatives": "negatives",
     "--batch-size": "batch_size",
     "--user-batch": "user_batch",
+    "--epoch-steps": "epoch_steps",
+    "--epoch-scores": "epoch_scores",
     "--epochs": "max_epochs",
     "--patience": "patience",
     "--seed": "seed",

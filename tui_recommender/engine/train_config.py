@@ -134,7 +134,23 @@ class TrainConfig:
         ),
     )
     batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
-    user_batch: int = field(default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step"))
+    user_batch: int = field(
+        default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
+    )
+    # Each step propagates the whole graph: larger data take larger batches, not more steps
+    epoch_steps: int = field(
+        default=8,
+        metadata=_about(
+            _Whole(1, 2**24), "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)"
+        ),
+    )
+    epoch_scores: int = field(
+        default=2**28,
+        metadata=_about(
+            _Whole(1, 2**62),
+            "full_softmax: most user-movie scores per epoch; past it each step scores movies drawn by popularity",
+        ),
+    )
     max_epochs: int = field(
         default=200, metadata=_about(_Whole(1, 100_000), "most epochs (early stopping may end sooner)")
     )

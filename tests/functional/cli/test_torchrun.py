@@ -100,9 +100,19 @@ def test_two_ranks_train_like_one_and_resume_after_a_rank_dies(data, tmp_path):
     assert not state.exists()
 
 
+def test_two_ranks_train_like_one_with_the_plan_of_large_data(data, tmp_path):
+    # 2 steps of ~150 users per epoch, each scoring 34 movies drawn by popularity
+    large = ["--epochs", "4", "--epoch-steps", "2", "--epoch-scores", "10000"]
+    alone, shared = tmp_path / "alone.npz", tmp_path / "shared.npz"
+    for out, ranks in ((alone, 0), (shared, 2)):
+        done = run(command(data, out, ranks, *large))
+        assert done.returncode == 0, done.stderr
+    np.testing.assert_allclose(weights(shared), weights(alone), atol=1e-5)
+
+
 def test_more_ranks_than_users_in_a_step_is_one_line(data, tmp_path):
     out = tmp_path / "model.npz"
-    done = run(command(data, out, 2, "--user-batch", "1"))
+    done = run(command(data, out, 2, "--user-batch", "1", "--epoch-steps", str(2**24)))
     assert done.returncode != 0
     lines = our_lines(done.stderr)
     assert len(lines) == 1 and "2 processes cannot share a training step of 1 users" in lines[0], done.stderr

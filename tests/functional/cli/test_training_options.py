@@ -25,6 +25,8 @@ OPTIONS = {
     "--negatives": ("16", "negatives", 16),
     "--batch-size": ("256", "batch_size", 256),
     "--user-batch": ("16", "user_batch", 16),
+    "--epoch-steps": ("4", "epoch_steps", 4),
+    "--epoch-scores": ("5000", "epoch_scores", 5000),
     "--epochs": ("2", "max_epochs", 2),
     "--patience": ("1", "patience", 1),
     "--seed": ("3", "seed", 3),

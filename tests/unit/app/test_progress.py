@@ -66,3 +66,21 @@ def test_on_line_receives_the_lines_instead_of_a_stream():
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0 s"), (42, "42 s"), (185, "3 min 05 s"), (3720, "1 h 02 min")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_steps_inside_an_epoch_show_at_once_then_at_most_every_interval():
+    stream, clock = io.StringIO(), Clock()
+    with EpochProgress(stream=stream, interval_s=15.0, clock=clock) as progress:
+        for step in range(9):  # 7 s per step: a line as training starts, then every 15 s at most
+            progress.on_step(1, step, 8)
+            clock.now += 7.0
+        progress(EpochStats(1, loss=0.5, seconds=56.0, total=10))
+        progress.on_step(2, 1, 8)
+    lines = stream.getvalue().splitlines()
+    assert lines[:4] == [
+        "training: epoch 1, step 0 of 8",
+        "training: epoch 1, step 3 of 8",
+        "training: epoch 1, step 6 of 8",
+        "training: epoch 1 of at most 10, loss 0.5000, 56.00 s/epoch, about 8 min 24 s left",
+    ]
+    assert len(lines) == 4  # the step right after the epoch's line waits for the interval

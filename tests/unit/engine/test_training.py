@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.lightgcn.epochs import full_softmax_epoch
 from tui_recommender.engine.lightgcn.fine_tuning import FineTuneConfig, fine_tune
 from tui_recommender.engine.lightgcn.model import LightGCN
 from tui_recommender.engine.lightgcn.sampling import NegativeSampler, sample_positives
-from tui_recommender.engine.lightgcn.training import full_softmax_epoch, train
+from tui_recommender.engine.lightgcn.training import train
 from tui_recommender.engine.train_config import TrainConfig
 
 # Every hyperparameter the tests depend on is pinned, so tuning the defaults cannot break them.
@@ -195,7 +196,11 @@ def test_should_stop_between_epochs_records_only_epochs_that_ran():
     assert result.epochs == 2
 
 
-@pytest.mark.parametrize("config", [FAST, LISTWISE], ids=["bpr", "full_softmax"])
+# 2 steps of 15 users, 15 of the 40 movies drawn per step: the plan of a large dataset, small
+SAMPLED = replace(LISTWISE, epoch_steps=2, epoch_scores=30 * 15)
+
+
+@pytest.mark.parametrize("config", [FAST, LISTWISE, SAMPLED], ids=["bpr", "full_softmax", "sampled_listwise"])
 def test_both_losses_learn_the_clusters_and_rank_held_out_positives_first(config):
     graph, (val_users, val_items) = held_out(clustered_graph())
     result = train(graph, config)
@@ -219,9 +224,9 @@ def test_full_softmax_epoch_starts_at_log_n_items_and_uses_every_user_once():
     optimizer = torch.optim.Adam(model.parameters())
     original = model.full_softmax_loss
 
-    def spy(final, users, rows, items, reg, disliked=None):
+    def spy(final, users, rows, items, reg, **options):
         steps.append((users.numpy().copy(), rows.numpy().copy(), items.numpy().copy()))
-        return original(final, users, rows, items, reg, disliked)
+        return original(final, users, rows, items, reg, **options)
 
     model.full_softmax_loss = spy
     full_softmax_epoch(model, graph.normalized_adjacency(), optimizer, graph, np.random.default_rng(0), 7, 0.0)
@@ -329,3 +334,21 @@ def test_fine_tune_respects_should_stop():
 
     assert fine_tune(model, adj, graph, np.array([0]), FineTuneConfig(steps=10), rng, should_stop=stop_after_three) == 3
     assert not torch.equal(before, model.embedding.weight)
+
+
+@pytest.mark.parametrize("config", [FAST, SAMPLED], ids=["bpr", "sampled_listwise"])
+def test_a_progress_callback_with_on_step_hears_every_step_of_every_epoch(config):
+    graph = clustered_graph()
+    heard = []
+
+    class Progress:
+        def __call__(self, stats):
+            heard.append(("epoch", stats.epoch))
+
+        def on_step(self, epoch, done, total):
+            heard.append((epoch, done, total))
+
+    train(graph, replace(config, max_epochs=2), on_epoch=Progress())
+    total = 2 if config is SAMPLED else -(-graph.n_edges // config.batch_size)
+    one = [(1, step, total) for step in range(total + 1)] + [("epoch", 1)]
+    assert heard == one + [(2, step, total) for step in range(total + 1)] + [("epoch", 2)]

@@ -65,6 +65,29 @@ def listwise_loss(
     return loss
 
 
+def sampled_listwise_loss(
+    user_vecs: Tensor, item_vecs: Tensor, edge_rows: Tensor, edge_items: Tensor, sampled: Tensor, log_expected: Tensor
+) -> Tensor:
+    """The listwise loss (`listwise_loss`) with the softmax's normaliser estimated from the
+    `sampled` rows of `item_vecs` (K,), drawn with replacement, `log_expected` (K,) the log
+    of each one's expected count among the K draws (the logQ correction):
+
+        log sum_j exp(s_uj)  ~=  log sum_k exp(s_uk - log_expected_k)
+
+    so a user's loss is that minus the mean score of their positives; averaged over the
+    users with a positive. Costs users x K x dim, not users x items x dim."""
+    n = len(user_vecs)
+    counts = torch.bincount(edge_rows, minlength=n)
+    weights = (1.0 / counts.clamp(min=1).to(user_vecs.dtype)).index_select(0, edge_rows)
+    # Each user's mean positive row as a sparse product: no (edges x dim) gather to keep.
+    means = torch.sparse_coo_tensor(
+        torch.stack([edge_rows, edge_items]), weights, (n, len(item_vecs)), check_invariants=False
+    )
+    mean_pos = torch.sparse.mm(means, item_vecs)
+    log_norm = torch.logsumexp(user_vecs @ item_vecs.index_select(0, sampled).T - log_expected, dim=1)
+    return (log_norm - (user_vecs * mean_pos).sum(1))[counts > 0].mean()
+
+
 class _Propagate(torch.autograd.Function):
     """E = S E0 with S = sum_k alpha_k A_hat^k; S is symmetric, so dL/dE0 = S dL/dE.
 
@@ -158,14 +181,21 @@ class LightGCN(nn.Module):
         reg: float,
         disliked: tuple[Tensor, Tensor] | None = None,
         table: Tensor | None = None,
+        scored: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
         """Listwise loss of a batch of `users` (B,): per user, the mean negative
         log-softmax, over every item's dot product, of their positives, given as
         (`edge_rows` index into `users`, `edge_items`); averaged over the users, plus `reg`
         * |E0|^2 / n_users. `disliked` (rows into `users`, items): each also adds
         softplus(its score - the user's mean positive score), pushing it below the positives.
-        `table`: the layer-0 table `final` came from, for the L2 (default: the model's)."""
-        loss = listwise_loss(final.index_select(0, users), final[self.n_users :], edge_rows, edge_items, disliked)
+        `table`: the layer-0 table `final` came from, for the L2 (default: the model's).
+        `scored` (items, log of their expected counts): the softmax's normaliser estimated
+        from these drawn items instead of every item (`sampled_listwise_loss`)."""
+        user_vecs, item_vecs = final.index_select(0, users), final[self.n_users :]
+        if scored is None:
+            loss = listwise_loss(user_vecs, item_vecs, edge_rows, edge_items, disliked)
+        else:
+            loss = sampled_listwise_loss(user_vecs, item_vecs, edge_rows, edge_items, *scored)
         table = self.embedding.weight if table is None else table
         return loss + reg * table.square().sum() / self.n_users
 

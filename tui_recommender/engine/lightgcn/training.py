@@ -1,6 +1,7 @@
 """Training LightGCN: by default with the listwise loss (each user's softmax over every
-movie, batches of users), or BPR with vectorised negative sampling over mini-batches of
-positive edges; early stopping on a validation split, then a refit.
+movie, or over movies drawn by popularity when the data are large; batches of users sized
+to the data: `lightgcn.plan`), or BPR with vectorised negative sampling over mini-batches of
+positive edges (`lightgcn.epochs`); early stopping on a validation split, then a refit.
 
 Sampling runs in numpy on the host; each step's indices go to the model's device once, and
 every tensor of a step is created there (the device of `TrainConfig.device`)."""
@@ -10,7 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,9 +26,11 @@ from tui_recommender.engine.distributed import SOLO, Team
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.lightgcn.early_stopping import Record, validation_recall
+from tui_recommender.engine.lightgcn.epochs import bpr_epoch, full_softmax_epoch
 from tui_recommender.engine.lightgcn.model import LightGCN
+from tui_recommender.engine.lightgcn.plan import EpochPlan
 from tui_recommender.engine.lightgcn.resume import FIRST, REFIT, EpochState, graph_key
-from tui_recommender.engine.lightgcn.sampling import NegativeSampler, sample_positives, user_edges
+from tui_recommender.engine.lightgcn.sampling import NegativeSampler, PopularItems, sample_positives
 from tui_recommender.engine.lightgcn.steps import Steps
 from tui_recommender.engine.split import VALIDATION_FRACTION
 from tui_recommender.engine.train_config import TrainConfig
@@ -73,82 +77,6 @@ class TrainResult:
         }
 
 
-def bpr_epoch(
-    model: LightGCN,
-    adj: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    users: np.ndarray,
-    items: np.ndarray,
-    sampler: NegativeSampler,
-    rng: np.random.Generator,
-    batch_size: int,
-    reg: float,
-    negatives: int = 1,
-    should_stop: Callable[[], bool] = lambda: False,
-    loss: Literal["bpr", "softmax"] = "bpr",
-    temperature: float = 0.1,
-    steps: Steps | None = None,
-) -> float:
-    """One pass over the (user, positive item) pairs in mini-batches of `batch_size`, with
-    fresh negatives, for the pairwise losses: "bpr" (`negatives` per pair, never a positive
-    of the user) or "softmax" (the sampled softmax: `negatives` uniform items shared by the
-    batch, logits cosine / `temperature`); returns the mean batch loss. `steps`: how the
-    steps are taken (default: alone); in a team each rank scores its share of a batch."""
-    device = model.device
-    steps = steps or Steps(model, adj)
-    u_all = torch.as_tensor(users, device=device)
-    i_all = torch.as_tensor(items, device=device)
-    softmax = loss == "softmax"
-    j_all = None if softmax else torch.as_tensor(sampler.sample(users, rng, negatives), device=device)
-    losses = []
-    for start in range(0, len(users), batch_size):
-        if should_stop():
-            break
-        shared = torch.as_tensor(rng.integers(0, sampler.n_items, size=negatives), device=device) if softmax else None
-
-        def loss_of(final: torch.Tensor, part: slice, start: int = start, shared: torch.Tensor | None = shared):
-            rows = slice(start + part.start, start + part.stop)
-            if shared is not None:
-                return model.softmax_loss(final, u_all[rows], i_all[rows], shared, temperature, reg)
-            return model.bpr_loss(final, u_all[rows], i_all[rows], j_all[rows], reg)
-
-        losses.append(steps.step(optimizer, min(batch_size, len(users) - start), loss_of))
-    return steps.mean_loss(losses)
-
-
-def full_softmax_epoch(
-    model: LightGCN,
-    adj: torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    graph: InteractionGraph,
-    rng: np.random.Generator,
-    user_batch: int,
-    reg: float,
-    should_stop: Callable[[], bool] = lambda: False,
-    steps: Steps | None = None,
-) -> float:
-    """One pass over every user with a positive, in shuffled batches of `user_batch`
-    users, each scored against every item (`LightGCN.full_softmax_loss`); returns the mean
-    batch loss. Every positive pair enters the loss once per epoch, as with BPR. `steps`:
-    how the steps are taken (default: alone); in a team each rank scores its share."""
-    active = rng.permutation(np.unique(graph.users))
-    device = model.device
-    steps = steps or Steps(model, adj)
-    losses = []
-    for start in range(0, len(active), user_batch):
-        if should_stop():
-            break
-        batch = active[start : start + user_batch]
-
-        def loss_of(final: torch.Tensor, part: slice, batch: np.ndarray = batch) -> torch.Tensor:
-            mine = batch[part]
-            users = torch.as_tensor(mine, device=device)
-            return model.full_softmax_loss(final, users, *user_edges(graph, mine, device), reg)
-
-        losses.append(steps.step(optimizer, len(batch), loss_of))
-    return steps.mean_loss(losses)
-
-
 def train(
     graph: InteractionGraph,
     config: TrainConfig | None = None,
@@ -163,14 +91,16 @@ def train(
     `validation` (user, item) index pairs, stop early on validation Recall@20 and keep the
     best weights; else run `max_epochs`. In a `team` (torchrun), each rank takes its share
     of every step. `on_state` gets the state after each epoch; `resume`, such a state,
-    goes on after its epoch. Raises `ConfigError` when the team cannot share a step, or
-    `resume` is of another recipe or graph."""
+    goes on after its epoch. An `on_epoch` with an `on_step(epoch, done, total)` method
+    also hears each step (done 0: the epoch began). Raises `ConfigError` when the team
+    cannot share a step, or `resume` is of another recipe or graph."""
     started = time.perf_counter()
     config = config or TrainConfig()
     full_softmax = config.loss == "full_softmax"
     n_active = len(np.unique(graph.users)) if full_softmax else graph.n_edges
+    plan = EpochPlan.of(config, n_active, graph.n_items) if full_softmax else None
     team.check_split(
-        min(config.user_batch if full_softmax else config.batch_size, n_active), "users" if full_softmax else "pairs"
+        min(plan.user_batch if plan else config.batch_size, n_active), "users" if full_softmax else "pairs"
     )
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -179,13 +109,15 @@ def train(
         graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, config.layer_weights, device
     )
     adj = graph.normalized_adjacency(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr if plan else config.lr)
     sampler = NegativeSampler(graph)
+    scored = (PopularItems(graph), plan.scored) if plan and plan.scored else None
     result = TrainResult(model, config, 0, 0, 0.0)
     record = Record()
     if resume is not None:
         _restore(resume, config, graph, model, optimizer, rng, result, record)
     steps = Steps(model, adj, team)
+    hear_step = getattr(on_epoch, "on_step", None)
     for epoch in range(result.epochs + 1, config.max_epochs + 1):
         if validation is not None and record.checks_without_gain >= config.patience:
             break  # checked first: a resumed training may have stopped early already
@@ -193,15 +125,18 @@ def train(
             result.stopped = True
             break
         t0 = time.perf_counter()
+        on_step = None if hear_step is None else partial(hear_step, epoch)
+        if on_step is not None:
+            on_step(0, plan.steps(n_active) if plan else -(-graph.n_edges // config.batch_size))
         if full_softmax:
             loss = full_softmax_epoch(
-                model, adj, optimizer, graph, rng, config.user_batch, config.reg, should_stop, steps
+                model, adj, optimizer, graph, rng, plan.user_batch, config.reg, should_stop, steps, scored, on_step
             )
         else:
             users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
             loss = bpr_epoch(
                 model, adj, optimizer, users, items, sampler, rng, config.batch_size, config.reg,
-                config.negatives, should_stop, config.loss, config.temperature, steps,
+                config.negatives, should_stop, config.loss, config.temperature, steps, on_step,
             )  # fmt: skip
         stats = EpochStats(epoch, loss, time.perf_counter() - t0, total=config.max_epochs)
         result.history.append(stats)

@@ -35,6 +35,8 @@ async def test_training_at_start_up_reports_its_epochs(
         await settle(pilot)
         assert app.service is not None
     progress = [text for text in statuses if text.startswith("training a model for this data")]
-    assert progress and progress[0].startswith("training a model for this data: epoch 1 of at most 2, loss ")
-    assert all("left" in text for text in progress)
+    assert progress[0] == "training a model for this data: epoch 1, step 0 of 1"  # at once, before a step
+    epochs = [text for text in progress if ", step " not in text]
+    assert epochs and epochs[0].startswith("training a model for this data: epoch 1 of at most 2, loss ")
+    assert all("left" in text for text in epochs)
     assert any("refit" in text for text in progress)  # the early-stopping run, then the refit

@@ -96,10 +96,10 @@ def clean_filter(text: str) -> tuple[str, str]:
     """(`text` without control, format or unassigned characters and cut to
     `FILTER_MAX_CHARS`, one line saying what was taken out or "")."""
     kept = "".join(char for char in text if not unicodedata.category(char).startswith("C"))
-    problem = "control characters are left out" if kept != text else ""
+    problem = "control characters left out" if kept != text else ""
     if len(kept) > FILTER_MAX_CHARS:
         kept = kept[:FILTER_MAX_CHARS]
-        problem = f"a filter is at most {FILTER_MAX_CHARS} characters: the rest is left out"
+        problem = f"cut to {FILTER_MAX_CHARS} characters"
     return kept, problem
 
 

@@ -14,5 +14,6 @@ def list_keys(down: str, up: str, first: str, last: str) -> list[Binding]:
         Binding("j", down, "Down", show=False, id="row-down", tooltip="Next row (also ↓; PageDown: a page)"),
         Binding("k", up, "Up", show=False, id="row-up", tooltip="Previous row (also ↑; PageUp: a page)"),
         Binding("g,home", first, "First", show=False, id="row-first", tooltip="First row"),
-        Binding("G,shift+g,end", last, "Last", show=False, id="row-last", tooltip="Last row"),
+        # shift+g: what a terminal with the kitty keyboard protocol sends for G.
+        Binding("G,shift+g,end", last, "Last", key_display="G, end", show=False, id="row-last", tooltip="Last row"),
     ]

@@ -79,3 +79,24 @@ def test_data_layer_does_not_import_torch_or_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_checkpoint_is_served_without_torch(trained_model, small_data, tmp_path) -> None:
+    # The service opened from a checkpoint (mapped from its file) ranks a known user, a
+    # rated new profile and a search with numpy alone: torch loads only for an update.
+    checkpoint = trained_model.write(tmp_path / "model.npz")
+    code = f"""
+import sys
+from tui_recommender.app.service import RecommenderService
+from tui_recommender.config.settings import Settings
+service = RecommenderService.open(Settings.resolve(data={str(small_data)!r}, state_dir={str(tmp_path / "state")!r}, checkpoint={str(checkpoint)!r}))
+first = service.movie(int(service.data.movies.index[0]))
+assert service.recommend(1, k=5) and service.search_movies(first.title)
+new = service.create_user()
+service.rate(new, first.movie_id, 5.0)
+assert service.recommend(new, k=5)
+print(sorted(m for m in ("torch", "torch_geometric") if m in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

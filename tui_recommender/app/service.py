@@ -120,9 +120,10 @@ class RecommenderService:
         self.scale: RatingScale = data.scale
         self.model_source = model_source
         self.store = store
-        ratings = merge_ratings(data.ratings, stored_events(store, data))
+        events = stored_events(store, data)
+        ratings = merge_ratings(data.ratings, events)
         self.catalogue = Catalogue(data)
-        self.ratings = UserRatings(store, ratings, data.name)
+        self.ratings = UserRatings(store, data.ratings, data.name, stored=events)  # the dataset's columns, not a copy
         self.lists = UserLists(store, data.movies.index)
         self.model = LiveModel(
             checkpoint,

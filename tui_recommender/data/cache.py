@@ -7,7 +7,7 @@ modification time, inode and a hash of its first and last 64 KiB (`sources.file_
 plus `CACHE_VERSION`: an edited file is never served stale, and no start re-hashes a large
 file. A cache that does not match, or that cannot be read whole, is rebuilt, never trusted.
 
-Arrays: ratings `user` and `movie` (int32: ids are at most 2**31 - 1), `half_stars` (uint8,
+The arrays are mapped from their files, not read. Arrays: ratings `user` and `movie` (int32: ids are at most 2**31 - 1), `half_stars` (uint8,
 stars x 2), `timestamp` (int64 s); movies `movie_id` (int32), `year` (int32, `NO_YEAR` where
 none), `title_chars` (uint8, UTF-8 titles end to end) with `title_ends` (int64, character
 offsets), `genre_codes` (uint16, into the vocabulary in meta.json) with `genre_ends` (int64).
@@ -171,7 +171,9 @@ def _load(folder: Path, path: Path, stamps: list[FileStamp], note: Callable[[str
 
 
 def _array(folder: Path, name: str) -> np.ndarray:
-    array = np.load(folder / f"{name}.npy", allow_pickle=False)
+    # Mapped, not read: the columns widened from it are its only copy (private: writable,
+    # never written back); a truncated file is a ValueError, so the cache is rebuilt.
+    array = np.load(folder / f"{name}.npy", mmap_mode="c", allow_pickle=False).view(np.ndarray)
     if array.dtype != _DTYPES[name] or array.ndim != 1:
         raise ValueError(f"{name}.npy holds {array.dtype} x {array.ndim}-D, expected {np.dtype(_DTYPES[name])} x 1-D")
     return array

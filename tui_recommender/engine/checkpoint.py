@@ -85,11 +85,11 @@ def save_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
     """Write `checkpoint` to `path` atomically (creating the folder); returns `path`.
     Raises `CheckpointError` (one line naming `path`) when it cannot be written, e.g. on a
     full disk; the file that was there before is then left as it was."""
-    arrays = {
-        "ego": checkpoint.ego.astype(np.float32),
-        "final": checkpoint.final.astype(np.float32),
-        "user_ids": checkpoint.user_ids.astype(np.int64),
-        "item_ids": checkpoint.item_ids.astype(np.int64),
+    arrays = {  # copy=False: at ml-32m each table is 220 MB
+        "ego": checkpoint.ego.astype(np.float32, copy=False),
+        "final": checkpoint.final.astype(np.float32, copy=False),
+        "user_ids": checkpoint.user_ids.astype(np.int64, copy=False),
+        "item_ids": checkpoint.item_ids.astype(np.int64, copy=False),
     }
     return save_arrays(path, checkpoint._meta(), arrays)
 
@@ -151,7 +151,8 @@ def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
             return f"{name} is {ids.dtype} of shape {ids.shape}, not a list of integer ids"
         if not valid_id_mask(ids).all():
             return f"{name} holds ids outside {MIN_ID} to {MAX_ID}"
-        if len(np.unique(ids)) != len(ids):
+        ordered = np.sort(ids)  # not np.unique: its hash path takes seconds on 200k int64 ids
+        if (ordered[1:] == ordered[:-1]).any():
             return f"{name} lists an id twice"
     ego, final = arrays["ego"], arrays["final"]
     rows = len(arrays["user_ids"]) + len(arrays["item_ids"])

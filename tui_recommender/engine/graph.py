@@ -34,8 +34,8 @@ class InteractionGraph:
     @classmethod
     def from_pairs(cls, n_users: int, n_items: int, users: np.ndarray, items: np.ndarray) -> InteractionGraph:
         """Build from (user, item) index pairs, dropping duplicates; order: by user, then item."""
-        keys = np.unique(np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64))
-        return cls(n_users, n_items, keys // n_items, keys % n_items)
+        keys = np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64)
+        return cls(n_users, n_items, *np.divmod(sorted_distinct(keys), n_items))
 
     @property
     def n_nodes(self) -> int:
@@ -122,3 +122,13 @@ class InteractionGraph:
                 device=device,
                 check_invariants=False,
             )
+
+
+def sorted_distinct(keys: np.ndarray) -> np.ndarray:
+    """`keys` sorted without repeats. Ratings files come sorted by user (then movie), so an
+    ordered array is only checked, not sorted; `np.unique`'s hash path in numpy 2.4 took 84 s
+    on 26M int64 keys here, where a sort takes 0.5 s."""
+    if not (keys[1:] >= keys[:-1]).all():
+        keys = np.sort(keys)
+    first = np.concatenate(([True], keys[1:] != keys[:-1]))
+    return keys if first.all() else keys[first]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
-from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.graph import InteractionGraph, sorted_distinct
 from tui_recommender.engine.id_map import IdMap
 
 
@@ -31,9 +31,17 @@ class Interactions:
         `user_ids` (e.g. a checkpoint's, keeping its row order) followed by any other user
         in `ratings`, in increasing id order."""
         known = np.asarray(user_ids if user_ids is not None else [], dtype=np.int64)
-        users = IdMap(np.concatenate([known, np.setdiff1d(ratings["userId"].unique(), known)]))
+        others = sorted_distinct(ratings["userId"].to_numpy())  # np.setdiff1d's own np.unique is slow here
+        users = IdMap(np.concatenate([known, np.setdiff1d(others, known, assume_unique=True)]))
         items = IdMap(movie_ids)
-        return cls(users, items, pairs_graph(ratings[ratings["rating"] >= threshold], users, items))
+        positive = ratings["rating"].to_numpy() >= threshold  # the columns masked, not the whole frame copied
+        graph = InteractionGraph.from_pairs(
+            len(users),
+            len(items),
+            users.indices(ratings["userId"].to_numpy()[positive]),
+            items.indices(ratings["movieId"].to_numpy()[positive]),
+        )
+        return cls(users, items, graph)
 
 
 def pairs_graph(pairs: pd.DataFrame, users: IdMap, items: IdMap) -> InteractionGraph:

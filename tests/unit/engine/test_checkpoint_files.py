@@ -5,11 +5,13 @@ by the next save (never one a save under way is writing)."""
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tui_recommender.core.errors import CheckpointError
@@ -88,4 +90,34 @@ def test_a_crafted_database_id_is_refused(checkpoint_file: Path) -> None:
     with checkpoint_file.open("wb") as out:
         np.savez(out, meta=np.array(json.dumps(meta)), **arrays)
     with pytest.raises(CheckpointError, match="ratings_database is \\['not', 'an', 'id'\\], not a database id"):
+        load_checkpoint(checkpoint_file)
+
+
+def _mapped_file(array: np.ndarray) -> bool:
+    """Whether `array` is a view of a file mapping (not a copy read into memory)."""
+    while array is not None and not isinstance(array, mmap.mmap):
+        array = getattr(array, "base", None)
+    return array is not None
+
+
+def test_the_tables_are_mapped_from_the_file_and_writes_stay_in_memory(checkpoint_file: Path) -> None:
+    before = checkpoint_file.read_bytes()
+    loaded = load_checkpoint(checkpoint_file)
+    assert _mapped_file(loaded.ego) and _mapped_file(loaded.final)
+    loaded.ego[:] = 0.0  # writable (torch takes it without a warning), never written back
+    assert checkpoint_file.read_bytes() == before
+    assert load_checkpoint(checkpoint_file).ego.any()
+
+
+def test_a_changed_byte_inside_a_mapped_table_is_corrupt(checkpoint_file: Path) -> None:
+    # A flip of the lowest bit leaves a finite number: only the CRC tells.
+    data = bytearray(checkpoint_file.read_bytes())
+    final = load_checkpoint(checkpoint_file).final
+    at = data.find(final[3].tobytes())
+    assert at > 0
+    data[at] ^= 1
+    checkpoint_file.write_bytes(bytes(data))
+    with pytest.raises(
+        CheckpointError, match=r"is corrupt or truncated \(BadZipFile: Bad CRC-32 for file 'final.npy'\)$"
+    ):
         load_checkpoint(checkpoint_file)

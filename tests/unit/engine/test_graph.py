@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tui_recommender.engine.graph import InteractionGraph
+from tui_recommender.engine.graph import InteractionGraph, sorted_distinct
 
 
 def dense_reference(n_users: int, n_items: int, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -104,3 +104,22 @@ def test_without_then_with_edges_restores_the_graph():
     back = graph.without_edges(users, items).with_edges(users, items)
     np.testing.assert_array_equal(back.users, graph.users)
     np.testing.assert_array_equal(back.items, graph.items)
+
+
+@pytest.mark.parametrize(
+    "keys", [[], [5], [1, 2, 9], [1, 1, 2, 9, 9], [9, 1, 2, 1, 9, 0]], ids=["empty", "one", "rising", "ordered", "any"]
+)
+def test_sorted_distinct_is_numpys_unique(keys):
+    got = sorted_distinct(np.array(keys, dtype=np.int64))
+    assert got.tolist() == np.unique(np.array(keys, dtype=np.int64)).tolist()
+
+
+def test_pairs_in_any_order_give_the_same_graph_as_sorted_ones():
+    rng = np.random.default_rng(0)
+    users, items = rng.integers(0, 7, 60), rng.integers(0, 5, 60)
+    shuffled = InteractionGraph.from_pairs(7, 5, users, items)
+    order = np.lexsort((items, users))
+    ordered = InteractionGraph.from_pairs(7, 5, users[order], items[order])
+    pairs = sorted(set(zip(users.tolist(), items.tolist())))
+    for graph in (shuffled, ordered):
+        assert list(zip(graph.users.tolist(), graph.items.tolist())) == pairs

@@ -52,3 +52,14 @@ def test_id_map_add_appends_and_keeps_old_indices():
 def test_id_map_rejects_duplicates():
     with pytest.raises(ValueError):
         IdMap([1, 2, 1])
+
+
+def test_many_ids_at_once_are_found_as_one_at_a_time(monkeypatch):
+    # Past DENSE_LOOKUP_MIN ids over a range no wider than them, a table by raw id answers;
+    # it must agree with the index, unknown ids (in the range, above it, negative) included.
+    monkeypatch.setattr("tui_recommender.engine.id_map.DENSE_LOOKUP_MIN", 10)
+    ids = IdMap([31, 7, 40, 2, 0])
+    raw = np.tile([0, 40, 2, 7, 31], 10)
+    assert ids.indices(raw).tolist() == [4, 2, 3, 1, 0] * 10
+    with pytest.raises(UnknownIdError, match=r"^3 unknown ids \(5, 99, -11\)$"):
+        ids.indices(np.concatenate([raw, [5, 99, -11]]))

@@ -1,21 +1,27 @@
 """Opening a dataset at full size (issue 17): synthetic datasets shaped like ml-1m, ml-10m
-and ml-32m are written to a temporary folder (never into the project), then each is opened
-in a child process: the first open (parse, then the cache is written), a later open (from
-the cache), and `tui-recommender recommend --user 1` against a checkpoint of that size. Each
-child's wall time (imports included) and peak RSS (its VmHWM) are reported.
+and ml-32m are written to a folder (a temporary one, or `--dir` to keep and reuse them;
+never the project), then each is measured in fresh child processes (imports included): the
+first open (its cache removed: parse, then the cache is written), a later open (from the
+cache), the checkpoint's load (and a read of every row) and save, `tui-recommender recommend
+--user 1`, and the app itself (`bench_startup.run_app`: first screen, then user 1's
+recommendations after the ID is typed at once). Each child's wall time and peak RSS (its
+VmHWM) are reported, with the load average before and after each shape.
 
-The checkpoint holds random embeddings of the shipped recipe's width for every user and
-movie, with the dataset's fingerprint: the ranking is meaningless, the sizes (and so the
-load and ranking time) are the real ones. Nothing here trains a model.
+The checkpoint is written once per shape from an untrained model: random embeddings of the
+shipped recipe's width for every user and movie, with the dataset's fingerprint. For I/O
+and serving latency the weights' values do not matter (the ranking is meaningless; the
+sizes, and so the load and ranking time, are the real ones). Nothing here trains a model.
 
-    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--no-recommend] [--json]
+    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--no-recommend] [--no-app] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_startup, run as a script or imported
 GENRES = (
     "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
     "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
@@ -150,10 +157,11 @@ def write_checkpoint(folder: Path, out: Path) -> None:
     with random embeddings and the dataset's fingerprint (see the module docstring)."""
     from tui_recommender.data.cache import open_dataset
     from tui_recommender.engine.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from tui_recommender.engine.graph import sorted_distinct
 
     data = open_dataset(folder)
     recipe = load_checkpoint(REPO_ROOT / "weights" / "ml-latest-small.npz").config
-    users = np.unique(data.ratings["userId"].to_numpy())
+    users = sorted_distinct(data.ratings["userId"].to_numpy())
     items = data.movies.index.to_numpy()
     rng = np.random.default_rng(1)
     ego = rng.standard_normal((len(users) + len(items), recipe.dim), dtype=np.float32) * 0.1
@@ -183,56 +191,99 @@ def _timed_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, st
     return seconds, int(result.stderr.strip().splitlines()[-1]) / 1024, result.stdout
 
 
-def measure(shape: Shape, workdir: Path, recommend: bool = True) -> dict:
+CHECKPOINT_SNIPPET = (
+    "import json, os, sys, time; from pathlib import Path; "
+    "from tui_recommender.engine.checkpoint import load_checkpoint, save_checkpoint; "
+    "t = time.perf_counter(); c = load_checkpoint(Path(sys.argv[1])); loaded = time.perf_counter() - t; "
+    "c.final.sum(); c.ego.sum(); touched = time.perf_counter() - t; "
+    "t = time.perf_counter(); save_checkpoint(c, Path(sys.argv[2])); saved = time.perf_counter() - t; "
+    "os.unlink(sys.argv[2]); "
+    "print(json.dumps({'load_s': loaded, 'load_and_read_s': touched, 'save_s': saved, "
+    "'mb': Path(sys.argv[1]).stat().st_size / 1e6, 'torch': 'torch' in sys.modules}))"
+)
+
+
+def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = True) -> dict:
+    """Every figure of one shape; its dataset and checkpoint in `workdir` are reused if there."""
     env = {**os.environ, "TUI_RECOMMENDER_STATE_DIR": str(workdir / "state"), "OMP_NUM_THREADS": "2"}
-    folder = workdir / "data" / shape.name
-    start = time.perf_counter()
-    write_dataset(shape, folder)
-    written = time.perf_counter() - start
+    folder = workdir / shape.name
+    written = None
+    if not (folder / ("ratings.dat" if shape.dat else "ratings.csv")).is_file():
+        start = time.perf_counter()
+        write_dataset(shape, folder)
+        written = round(time.perf_counter() - start, 1)
+    shutil.rmtree(workdir / f".{shape.name}.cache", ignore_errors=True)  # the first open parses
     size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
     python = [sys.executable, "-c", OPEN_SNIPPET, str(folder)]
+    result = {"shape": shape.name, "ratings": shape.ratings, "files_mb": round(size_mb), "write_s": written}
+    result["load_1min_before"] = os.getloadavg()[0]
     first_wall, first_rss, first_out = _timed_child(python, env)
     later_wall, later_rss, later_out = _timed_child(python, env)
-    recommend_wall = recommend_rss = float("nan")
-    if recommend:
+    result.update(
+        first_open_s=round(json.loads(first_out)["seconds"], 2),
+        first_open_wall_s=round(first_wall, 2),
+        first_open_peak_rss_mb=round(first_rss),
+        later_open_s=round(json.loads(later_out)["seconds"], 2),
+        later_open_wall_s=round(later_wall, 2),
+        later_open_peak_rss_mb=round(later_rss),
+    )
+    if recommend or app:
         checkpoint = workdir / f"{shape.name}.npz"
-        write_checkpoint(folder, checkpoint)
+        if not checkpoint.is_file():
+            write_checkpoint(folder, checkpoint)
+        io = [sys.executable, "-c", PEAK_LINE + CHECKPOINT_SNIPPET, str(checkpoint), str(workdir / "copy.npz")]
+        _, io_rss, io_out = _timed_child(io, env)
+        result["checkpoint_io_peak_rss_mb"] = round(io_rss)
+        io_figures = json.loads(io_out)
+        result.update(
+            checkpoint_mb=round(io_figures["mb"]),
+            checkpoint_load_s=round(io_figures["load_s"], 2),
+            checkpoint_load_and_read_s=round(io_figures["load_and_read_s"], 2),
+            checkpoint_save_s=round(io_figures["save_s"], 2),
+            checkpoint_io_imported_torch=io_figures["torch"],
+        )
+    if recommend:
         cli = [sys.executable, "-c", CLI_SNIPPET, "--data", str(folder), "--checkpoint", str(checkpoint)]
         cli += ["recommend", "--user", "1", "--json"]
         recommend_wall, recommend_rss, _ = _timed_child(cli, env)
-    return {
-        "shape": shape.name,
-        "ratings": shape.ratings,
-        "files_mb": round(size_mb),
-        "write_s": round(written, 1),
-        "first_open_s": round(json.loads(first_out)["seconds"], 2),
-        "first_open_wall_s": round(first_wall, 2),
-        "first_open_peak_rss_mb": round(first_rss),
-        "later_open_s": round(json.loads(later_out)["seconds"], 2),
-        "later_open_wall_s": round(later_wall, 2),
-        "later_open_peak_rss_mb": round(later_rss),
-        "recommend_cli_wall_s": round(recommend_wall, 2) if recommend else None,
-        "recommend_cli_peak_rss_mb": round(recommend_rss) if recommend else None,
-    }
+        result.update(recommend_cli_wall_s=round(recommend_wall, 2), recommend_cli_peak_rss_mb=round(recommend_rss))
+    if app:
+        from bench_startup import run_app
+
+        figures = run_app(folder, "1", checkpoint)
+        result.update(
+            app_first_screen_s=round(figures["first_screen_s"], 2),
+            app_recommendations_after_id_s=round(figures["first_recommendations_s"], 2),
+            app_peak_rss_mb=round(figures["peak_rss_mb"]),
+        )
+    result["load_1min_after"] = os.getloadavg()[0]
+    return result
 
 
 def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     cli.add_argument("--shape", action="append", choices=sorted(SHAPES), help="default: ml-1m and ml-10m")
-    cli.add_argument("--dir", metavar="DIR", help="work folder (default: a temporary one, removed after)")
-    cli.add_argument("--no-recommend", action="store_true", help="open the data only (no checkpoint, no recommend)")
+    cli.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="keep the datasets and checkpoints here and reuse them (default: a temporary folder)",
+    )
+    cli.add_argument("--no-recommend", action="store_true", help="no `recommend` CLI run")
+    cli.add_argument("--no-app", action="store_true", help="no run of the app (first screen, recommendations)")
     cli.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = cli.parse_args()
     shapes = [SHAPES[name] for name in args.shape or ("ml-1m", "ml-10m")]
-    load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-open-", dir=args.dir) as tmp:
+    with contextlib.ExitStack() as stack:
+        workdir = (
+            Path(args.dir) if args.dir else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-open-")))
+        )
+        workdir.mkdir(parents=True, exist_ok=True)
         results = []
         for shape in shapes:
-            results.append(measure(shape, Path(tmp) / shape.name, not args.no_recommend))
+            results.append(measure(shape, workdir, not args.no_recommend, not args.no_app))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    report = {"load_1min_before": load_before, "load_1min_after": os.getloadavg()[0], "results": results}
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps({"results": results}))
     return 0
 
 

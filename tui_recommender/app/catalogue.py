@@ -54,12 +54,10 @@ class Catalogue:
         self._extras: tuple[pd.DataFrame | None, pd.DataFrame | None] | None = None  # links, tags
         self.items = IdMap(data.movies.index.to_numpy())
         self._search: TitleSearch | None = None  # built on the first search
-        genres = data.movies["genres"]
-        if data.genres:
-            columns = [genres.map(lambda gs, g=g: g in gs).to_numpy() for g in data.genres]
-            self._genre_matrix = np.stack(columns, axis=1)
-        else:
-            self._genre_matrix = np.zeros((len(genres), 0), bool)
+        column = {genre: k for k, genre in enumerate(data.genres)}
+        kept = [[column[g] for g in genres if g in column] for genres in data.movies["genres"].tolist()]
+        self._genre_matrix = np.zeros((len(kept), len(data.genres)), bool)  # one pass, not one per genre
+        self._genre_matrix[np.repeat(np.arange(len(kept)), [len(k) for k in kept]), [c for k in kept for c in k]] = True
         self.genre_weights = genre_weights(self._genre_matrix)  # for calibrated lists
 
     def __len__(self) -> int:

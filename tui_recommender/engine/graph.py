@@ -34,7 +34,10 @@ class InteractionGraph:
     @classmethod
     def from_pairs(cls, n_users: int, n_items: int, users: np.ndarray, items: np.ndarray) -> InteractionGraph:
         """Build from (user, item) index pairs, dropping duplicates; order: by user, then item."""
-        keys = np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64)
+        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        keys = users * n_items + items
+        if len(keys) < 2 or (keys[1:] > keys[:-1]).all():  # as a sorted file gives them: no division
+            return cls(n_users, n_items, users, items)
         return cls(n_users, n_items, *np.divmod(sorted_distinct(keys), n_items))
 
     @property

@@ -154,11 +154,12 @@ def train_model(
 ) -> TrainReport:
     """Train a fresh model with `config` (default: the default recipe) on the dataset plus
     every stored rating and save it to `out` (default: the state dir's checkpoint, which the
-    app loads first). After each epoch the training's state is kept beside `out` (removed
-    once the model is saved); `resume` goes on from it. Launched by torchrun, this process
+    app loads first). After each epoch the training's state is kept beside `out`, as often
+    as pays (`resume.StateWriter`), removed once the model is saved; `resume` goes on from
+    it. Launched by torchrun, this process
     is one rank of the training (see `engine.distributed`): rank 0 alone writes and warns."""
     from tui_recommender.engine.distributed import Team
-    from tui_recommender.engine.lightgcn.resume import save_state, state_path
+    from tui_recommender.engine.lightgcn.resume import StateWriter, state_path
     from tui_recommender.engine.lightgcn.training import train_checkpoint
     from tui_recommender.engine.train_config import TrainConfig
 
@@ -178,7 +179,7 @@ def train_model(
             database_id = store.database_id
         states = state_path(target)
         state = _resume_state(team, states) if resume else None
-        on_state = (lambda s: save_state(s, states)) if team.primary else None
+        on_state = StateWriter(states) if team.primary else None
         logger.info("training on %s: %d ratings (stored events up to seq %d); %s", data.name, len(ratings), seq, config)
         checkpoint, result = train_checkpoint(data, ratings, config, seq, on_epoch, team, state, on_state)
         checkpoint = replace(checkpoint, ratings_database=database_id)

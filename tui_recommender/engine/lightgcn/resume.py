@@ -1,13 +1,16 @@
 """The state of a training at the end of an epoch, so a stopped training (a rank died, the
 machine rebooted) can go on from there with `train --resume`: the weights, the optimiser,
 the random generators, early stopping's record and which stage it was in. One torch file
-(tensors and plain values only, loaded with `weights_only`), replaced atomically."""
+(tensors and plain values only, loaded with `weights_only`), replaced atomically, as often
+as pays (`StateWriter`)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.saved_arrays import os_reason
 
 FIRST, REFIT = 0, 1  # stages of `train_on_pairs`: early stopping's training, then the refit
+MIN_INTERVAL_S = 60.0  # `StateWriter`: seconds of training at least between two written states
+COST_FACTOR = 20.0  # ... and at least this many times the last write's seconds (writes <= 5%)
 
 
 @dataclass
@@ -89,3 +94,38 @@ def load_state(path: Path) -> EpochState:
         return EpochState(**torch.load(path, map_location="cpu", weights_only=True))
     except Exception as error:  # a damaged file fails in many ways (zip, pickle, fields)
         raise CheckpointError(f"cannot resume from {shorten_path(path)}: {type(error).__name__}") from None
+
+
+class StateWriter:
+    """Hands each epoch state a training gives it to `save_state` at `path`, but only as often
+    as pays: the first always, then one once `max(min_interval, cost_factor x the last write's
+    seconds)` of training have passed since the last write. At ml-32m a state is ~0.9 GB
+    (the layer-0 table, Adam's two moments and the best table): written after every epoch it
+    cost seconds and the disk's bandwidth each epoch when epochs are fast (a GPU). A stopped
+    training loses at most that interval; `--resume` redoes the epochs after the state it
+    finds, to the same weights (the state holds the random generators)."""
+
+    def __init__(
+        self,
+        path: Path,
+        min_interval: float = MIN_INTERVAL_S,
+        cost_factor: float = COST_FACTOR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.min_interval = min_interval
+        self.cost_factor = cost_factor
+        self._clock = clock
+        self._last_write: float | None = None  # when the last write ended
+        self._last_cost = 0.0  # its seconds
+        self.written = 0  # states written so far
+
+    def __call__(self, state: EpochState) -> None:
+        now = self._clock()
+        wait = max(self.min_interval, self.cost_factor * self._last_cost)
+        if self._last_write is not None and now - self._last_write < wait:
+            return
+        save_state(state, self.path)
+        self._last_write = self._clock()
+        self._last_cost = self._last_write - now
+        self.written += 1

@@ -156,8 +156,8 @@ def train_model(
     every stored rating and save it to `out` (default: the state dir's checkpoint, which the
     app loads first). After each epoch the training's state is kept beside `out`, as often
     as pays (`resume.StateWriter`), removed once the model is saved; `resume` goes on from
-    it. Launched by torchrun, this process
-    is one rank of the training (see `engine.distributed`): rank 0 alone writes and warns."""
+    it. Launched by torchrun, this process is one rank of the training (see
+    `engine.distributed`): rank 0 alone writes and warns."""
     from tui_recommender.engine.distributed import Team
     from tui_recommender.engine.lightgcn.resume import StateWriter, state_path
     from tui_recommender.engine.lightgcn.training import train_checkpoint

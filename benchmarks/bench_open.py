@@ -5,7 +5,9 @@ first open (its cache removed: parse, then the cache is written), a later open (
 cache), the checkpoint's load (and a read of every row) and save, `tui-recommender recommend
 --user 1`, and the app itself (`bench_startup.run_app`: first screen, then user 1's
 recommendations after the ID is typed at once). Each child's wall time and peak RSS (its
-VmHWM) are reported, with the load average before and after each shape.
+VmHWM) are reported, with the load average before and after each shape, and for the later
+open, `recommend` and the app their CPU seconds: on a shared machine the wall time stretches
+with the load, the CPU seconds much less (they near a quiet machine's wall time).
 
 The checkpoint is written once per shape from an untrained model: random embeddings of the
 shipped recipe's width for every user and movie, with the dataset's fingerprint. For I/O
@@ -21,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -177,15 +180,23 @@ OPEN_SNIPPET = PEAK_LINE + (
     "d = open_dataset(sys.argv[1]); "
     "print(json.dumps({'seconds': time.perf_counter() - t, 'ratings': len(d.ratings)}))"
 )
+LAST_CPU = [0.0]  # CPU seconds (user + system) of the last `_timed_child`
 CLI_SNIPPET = PEAK_LINE + "from tui_recommender.cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run `argv` (a Python child started with `PEAK_LINE`): (wall seconds, its peak RSS in
-    MB, stdout); a failing child ends the benchmark with its last error line."""
-    start = time.perf_counter()
+    MB, stdout); a failing child ends the benchmark with its last error line. Its CPU
+    seconds go to `LAST_CPU`."""
+    start, cpu = time.perf_counter(), _cpu_of_children()
     result = subprocess.run(argv, capture_output=True, env=env, text=True, check=False)
     seconds = time.perf_counter() - start
+    LAST_CPU[0] = _cpu_of_children() - cpu
     if result.returncode != 0:
         raise SystemExit(f"bench_open: {' '.join(argv[3:8])} failed: {result.stderr.strip().splitlines()[-2:]}")
     return seconds, int(result.stderr.strip().splitlines()[-1]) / 1024, result.stdout
@@ -219,6 +230,7 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = Tru
     result["load_1min_before"] = os.getloadavg()[0]
     first_wall, first_rss, first_out = _timed_child(python, env)
     later_wall, later_rss, later_out = _timed_child(python, env)
+    result["later_open_cpu_s"] = round(LAST_CPU[0], 2)
     result.update(
         first_open_s=round(json.loads(first_out)["seconds"], 2),
         first_open_wall_s=round(first_wall, 2),
@@ -246,7 +258,11 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = Tru
         cli = [sys.executable, "-c", CLI_SNIPPET, "--data", str(folder), "--checkpoint", str(checkpoint)]
         cli += ["recommend", "--user", "1", "--json"]
         recommend_wall, recommend_rss, _ = _timed_child(cli, env)
-        result.update(recommend_cli_wall_s=round(recommend_wall, 2), recommend_cli_peak_rss_mb=round(recommend_rss))
+        result.update(
+            recommend_cli_wall_s=round(recommend_wall, 2),
+            recommend_cli_cpu_s=round(LAST_CPU[0], 2),
+            recommend_cli_peak_rss_mb=round(recommend_rss),
+        )
     if app:
         from bench_startup import run_app
 
@@ -254,6 +270,7 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = Tru
         result.update(
             app_first_screen_s=round(figures["first_screen_s"], 2),
             app_recommendations_after_id_s=round(figures["first_recommendations_s"], 2),
+            app_cpu_until_recommendations_s=round(figures["cpu_until_recommendations_s"], 2),
             app_peak_rss_mb=round(figures["peak_rss_mb"]),
         )
     result["load_1min_after"] = os.getloadavg()[0]

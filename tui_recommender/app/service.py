@@ -121,13 +121,12 @@ class RecommenderService:
         self.model_source = model_source
         self.store = store
         events = stored_events(store, data)
-        ratings = merge_ratings(data.ratings, events)
         self.catalogue = Catalogue(data)
         self.ratings = UserRatings(store, data.ratings, data.name, stored=events)  # the dataset's columns, not a copy
         self.lists = UserLists(store, data.movies.index)
         self.model = LiveModel(
             checkpoint,
-            ratings,
+            merge_ratings(data.ratings, events, ("userId", "movieId", "rating")),  # the graph's: no timestamps
             self.catalogue.items,
             lambda seq: stored_events(store, data, seq),
             self.lists.not_interested,

@@ -35,10 +35,9 @@ class InteractionGraph:
     def from_pairs(cls, n_users: int, n_items: int, users: np.ndarray, items: np.ndarray) -> InteractionGraph:
         """Build from (user, item) index pairs, dropping duplicates; order: by user, then item."""
         users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
-        keys = users * n_items + items
-        if len(keys) < 2 or (keys[1:] > keys[:-1]).all():  # as a sorted file gives them: no division
+        if _rising_pairs(users, items):  # as a sorted file gives them: kept, no key array, no division
             return cls(n_users, n_items, users, items)
-        return cls(n_users, n_items, *np.divmod(sorted_distinct(keys), n_items))
+        return cls(n_users, n_items, *np.divmod(sorted_distinct(users * n_items + items), n_items))
 
     @property
     def n_nodes(self) -> int:
@@ -125,6 +124,13 @@ class InteractionGraph:
                 device=device,
                 check_invariants=False,
             )
+
+
+def _rising_pairs(users: np.ndarray, items: np.ndarray) -> bool:
+    """Whether the (user, item) pairs are sorted by user then item without a repeat."""
+    if (users[1:] < users[:-1]).any():  # comparisons only: bool temporaries, not int64 ones
+        return False
+    return bool(((users[1:] > users[:-1]) | (items[1:] > items[:-1])).all())
 
 
 def sorted_distinct(keys: np.ndarray) -> np.ndarray:

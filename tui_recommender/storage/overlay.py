@@ -9,18 +9,27 @@ import pandas as pd
 from tui_recommender.data.movielens import RATINGS_COLUMNS
 
 
-def merge_ratings(base: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def merge_ratings(base: pd.DataFrame, events: pd.DataFrame, columns: tuple[str, ...] = RATINGS_COLUMNS) -> pd.DataFrame:
     """`base` (dataset ratings: userId, movieId, rating, timestamp) with stored `events`
     applied. `events` must be in seq order (as `RatingsStore.events()` and `latest()`
     return them): the last event per (userId, movieId) replaces the base rating, or drops it
-    if NaN. Returns the kept base rows then the stored ratings, with base's dtypes and a
-    fresh index (without events: `base`'s columns, not copied)."""
-    columns = list(RATINGS_COLUMNS)
+    if NaN. Returns `columns` of the kept base rows then the stored ratings, with base's
+    dtypes and a fresh index (without events: `base`'s columns, not copied)."""
+    columns = list(columns)
     if events.empty:
         return base[columns].reset_index(drop=True)
     last = events.drop_duplicates(["userId", "movieId"], keep="last")
     added = last.loc[last["rating"].notna(), columns].astype(base[columns].dtypes.to_dict())
-    return pd.concat([base.loc[~replaced_rows(base, last), columns], added], ignore_index=True)
+    kept = ~replaced_rows(base, last)
+    everything = kept.all()
+    # One copy per column (pd.concat of a masked frame made two: ~1 GB more at ml-32m's peak).
+    merged = {
+        name: np.concatenate(
+            [base[name].to_numpy() if everything else base[name].to_numpy()[kept], added[name].to_numpy()]
+        )
+        for name in columns
+    }
+    return pd.DataFrame(merged, copy=False)
 
 
 def replaced_rows(base: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:

@@ -123,3 +123,14 @@ def test_pairs_in_any_order_give_the_same_graph_as_sorted_ones():
     pairs = sorted(set(zip(users.tolist(), items.tolist())))
     for graph in (shuffled, ordered):
         assert list(zip(graph.users.tolist(), graph.items.tolist())) == pairs
+
+
+@pytest.mark.parametrize(
+    ("users", "items"),
+    [([0, 0, 1], [3, 1, 0]), ([0, 0, 1], [1, 1, 0]), ([1, 0], [0, 1])],
+    ids=["items fall within a user", "a repeat", "users fall"],
+)
+def test_pairs_sorted_only_by_user_are_sorted_and_deduplicated(users, items):
+    graph = InteractionGraph.from_pairs(2, 4, np.array(users), np.array(items))
+    expected = sorted(set(zip(users, items)))
+    assert list(zip(graph.users.tolist(), graph.items.tolist())) == expected

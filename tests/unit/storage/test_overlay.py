@@ -73,3 +73,10 @@ def test_merge_at_dataset_scale_drops_exactly_the_removed_rows() -> None:
     assert len(merged) == n - 5_000
     assert not set(merged["movieId"].tolist()) & set(events["movieId"].tolist())
     assert merged.dtypes.equals(base.dtypes)
+
+
+def test_merge_of_some_columns_is_those_of_the_whole_merge() -> None:
+    base = ratings_frame([(1, 10, 4.0, 100), (1, 20, 3.0, 101), (2, 10, 5.0, 102)])
+    events = ratings_frame([(1, 10, np.nan, 200), (2, 10, 1.5, 201), (3, 30, 2.5, 202)])
+    some = merge_ratings(base, events, ("userId", "movieId", "rating"))
+    pd.testing.assert_frame_equal(some, merge_ratings(base, events)[["userId", "movieId", "rating"]])

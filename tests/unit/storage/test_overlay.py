@@ -80,3 +80,26 @@ def test_merge_of_some_columns_is_those_of_the_whole_merge() -> None:
     events = ratings_frame([(1, 10, np.nan, 200), (2, 10, 1.5, 201), (3, 30, 2.5, 202)])
     some = merge_ratings(base, events, ("userId", "movieId", "rating"))
     pd.testing.assert_frame_equal(some, merge_ratings(base, events)[["userId", "movieId", "rating"]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_over_ratings_sorted_by_user_and_movie_the_merge_stays_sorted(seed: int) -> None:
+    # As GroupLens files come: the stored ratings go in their places (the graph then needs
+    # no sort), and the merge is the naive one all the same.
+    rng = np.random.default_rng(seed)
+    keys = sorted({(int(u), int(m)) for u, m in rng.integers(1, 30, size=(300, 2))})
+    base_rows = [(u, m, float(rng.integers(1, 11)) / 2, 100) for u, m in keys]
+    event_rows = [
+        (int(u), int(m), np.nan if rng.random() < 0.25 else float(rng.integers(1, 11)) / 2, 200 + k)
+        for k, (u, m) in enumerate(rng.integers(1, 35, size=(80, 2)))
+    ]
+    expected = {(u, m): (r, t) for u, m, r, t in base_rows}
+    for u, m, r, t in event_rows:
+        if np.isnan(r):
+            expected.pop((u, m), None)
+        else:
+            expected[(u, m)] = (r, t)
+    merged = merge_ratings(ratings_frame(base_rows), ratings_frame(event_rows))
+    pairs = list(zip(merged["userId"].tolist(), merged["movieId"].tolist()))
+    assert pairs == sorted(expected)
+    assert {(u, m): (r, t) for u, m, r, t in merged.itertuples(index=False)} == expected

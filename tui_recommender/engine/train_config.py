@@ -22,6 +22,11 @@ Loss = Literal["full_softmax", "bpr", "softmax"]
 # "user": a uniform user, then one of their positives; "edge": a uniform edge
 Sampling = Literal["user", "edge"]
 LEGACY_LOSS: Loss = "bpr"  # of a checkpoint that names no loss: saved before the other losses existed
+# full_softmax's L2 applies as given down to this density (positives per user x movie; ml-latest-small
+# trains at 1.0-1.4%) and grows as the data thins below it: at Gowalla's 0.06%, x6.7 = 2e-2, the best of
+# 1e-2, 2e-2 and 4e-2 there (`TrainConfig.sized_reg`; benchmarks/README.md)
+REG_DENSITY = 0.004
+REG_DENSITY_POWER = 1.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ class TrainConfig:
     reg: float = field(
         default=3e-3,
         metadata=_about(
-            _Real(0.0, 100.0), "L2 weight: full_softmax on the whole layer-0 table per user; bpr/softmax per pair"
+            _Real(0.0, 100.0),
+            "L2 weight: full_softmax on the whole layer-0 table per user (more on sparse data); bpr/softmax per pair",
         ),
     )
     batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
@@ -203,6 +209,15 @@ class TrainConfig:
                     f"layer_weights is {shorten(repr(shown))}, not n_layers + 1 = {self.n_layers + 1} numbers"
                 )
             object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
+
+    def sized_reg(self, n_users: int, n_items: int, n_edges: int) -> float:
+        """full_softmax's L2 weight on a graph of `n_edges` positives between `n_users` and
+        `n_items`: `reg` at density n_edges / (n_users x n_items) >= REG_DENSITY, else `reg`
+        x (REG_DENSITY / density) ** REG_DENSITY_POWER (sparser data overfits sooner)."""
+        density = n_edges / max(n_users * n_items, 1)
+        if density >= REG_DENSITY or density == 0:
+            return self.reg
+        return self.reg * (REG_DENSITY / density) ** REG_DENSITY_POWER
 
     def hyperparameters(self) -> dict:
         """Every field but the device, JSON-ready: what a checkpoint holds."""

@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 import pytest
 
 from tui_recommender.core.errors import ConfigError
-from tui_recommender.engine.train_config import LEGACY_LOSS, TrainConfig, option_help
+from tui_recommender.engine.train_config import LEGACY_LOSS, REG_DENSITY, REG_DENSITY_POWER, TrainConfig, option_help
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,14 @@ def test_options_from_text_use_the_same_checks_and_name_the_flag():
         TrainConfig.from_options({"dim": "6.5"}, labels={"dim": "--dim"})
     with pytest.raises(ConfigError, match="'dropout' is not a training option"):
         TrainConfig.from_options({"dropout": "0.1"})
+
+
+def test_the_listwise_l2_grows_only_on_data_sparser_than_the_reference():
+    config = TrainConfig(reg=0.002)
+    # ml-latest-small's protocol graph (58,899 positives of 610 users x 9,742 movies) keeps reg as given
+    assert config.sized_reg(610, 9742, 58_899) == 0.002
+    assert config.sized_reg(100, 100, int(REG_DENSITY * 100 * 100)) == 0.002
+    assert config.sized_reg(10, 10, 0) == 0.002  # no edge: nothing to scale by
+    thinner = REG_DENSITY / 8
+    expected = 0.002 * 8**REG_DENSITY_POWER
+    assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)

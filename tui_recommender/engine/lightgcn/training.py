@@ -117,6 +117,7 @@ def train(
     if resume is not None:
         _restore(resume, config, graph, model, optimizer, rng, result, record)
     steps = Steps(model, adj, team)
+    reg = config.sized_reg(graph.n_users, graph.n_items, graph.n_edges) if full_softmax else config.reg
     hear_step = getattr(on_epoch, "on_step", None)
     for epoch in range(result.epochs + 1, config.max_epochs + 1):
         if validation is not None and record.checks_without_gain >= config.patience:
@@ -130,7 +131,7 @@ def train(
             on_step(0, plan.steps(n_active) if plan else -(-graph.n_edges // config.batch_size))
         if full_softmax:
             loss = full_softmax_epoch(
-                model, adj, optimizer, graph, rng, plan.user_batch, config.reg, should_stop, steps, scored, on_step
+                model, adj, optimizer, graph, rng, plan.user_batch, reg, should_stop, steps, scored, on_step
             )
         else:
             users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)

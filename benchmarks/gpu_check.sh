@@ -25,6 +25,12 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 GOWALLA=$1
+for file in s_adj_mat.npz test.txt; do  # checked before the 4-minute epoch, not after it
+    if [ ! -f "$GOWALLA/$file" ]; then
+        echo "gpu_check: $GOWALLA has no $file (the LightGCN paper's Gowalla split: s_adj_mat.npz, test.txt)" >&2
+        exit 2
+    fi
+done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -21,6 +21,7 @@ them between runs). ml-32m needs ~6 GB: run under the machine's memory lock.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -146,7 +147,7 @@ def main() -> None:
         results = []
         for k, (name, folder, checkpoint) in enumerate(sets):
             results.append(measure(name, folder, checkpoint, Path(tmp) / f"state-{k}", args.rounds, seed=k))
-            print(f"  {name}: done, load {harness.machine()['load_average_1m']}", flush=True)
+            print(f"  {name}: done, load {harness.machine()['load_average_1m']}", file=sys.stderr, flush=True)
 
     p95 = [r["parts"]["total"]["p95_ms"] for r in results]
     ratio = max(p95) / min(p95)

@@ -14,7 +14,8 @@ applies the graph changes, gives those users the layer-0 rows that propagate to 
 were served, and propagates the whole graph (`lightgcn.propagation`): the other users'
 rows and the movies' rows then reflect the ratings too. Every change holds the one
 `_lock`; a catch-up computes outside it (so ratings go on being learnt meanwhile) and holds
-`_catch_up_lock`, so there is one at a time.
+`_catch_up_lock`, so there is one at a time. (`Recommender.partial_fit_users` is one
+synchronous step over a fitted torch model; serving needs these two, without torch.)
 """
 
 from __future__ import annotations

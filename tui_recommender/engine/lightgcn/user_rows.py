@@ -141,11 +141,10 @@ def folded_in_row(
     pool, tail_mass, tail_mean, logits_max = np.arange(len(items)), 0.0, np.zeros_like(start), logits.max()
     if len(items) > 2 * POOL:
         pool = np.union1d(np.argpartition(logits, len(logits) - POOL)[-POOL:], positives)
-        rest = np.ones(len(items), dtype=bool)
-        rest[pool] = False
-        weights = np.exp(logits[rest] - logits.max())
-        tail_mass = float(weights.sum())
-        tail_mean = weights @ items[rest] / max(tail_mass, 1e-300)
+        weights = np.exp(logits - logits_max).astype(np.float32)
+        weights[pool] = 0.0  # one pass over the rows, no copy of the tail's
+        tail_mass = float(weights.sum(dtype=np.float64))
+        tail_mean = (weights @ items).astype(np.float64) / max(tail_mass, 1e-300)
     x = items[pool]
     where = np.searchsorted(pool, positives)
     hated = None if disliked is None or len(disliked) == 0 else np.searchsorted(pool, np.intersect1d(disliked, pool))

@@ -145,7 +145,7 @@ def folded_in_row(
         weights[pool] = 0.0  # one pass over the rows, no copy of the tail's
         tail_mass = float(weights.sum(dtype=np.float64))
         tail_mean = (weights @ items).astype(np.float64) / max(tail_mass, 1e-300)
-    x = items[pool]
+    x = items if len(pool) == len(items) else items[pool]
     where = np.searchsorted(pool, positives)
     hated = None if disliked is None or len(disliked) == 0 else np.searchsorted(pool, np.intersect1d(disliked, pool))
     v = start.copy()
@@ -157,9 +157,9 @@ def folded_in_row(
         if tail_mass > 0.0:  # the tail's weight moves with its mean row: exp(dv . tail_mean)
             tail = tail_mass * np.exp((v - start) @ tail_mean + logits_max - logits.max())
             p = np.exp(logits - logits.max())
-            grad = (p @ x + tail * tail_mean) / (p.sum() + tail) - start
-        else:
-            grad = _softmax(logits) @ x - start
+            grad = ((p.astype(np.float32) @ x) + tail * tail_mean) / (p.sum() + tail) - start
+        else:  # float32 products: a float64 one would copy the movie rows at every step
+            grad = (_softmax(logits).astype(np.float32) @ x).astype(np.float64) - start
         if hated is not None and len(hated):
             grad += _disliked_gradient(x, logits, where, hated, start)
         grad += pull * (v - start)

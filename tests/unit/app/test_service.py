@@ -220,12 +220,14 @@ def test_rate_accepts_strings_on_the_scale(service):
 
 
 def test_rate_stores_durably_before_any_model_work(service, state_dir, monkeypatch):
-    import tui_recommender.engine.lightgcn.fine_tuning as fine_tuning
+    import tui_recommender.app.live_model as live_model
 
     def no_model_work(*_args, **_kwargs):
         raise AssertionError("rate() must not touch the model")
 
-    monkeypatch.setattr(fine_tuning, "fine_tune", no_model_work)
+    # the model's work since ratings became incremental: a user's row, then the catch-up
+    for name in ("shifted_row", "folded_in_row", "caught_up"):
+        monkeypatch.setattr(live_model, name, no_model_work)
     monkeypatch.setattr(LightGCN, "propagate", no_model_work)
     movie = rec_ids(service.recommend(1, k=1))[0]
     assert service.rate(1, movie, 4.5) == 4.5

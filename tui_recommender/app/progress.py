@@ -11,6 +11,7 @@ then becomes the epochs done plus the refit's.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, TextIO
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from tui_recommender.engine.lightgcn.training import EpochStats
 
 LINE_INTERVAL_S = 15.0  # between two plain lines
+HEARTBEAT_S = 1.0  # how often a display checks that it has shown something lately
 
 
 def format_duration(seconds: float) -> str:
@@ -54,6 +56,7 @@ class ProgressLines:
         self.clock = clock
         self._last_line = float("-inf")
         self._bar = None
+        self._lock = threading.Lock()  # the heartbeat thread shows lines too
 
     @property
     def is_terminal(self) -> bool:
@@ -72,7 +75,9 @@ class ProgressLines:
 
     def _line(self, now: float, text: Callable[[], str], due: bool = False) -> None:
         """Show `text()` as a plain line if one is `due` or the interval has passed since the last."""
-        if due or now - self._last_line >= self.interval_s:
+        with self._lock:
+            if not (due or now - self._last_line >= self.interval_s):
+                return
             self._last_line = now
             if self.on_line is not None:
                 self.on_line(text())
@@ -98,6 +103,46 @@ class EpochProgress(ProgressLines):
         self._phase_start = 0  # `done` when the current phase began
         self._last_epoch = 0
         self._started = 0.0
+        self._step: tuple[int, int] | None = None  # (step, steps) of the running epoch
+        self._stopped = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        # A step can outlast the interval at full size (minutes at ml-32m on 2 cores), and so
+        # can validation: a thread keeps the lines coming. The TUI's status (`on_line`) shows
+        # its own elapsed time, so only a stream gets one.
+        if self.on_line is None:
+            self._heartbeat = threading.Thread(target=self._beat, name="progress-heartbeat", daemon=True)
+            self._heartbeat.start()
+        return self
+
+    def close(self) -> None:
+        self._stopped.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
+        super().close()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_S):
+            self.still_working()
+
+    def still_working(self) -> None:
+        """Once training has begun, a sign of life if nothing was shown for about
+        `interval_s`: the bar redrawn (its elapsed time moves), or a plain line naming the
+        running epoch and its last step."""
+        if self._step is None:
+            return
+        if self.is_terminal:
+            if self._bar is not None:
+                self._bar.refresh()
+            return
+        step, steps = self._step
+        # the check runs every HEARTBEAT_S: due that much early, no gap passes `interval_s`
+        now = self.clock()
+        due = now - self._last_line >= self.interval_s - HEARTBEAT_S
+        text = f"{self.phase_name()}: epoch {self.done + 1}, still working after step {step} of {steps}"
+        self._line(now, lambda: text, due=due)
 
     def __call__(self, stats: EpochStats) -> None:
         if self.done == 0:
@@ -107,6 +152,8 @@ class EpochProgress(ProgressLines):
             self.phase += 1
             self._phase_start = self.done
         self._last_epoch = stats.epoch
+        if self._step is not None:  # the next epoch has not stepped yet
+            self._step = (0, self._step[1])
         self.total = self._phase_start + max(stats.total, stats.epoch)
         self.done += 1
         if self.is_terminal:
@@ -118,6 +165,7 @@ class EpochProgress(ProgressLines):
     def on_step(self, epoch: int, step: int, steps: int) -> None:
         """Step `step` of `steps` of the running epoch ended (0: the epoch began): the bar's
         postfix, or a line when the interval has passed (the first one at once)."""
+        self._step = (step, steps)
         if self.is_terminal:
             if self._bar is None:
                 self._bar = self._new_bar(total=self.total or None, unit="epoch", desc=self.phase_name())

@@ -4,10 +4,13 @@ and plain lines at most every interval elsewhere; format_duration."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
+import time
 
 import pytest
 
+import tui_recommender.app.progress as progress_module
 from tui_recommender.app.progress import EpochProgress, format_duration
 from tui_recommender.engine.lightgcn.training import EpochStats
 
@@ -84,3 +87,30 @@ def test_steps_inside_an_epoch_show_at_once_then_at_most_every_interval():
         "training: epoch 1 of at most 10, loss 0.5000, 56.00 s/epoch, about 8 min 24 s left",
     ]
     assert len(lines) == 4  # the step right after the epoch's line waits for the interval
+
+
+def test_a_step_longer_than_the_interval_still_shows_a_line_within_it(monkeypatch):
+    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.1)
+    stream, shown = io.StringIO(), []
+    monkeypatch.setattr(
+        progress_module, "print", lambda text, **_: shown.append((time.monotonic(), text)), raising=False
+    )
+    with EpochProgress(stream=stream, interval_s=1.0) as progress:
+        time.sleep(1.3)  # reading and building the graph: other displays' business
+        assert shown == []
+        progress.on_step(1, 0, 8)
+        progress.on_step(1, 3, 8)  # within the interval: no line
+        time.sleep(2.5)  # one long step
+    times, lines = zip(*shown, strict=True)
+    assert lines[0] == "training: epoch 1, step 0 of 8"
+    assert set(lines[1:]) == {"training: epoch 1, still working after step 3 of 8"}
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert 1 <= len(gaps) <= 3 and all(gap >= 0.8 for gap in gaps)  # about once per interval
+    assert gaps[0] <= 1.5  # the first well before two intervals (1.0 s, checked every 0.1 s)
+
+
+def test_the_heartbeat_stops_with_the_display():
+    with EpochProgress(stream=io.StringIO(), interval_s=1.0) as progress:
+        assert progress._heartbeat.is_alive()
+        thread = progress._heartbeat
+    assert not thread.is_alive()

@@ -626,7 +626,9 @@ def state_file_cases(data: Path, checkpoint: Path, state: Path, npz: Callable) -
         learnt = (
             (
                 lambda _f, out, _e: (
-                    None if "(0 ratings)" not in out and "in 0.00 s" not in out else "the rating was not learnt"
+                    None
+                    if "(0 ratings)" not in out and "nothing new learnt" not in out
+                    else "the rating was not learnt"
                 )
             )
             if ok

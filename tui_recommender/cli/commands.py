@@ -167,7 +167,12 @@ def _cmd_rate(args, settings: Settings) -> int:
     finally:
         service.close()
     movie = service.movie(args.movie)
-    learnt = report.DISCARDED if report.discarded else f"model updated in {report.seconds:.2f} s"
+    if report.discarded:
+        learnt = report.DISCARDED
+    elif report.n_ratings == 0:  # the stored rating was taken as learnt already: a fault to see
+        learnt = "nothing new learnt"
+    else:  # milliseconds: the update takes a few
+        learnt = f"model updated in {report.seconds * 1000:.0f} ms"
     print(inert(f"user {args.user} rated {movie.title} {stars:g} stars; {learnt} and saved to {path}"))
     return 0
 

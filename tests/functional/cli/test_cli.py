@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,7 @@ def test_rate_stores_and_a_second_recommend_excludes_the_movie(capsys, where, st
     code, out, err = run(capsys, "rate", *where, "--user", "1", "--movie", str(movie), "--rating", "4.5")
     assert code == 0, err
     assert first[0]["title"] in out and "4.5" in out
+    assert re.search(r"model updated in \d+ ms", out), out  # learnt, and said so
     events, _ = store_events(state_dir)
     assert events[["userId", "movieId", "rating"]].values.tolist() == [[1, movie, 4.5]]
     assert (state_dir / DATASET_NAME / CHECKPOINT_NAME).is_file()  # the update was saved

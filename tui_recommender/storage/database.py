@@ -39,7 +39,7 @@ from tui_recommender.core.rating_scale import HALF_STARS
 from tui_recommender.core.text import shorten
 from tui_recommender.data.tables import TIMESTAMP_LIMIT
 from tui_recommender.storage.database_errors import VALID_EVENT, VALID_MARK, VALID_USER, damaged, database_error
-from tui_recommender.storage.database_files import check_files, connect
+from tui_recommender.storage.database_files import check_files, connect, use_wal
 
 SCHEMA_VERSION = 4  # 2: the marks table; 3: the profile_settings table; 4: meta (the database id)
 WIDEST_SCALE = HALF_STARS  # of every supported dataset: what the store accepts at all
@@ -112,7 +112,7 @@ class RatingsStore:
             raise database_error(err, path) from None
         try:
             if not self.read_only:
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                use_wal(self._conn)
                 self._conn.execute("PRAGMA synchronous = FULL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA_VERSION and not self.read_only:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from tui_recommender.core.errors import RatingsDatabaseError
@@ -58,6 +59,24 @@ def disk_full(path: Path) -> bool:
     except OSError:
         return False
     return info.f_bavail * info.f_frsize < DISK_FULL_BYTES
+
+
+WAL_WAIT_S = 5.0  # as long as sqlite3.connect's busy timeout waits for other locks
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Switch `conn`'s database to write-ahead logging. SQLite answers a journal-mode change
+    that another connection's lock blocks with SQLITE_BUSY at once, without its busy
+    handler (two first opens at once, as torchrun's ranks do), so wait for up to WAL_WAIT_S."""
+    deadline = time.monotonic() + WAL_WAIT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not getattr(error, "sqlite_errorname", "").startswith("SQLITE_BUSY") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def connect(path: Path, read_only: bool) -> tuple[sqlite3.Connection, str | None]:

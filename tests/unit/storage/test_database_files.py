@@ -184,3 +184,21 @@ def _record(outcome: list[BaseException], call) -> None:
         call()
     except BaseException as error:
         outcome.append(error)
+
+
+def test_a_first_open_waits_for_another_connections_lock_to_turn_on_wal(tmp_path: Path) -> None:
+    # torchrun's ranks open a new database at once: the WAL switch met SQLITE_BUSY at once
+    path = tmp_path / "ratings.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE held (x)")
+    other.execute("BEGIN IMMEDIATE")  # as the other rank holds while it writes the schema
+    releaser = threading.Timer(0.3, other.execute, ("COMMIT",))
+    releaser.start()
+    try:
+        with RatingsStore(path) as store:
+            assert store.events().empty
+    finally:
+        releaser.join()
+        other.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -12,6 +12,18 @@ from tui_recommender.storage.export_files import ratings_frame
 from tui_recommender.storage.overlay import merge_ratings
 
 
+def replayed(base_rows: list[tuple], event_rows: list[tuple]) -> dict[tuple, tuple]:
+    """The naive reference: (user, movie) -> (rating, timestamp) after applying each event in
+    order to the base rows (a NaN rating removes the pair)."""
+    expected = {(u, m): (r, t) for u, m, r, t in base_rows}
+    for u, m, r, t in event_rows:
+        if np.isnan(r):
+            expected.pop((u, m), None)
+        else:
+            expected[(u, m)] = (r, t)
+    return expected
+
+
 def test_merge_removal_hides_and_change_replaces_base_rating() -> None:
     base = ratings_frame([(1, 10, 4.0, 100), (1, 20, 3.0, 101), (2, 10, 5.0, 102)])
     events = ratings_frame([(1, 10, np.nan, 200), (2, 10, 1.5, 201), (3, 30, 2.5, 202)])
@@ -42,12 +54,7 @@ def test_merge_matches_a_naive_reference(seed: int) -> None:
         rating = np.nan if rng.random() < 0.25 else float(rng.integers(1, 11)) / 2
         event_rows.append((u, m, rating, int(rng.integers(1e6))))
 
-    expected = {(u, m): (r, t) for u, m, r, t in base_rows}
-    for u, m, r, t in event_rows:
-        if np.isnan(r):
-            expected.pop((u, m), None)
-        else:
-            expected[(u, m)] = (r, t)
+    expected = replayed(base_rows, event_rows)
 
     base = ratings_frame(base_rows)
     merged = merge_ratings(base, ratings_frame(event_rows))
@@ -93,12 +100,7 @@ def test_over_ratings_sorted_by_user_and_movie_the_merge_stays_sorted(seed: int)
         (int(u), int(m), np.nan if rng.random() < 0.25 else float(rng.integers(1, 11)) / 2, 200 + k)
         for k, (u, m) in enumerate(rng.integers(1, 35, size=(80, 2)))
     ]
-    expected = {(u, m): (r, t) for u, m, r, t in base_rows}
-    for u, m, r, t in event_rows:
-        if np.isnan(r):
-            expected.pop((u, m), None)
-        else:
-            expected[(u, m)] = (r, t)
+    expected = replayed(base_rows, event_rows)
     merged = merge_ratings(ratings_frame(base_rows), ratings_frame(event_rows))
     pairs = list(zip(merged["userId"].tolist(), merged["movieId"].tolist()))
     assert pairs == sorted(expected)

@@ -48,7 +48,8 @@ def stored_events(store: RatingsStore, data: MovieLensData, after_seq: int = 0) 
     """The store's events after `after_seq` for movies `data` has; rows for other movies
     (another version of the dataset, another program) can be neither shown nor learnt."""
     events = store.events(after_seq=after_seq)
-    return events[events["movieId"].isin(data.movies.index)]
+    # the index's own lookup table, built once: `isin` hashes all 87,585 ids at every call (1 ms)
+    return events[data.movies.index.get_indexer(events["movieId"]) >= 0]
 
 
 def ratings_changed(store: RatingsStore, data: MovieLensData, trained_seq: int, applied_seq: int) -> int:

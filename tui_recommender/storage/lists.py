@@ -16,13 +16,14 @@ from tui_recommender.storage.database import MARK_COLUMNS, RatingsStore
 
 class UserLists:
     def __init__(self, store: RatingsStore, movies: pd.Index | None = None) -> None:
-        """`movies`: the dataset's movie ids; marks of other movies are left out (None: keep all)."""
+        """`movies`: the dataset's movie ids (unique); marks of other movies are left out (None: keep all)."""
         self.store = store
         self._movies = movies
 
     def _marks(self, user_id: int | None = None) -> pd.DataFrame:
         marks = self.store.marks(user_id)
-        return marks if self._movies is None else marks[marks["movieId"].isin(self._movies)]
+        # the index's own lookup table, built once: `isin` hashes all 87,585 ids at every call (1 ms)
+        return marks if self._movies is None else marks[self._movies.get_indexer(marks["movieId"]) >= 0]
 
     def of(self, user_id: int, list_name: str) -> list[tuple[int, int]]:
         """(movie id, seconds when it was put on the list) per movie on the user's list,

@@ -31,9 +31,9 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import ThreadpoolController
 
 from tui_recommender.core.rating_scale import POSITIVE_THRESHOLD
+from tui_recommender.engine.blas_threads import ONE_BLAS_THREAD
 from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
@@ -44,8 +44,6 @@ from tui_recommender.engine.ranking import Scoring, item_norms, norm_exponents, 
 
 logger = logging.getLogger(__name__)
 
-# A rating's row is small products, on which BLAS threads only wait (18 vs 65-220 ms, shared)
-_BLAS = ThreadpoolController()
 # A background catch-up starts this long after the rating that asked for it, so that a
 # burst of ratings is propagated once (seconds).
 CATCH_UP_DELAY = 2.0
@@ -113,24 +111,15 @@ def user_scores(snapshot: Snapshot, user_id: int, liked: np.ndarray, novelty: fl
         vector = snapshot.item_emb[liked].mean(axis=0)
     if vector is None:
         return None
-    return scores(
-        snapshot.item_emb,
-        snapshot.norms,
-        vector,
-        norm_exponents(len(liked), snapshot.scoring),
-        snapshot.penalty,
-        novelty,
-    )
-
-
-def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
-    """For each item row in `rows`, the row in `liked` (non-empty) most similar to it
-    (cosine of propagated embeddings)."""
-
-    def unit(m: np.ndarray) -> np.ndarray:
-        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
-
-    return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
+    with ONE_BLAS_THREAD:
+        return scores(
+            snapshot.item_emb,
+            snapshot.norms,
+            np.require(vector, requirements="A"),  # a row of a mapped checkpoint may be misaligned
+            norm_exponents(len(liked), snapshot.scoring),
+            snapshot.penalty,
+            novelty,
+        )
 
 
 class LiveModel:
@@ -172,7 +161,8 @@ class LiveModel:
         self.snapshot = Snapshot(
             IdMap(self._users.raw_ids),
             final[:n_users],
-            final[n_users:],
+            # numpy multiplies a mapped checkpoint's misaligned rows without BLAS: copied (67 MB at ml-32m)
+            np.require(final[n_users:], requirements="A"),
             inter.graph,
             _popularity(inter.graph),
             self._scoring,
@@ -204,7 +194,7 @@ class LiveModel:
             self._edits.update(zip(zip(users.tolist(), items.tolist()), positive.tolist()))
             fresh, cancelled, discarded = dict(self.snapshot.fresh), False, False
             disliked = self._disliked(touched)
-            with _BLAS.limit(limits=1, user_api="blas"):
+            with ONE_BLAS_THREAD:
                 for done, user in enumerate(before):
                     if should_stop():
                         cancelled = True

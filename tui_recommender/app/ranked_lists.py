@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_recommender.app.catalogue import Catalogue, Movie
-from tui_recommender.app.live_model import Snapshot, most_similar, user_scores
-from tui_recommender.engine.ranking import calibrated_head
+from tui_recommender.app.live_model import Snapshot, user_scores
+from tui_recommender.engine.blas_threads import ONE_BLAS_THREAD
+from tui_recommender.engine.ranking import CALIBRATED_DEPTH, calibrated_head
+
+_CALIBRATION_POOL = 2 * CALIBRATED_DEPTH  # `calibrated_head` re-ranks the score order's first this many
 
 
 @dataclass(frozen=True)
@@ -50,26 +53,63 @@ class Taste:
     hidden: np.ndarray  # "not interested"
 
 
-def ranked_order(scores: np.ndarray, eligible: np.ndarray, catalogue: Catalogue, liked: np.ndarray) -> np.ndarray:
+def ranked_order(
+    scores: np.ndarray, eligible: np.ndarray, catalogue: Catalogue, liked: np.ndarray, length: int | None = None
+) -> np.ndarray:
     """The `eligible` rows by descending score, ties by row (so pages never overlap), the
     head calibrated towards the genres of `liked` (before any genre filter: a filter keeps
-    the order); no calibration without a liked movie."""
+    the order); no calibration without a liked movie. With `length`, only the order's first
+    `length` rows, the same as the whole order's, without sorting every candidate (1-2 ms
+    against 20-30 ms for a full sort of 87,585 movies)."""
     candidates = np.flatnonzero(eligible)
-    order = candidates[np.lexsort((candidates, -scores[candidates]))]
-    return calibrated_head(order, scores, catalogue.genre_weights, liked) if len(liked) else order
+    if length is None or not len(liked):
+        order = _by_score(scores, candidates, length)
+    else:  # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL`
+        order = _by_score(scores, candidates, max(length, _CALIBRATION_POOL))
+    order = calibrated_head(order, scores, catalogue.genre_weights, liked) if len(liked) else order
+    return order if length is None else order[:length]
 
 
-def percentiles(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each of `rows` (all in `order`), the percentage of `order` ranked at or below it:
-    100 for the first, 100 / len(order) for the last (float64)."""
+def _by_score(scores: np.ndarray, candidates: np.ndarray, length: int | None) -> np.ndarray:
+    """`candidates` (ascending rows) by descending score, ties by row; with `length`, the
+    first `length` of that order: the rows above the `length`-th score, then the rows tied
+    with it by row, sorted."""
+    values = scores[candidates]
+    if length is not None and length < len(candidates):
+        negated = -values
+        kth = np.partition(negated, length - 1)[length - 1]
+        above = np.flatnonzero(negated < kth)
+        tied = np.flatnonzero(negated == kth)[: length - len(above)]
+        if len(above) + len(tied) == length:  # else NaN scores, which compare to nothing: sort all
+            keep = np.concatenate([above, tied])
+            candidates, values = candidates[keep], values[keep]
+    return candidates[np.lexsort((candidates, -values))]
+
+
+def percentiles(order: np.ndarray, rows: np.ndarray, total: int | None = None) -> np.ndarray:
+    """For each of `rows` (all in `order`), the percentage of the `total` candidates
+    (default `len(order)`; `order` may be the first rows of their order) ranked at or below
+    it: 100 for the first, 100 / total for the last (float64)."""
+    total = len(order) if total is None else total
     place = np.empty(int(order.max(initial=-1)) + 1, dtype=np.int64)
     place[order] = np.arange(len(order))
-    return 100.0 * (len(order) - place[rows]) / max(len(order), 1)
+    return 100.0 * (total - place[rows]) / max(total, 1)
 
 
 def page(order: np.ndarray, catalogue: Catalogue, genres, offset: int, k: int) -> np.ndarray:
     """Rows `offset`..`offset + k` of `order` with any of `genres` (all if empty)."""
     return order[catalogue.genre_mask(genres)[order]][offset : offset + k]
+
+
+def most_similar(snapshot: Snapshot, rows: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """For each item row in `rows`, the row in `liked` (non-empty) most similar to it
+    (cosine of propagated embeddings)."""
+
+    def unit(m: np.ndarray) -> np.ndarray:
+        return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+
+    with ONE_BLAS_THREAD:
+        return liked[np.argmax(unit(snapshot.item_emb[rows]) @ unit(snapshot.item_emb[liked]).T, axis=1)]
 
 
 def because_titles(snapshot: Snapshot, catalogue: Catalogue, rows: np.ndarray, liked: np.ndarray) -> list[str | None]:
@@ -93,12 +133,18 @@ def recommendations(
     eligible = np.ones(len(scores), dtype=bool)
     eligible[taste.rated] = False
     eligible[taste.hidden] = False
-    order = ranked_order(scores, eligible, catalogue, taste.liked)
-    top = page(order, catalogue, genres, offset, k)
+    n_candidates = int(eligible.sum())
+    length = offset + k
+    while True:  # the order's first `length` rows, until they hold the page or every candidate
+        order = ranked_order(scores, eligible, catalogue, taste.liked, length)
+        top = page(order, catalogue, genres, offset, k)
+        if len(top) == k or len(order) == n_candidates:
+            break
+        length *= 4
     if len(top) == 0:
         return []
     because = because_titles(snapshot, catalogue, top, taste.liked)
-    shown = percentiles(order, top)
+    shown = percentiles(order, top, n_candidates)
     return [
         Recommendation(
             catalogue.at(int(i)),

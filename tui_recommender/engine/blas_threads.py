@@ -15,13 +15,15 @@ class OneBlasThread:
     one leaves (each restoring its own would leave it wrong)."""
 
     def __init__(self) -> None:
-        self._controller = ThreadpoolController()
+        self._controller: ThreadpoolController | None = None
         self._lock = threading.Lock()
         self._inside = 0
         self._limiter = None
 
     def __enter__(self) -> None:
         with self._lock:
+            if self._controller is None:  # at the first use, when numpy's BLAS is surely loaded
+                self._controller = ThreadpoolController()
             if self._inside == 0:
                 self._limiter = self._controller.limit(limits=1, user_api="blas")
             self._inside += 1

@@ -130,7 +130,7 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
     every unseen item for each test user as the app does (calibrated). Returns the metrics,
     the training wall time, the hyperparameters and the device (JSON-ready)."""
     from tui_recommender.engine.lightgcn.recommender import LightGCNRecommender
-    from tui_recommender.engine.ranking import CALIBRATION, NEW_USER_CALIBRATION
+    from tui_recommender.engine.ranking import AGREED_CALIBRATION, CALIBRATION, NEW_USER_CALIBRATION
 
     split = ProtocolSplit.of(data)
     model = LightGCNRecommender(config)
@@ -143,7 +143,11 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
         "training": model.result.summary(),
         "hyperparameters": model.config.hyperparameters(),
         "device": str(model.device),
-        "calibration": {"strength": CALIBRATION, "new_user_strength": NEW_USER_CALIBRATION},
+        "calibration": {
+            "strength": CALIBRATION,
+            "new_user_strength": NEW_USER_CALIBRATION,
+            "agreed_strength": AGREED_CALIBRATION,
+        },
         **split.sizes(),
     }
 

@@ -4,12 +4,14 @@ the first recommendations come up before torch loads.
 - Scores: the dot product of the user's and the item's rows divided by |item|^p. p = 0 is
   LightGCN's dot product, p = 1 the per-user ranking of cosine similarity. Popular movies
   have large norms, so with few ratings the dot product answers "popular" whatever the
-  taste; "adaptive" scoring sets p = min(1, TASTE_SCALE / n) for a user with n
-  positives: a quarter of the way to cosine for a new user with 5, close to the dot
-  product (what ranks best on the protocol) for a user the model knows well.
+  taste; "adaptive" scoring sets p = min(1, TASTE_SCALE / max(n, TASTE_FLOOR)) for a user
+  with n positives: a fifth of the way to cosine for a new user with up to 5, close to
+  the dot product (what ranks best on the protocol) for a user the model knows well.
 - Calibration (`calibrated_order`, Steck, RecSys 2018): the head of each list is
   re-ranked greedily so that its genre mix approaches the mix of the movies the user
-  liked, trading score for lower KL divergence with strength CALIBRATION.
+  liked, trading score for lower KL divergence with strength CALIBRATION; stronger for
+  a new user the more of their liked movies share a genre (`calibration_strength`), so a
+  genre's share of the list grows as they confirm it.
 - The popular <-> niche dial (`novelty` in `user_config.NOVELTY_RANGE`, 0..1) subtracts `novelty * log1p(pop) /
   log1p(max pop)`, scaled by the user's largest score, from the scores (pop = positives
   per movie).
@@ -31,14 +33,20 @@ SCORINGS: tuple[str, ...] = get_args(Scoring)
 # Strength of the calibrated re-ranking (`calibrated_order`) of every list: on the protocol
 # it takes miscalibration@20 from 0.369 to 0.302 for -0.005 NDCG@20 (benchmarks/README.md).
 CALIBRATION = 0.3
-# ... and for a user with few positives, who has said little but clearly: up to this at 5
-# positives, fading as (5 / n)^2 (bench_persona: 5 of 6 genres at EASE's share or more).
-NEW_USER_CALIBRATION = 0.7
+# ... and for a user with few positives: this with one liked movie, rising to AGREED_CALIBRATION
+# as up to AGREEMENT of them share a genre, fading to CALIBRATION as (5 / n)^2 beyond 5; a
+# strength that follows n alone (0.7 throughout) let a genre's share fall as a new user
+# rated more of it (westerns 6 5 4 3 2; bench_steadiness, benchmarks/README.md).
+NEW_USER_CALIBRATION = 0.5
+AGREED_CALIBRATION = 0.9
+AGREEMENT = 5
 CALIBRATED_DEPTH = 100  # the app's lists are calibrated this deep, then follow the scores
 DEFAULT_SCORING: Scoring = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
-# "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / n); 1.25 ranks
-# new users best with the listwise model (bench_learning, benchmarks/README.md)
-TASTE_SCALE = 1.25
+# "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / max(n, TASTE_FLOOR)):
+# the same power over a new user's first ratings (cosine at the first let its list fade as
+# n grew), 0.2 at 5, which ranks new users best with the calibration above (bench_learning)
+TASTE_SCALE = 1.0
+TASTE_FLOOR = 5
 
 
 def item_norms(item_emb: np.ndarray) -> np.ndarray:
@@ -48,14 +56,15 @@ def item_norms(item_emb: np.ndarray) -> np.ndarray:
 
 def norm_exponents(n_positives: np.ndarray | int, scoring: str) -> np.ndarray:
     """The power p of |item| each user's dot products are divided by: 0 ("dot"), 1
-    ("cosine") or min(1, TASTE_SCALE / n) for a user with n positives ("adaptive")."""
+    ("cosine") or min(1, TASTE_SCALE / max(n, TASTE_FLOOR)) for a user with n positives
+    ("adaptive")."""
     n = np.asarray(n_positives, dtype=np.float64)
     if scoring == "dot":
         return np.zeros_like(n)
     if scoring == "cosine":
         return np.ones_like(n)
     if scoring == "adaptive":
-        return np.minimum(1.0, TASTE_SCALE / np.maximum(n, 1.0))
+        return np.minimum(1.0, TASTE_SCALE / np.maximum(n, TASTE_FLOOR))
     raise ValueError(f"unknown scoring {scoring!r}; choose from {', '.join(SCORINGS)}")
 
 
@@ -126,7 +135,7 @@ def top_k_of(
     (len(rows) x n_items, a new array: any model's scores of those users, called on blocks
     of `chunk` users), with the (seen_users[i], seen_items[i]) pairs excluded; with `genres` (n_items
     x n_genres) and `calibration` > 0, each list is re-ranked towards the genres of the
-    user's seen items (`calibrated_order`, strength `calibration_strength(n, calibration)`)."""
+    user's seen items (`calibrated_order`, strength `calibration_strength`)."""
     n_seen = np.bincount(seen_users, minlength=n_users)
     calibrate = genres is not None and calibration > 0
     if calibrate:
@@ -134,13 +143,17 @@ def top_k_of(
         targets = np.zeros((n_users, weights.shape[1]), dtype=np.float64)
         np.add.at(targets, seen_users, weights[seen_items])
         targets /= np.maximum(targets.sum(axis=1, keepdims=True), 1e-12)
+        sharing = np.zeros((n_users, weights.shape[1]), dtype=np.int64)
+        np.add.at(sharing, seen_users, weights[seen_items] > 0)
+        agreeing = sharing.max(axis=1, initial=0)
     out = []
     for start in range(0, n_users, chunk):
         block = score_rows(np.arange(start, min(start + chunk, n_users)))
         mask = (seen_users >= start) & (seen_users < start + chunk)
         block[seen_users[mask] - start, seen_items[mask]] = -np.inf
         if calibrate:
-            strength = calibration_strength(n_seen[start : start + chunk], calibration)
+            block_users = slice(start, start + chunk)
+            strength = calibration_strength(n_seen[block_users], agreeing[block_users], calibration)
             out.append(calibrated_order(block, weights, targets[start : start + chunk], k, strength))
             continue
         part = np.argpartition(-block, k - 1, axis=1)[:, :k]
@@ -179,14 +192,26 @@ def taste_distribution(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
     return (p / total).astype(np.float32) if total > 0 else p.astype(np.float32)
 
 
-def calibration_strength(n_positives: np.ndarray | int, base: float | None = None) -> np.ndarray:
-    """The calibration strength for users with `n_positives`: `base` (CALIBRATION), raised
-    towards NEW_USER_CALIBRATION by min(1, (5 / n)^2); 0 when `base` is 0 (calibration off)."""
+def agreeing_count(weights: np.ndarray, liked: np.ndarray) -> int:
+    """How many of the movies `liked` (item rows of `genre_weights` `weights`) share their
+    most common genre (0 when none has a genre)."""
+    return int((weights[liked] > 0).sum(axis=0).max(initial=0))
+
+
+def calibration_strength(
+    n_positives: np.ndarray | int, agreeing: np.ndarray | int, base: float | None = None
+) -> np.ndarray:
+    """The calibration strength for users with `n_positives`, `agreeing` of which share
+    their most common genre (`agreeing_count`): `base` (CALIBRATION), raised by min(1, (5 /
+    n)^2) towards NEW_USER_CALIBRATION + (AGREED_CALIBRATION - NEW_USER_CALIBRATION) *
+    min(1, (agreeing - 1) / (AGREEMENT - 1)); 0 when `base` is 0 (calibration off)."""
     base = CALIBRATION if base is None else base
     n = np.maximum(np.asarray(n_positives, dtype=np.float64), 1.0)
     if base <= 0:
         return np.zeros_like(n)
-    return base + max(NEW_USER_CALIBRATION - base, 0.0) * np.minimum(1.0, (5.0 / n) ** 2)
+    agreed = np.clip((np.asarray(agreeing, dtype=np.float64) - 1.0) / (AGREEMENT - 1), 0.0, 1.0)
+    new_user = NEW_USER_CALIBRATION + (AGREED_CALIBRATION - NEW_USER_CALIBRATION) * agreed
+    return base + np.maximum(new_user - base, 0.0) * np.minimum(1.0, (5.0 / n) ** 2)
 
 
 def calibrated_order(
@@ -248,7 +273,8 @@ def calibrated_head(
     re-ranked by `calibrated_order` (default strength: `calibration_strength`) towards the
     genre mix of the `liked` rows, drawn from its first 2 * `depth`; the rest follows in
     score order (~5 ms)."""
-    strength = float(calibration_strength(len(liked))) if strength is None else strength
+    if strength is None:
+        strength = float(calibration_strength(len(liked), agreeing_count(weights, liked)))
     depth = CALIBRATED_DEPTH if depth is None else depth
     if strength <= 0 or len(order) == 0 or len(liked) == 0:
         return order

@@ -54,20 +54,21 @@ def test_cosine_scoring_ignores_item_norms_and_adaptive_fades_to_dot():
     assert np.argmax(scores(items, norms, user, norm_exponents(5, "dot"))) == 0
     assert np.argmax(scores(items, norms, user, norm_exponents(5, "cosine"))) == 1
     np.testing.assert_allclose(scores(items, norms, user, 1.0), items @ user / norms)
-    # Adaptive: cosine up to 1.25 positives, then |item|^(1.25/n): close to dot for heavy users.
+    # Adaptive: |item|^0.2 over a new user's first 5 positives (the same power at each, so a
+    # list does not lose its niche films as they rate more), then |item|^(1/n): close to dot.
     np.testing.assert_allclose(
-        norm_exponents(np.array([0, 1, 5, 10, 50]), "adaptive"), [1, 1, 0.25, 0.125, 0.025], rtol=1e-6
+        norm_exponents(np.array([0, 1, 3, 5, 10, 50]), "adaptive"), [0.2, 0.2, 0.2, 0.2, 0.1, 0.02], rtol=1e-6
     )
-    assert np.argmax(scores(items, norms, user, norm_exponents(1, "adaptive"))) == 1
     assert np.argmax(scores(items, norms, user, norm_exponents(500, "adaptive"))) == 0
     with pytest.raises(ValueError):
         norm_exponents(3, "euclid")
 
 
 def test_top_k_unseen_counts_each_users_positives_for_adaptive_scoring():
-    items = np.array([[3.0, 3.0], [0.5, 0.0], [0.0, 1.0]])
+    items = np.array([[1.0, 20.0], [0.6, 0.0], [0.0, 1.0]])
     users = np.array([[1.0, 0.0], [1.0, 0.0]])
-    # User 0 has one positive (item 2): cosine. User 1 has 100 (item 2 repeated): ~dot.
+    # User 0 has one positive (item 2): |item|^0.2, the short item 1 wins. User 1 has 100
+    # (item 2 repeated): ~dot, the long item 0 wins.
     seen_users = np.array([0] + [1] * 100)
     seen_items = np.full(101, 2)
     top = top_k_unseen(users, items, seen_users, seen_items, k=1, scoring="adaptive")
@@ -150,8 +151,27 @@ def test_top_k_unseen_calibrates_each_user_towards_their_own_positives():
 def test_calibration_is_stronger_for_users_with_few_positives_and_off_at_zero():
     from tui_recommender.engine.ranking import CALIBRATION, NEW_USER_CALIBRATION, calibration_strength
 
-    got = calibration_strength(np.array([1, 5, 10, 50, 500]))
-    np.testing.assert_allclose(got[:2], NEW_USER_CALIBRATION)
+    got = calibration_strength(np.array([1, 5, 10, 50, 500]), np.array([1, 2, 5, 20, 200]))
+    assert got[0] == pytest.approx(NEW_USER_CALIBRATION)
     assert got[1] > got[2] > got[3] > got[4] >= CALIBRATION
     assert got[4] == pytest.approx(CALIBRATION, abs=1e-3)
-    assert not calibration_strength(np.array([1, 50]), base=0.0).any()
+    assert not calibration_strength(np.array([1, 50]), np.array([1, 20]), base=0.0).any()
+
+
+def test_a_new_users_calibration_grows_as_more_of_their_films_share_a_genre():
+    from tui_recommender.engine.ranking import (
+        AGREED_CALIBRATION,
+        NEW_USER_CALIBRATION,
+        agreeing_count,
+        calibration_strength,
+    )
+
+    weights = genre_weights(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [1, 0, 1], [1, 0, 0], [1, 0, 0]]))
+    assert agreeing_count(weights, np.array([0])) == 1
+    assert agreeing_count(weights, np.array([0, 1, 2])) == 2  # two share genre 0
+    assert agreeing_count(weights, np.arange(6)) == 5
+    one_genre = [float(calibration_strength(n, n)) for n in range(1, 6)]
+    assert one_genre[0] == pytest.approx(NEW_USER_CALIBRATION) and one_genre[-1] == pytest.approx(AGREED_CALIBRATION)
+    assert np.all(np.diff(one_genre) > 0)
+    # five films of five genres: no more sure of a genre than one film
+    assert float(calibration_strength(5, 1)) == pytest.approx(NEW_USER_CALIBRATION)

@@ -8,10 +8,13 @@ through the service (`rate`, `update_model`, `recommend`), in four parts:
    rated): top-10 overlap before and after, by the user's number of ratings, served at
    once and again after the catch-up (`LiveModel.catch_up`) has propagated it; and how
    much the untouched movies' scores moved together (|mean change| / std of the change).
-3. New profiles rate five films of one genre, one at a time, each learnt at once
-   (`bench_persona.PERSONAS`): the genre's share of the top 10 after each rating.
+3. New profiles rate five films of one genre, one at a time, each learnt at once and caught
+   up before the next (as in the app when a user pauses): the genre's films in the top 10
+   after each rating, for `bench_persona.PERSONAS` and for generated personas (per genre
+   with >= 15 films of >= 20 positives, `--generated` profiles of 5 films drawn from its
+   30 most liked), with how many of those see the count fall at some rating.
 
-    .venv/bin/python benchmarks/bench_steadiness.py [--data DIR] [--users 150] [--json]
+    .venv/bin/python benchmarks/bench_steadiness.py [--data DIR] [--users 150] [--generated 3] [--json]
 """
 
 from __future__ import annotations
@@ -106,22 +109,39 @@ def many_users(service, n_users: int, rng: np.random.Generator) -> dict:
     return out
 
 
-def personas(service) -> dict:
+def generated_personas(service, per_genre: int, rng: np.random.Generator) -> dict:
+    """Genre -> `per_genre` personas (5 films each, from the genre's 30 most liked films)."""
+    data = service.data
+    liked = data.ratings[data.ratings["rating"] >= 3.0].groupby("movieId").size()
     out = {}
-    for name, (genres, films) in PERSONAS.items():
+    for genre in sorted({g for gs in data.movies["genres"] for g in gs}):
+        films = [m for m in data.movies.index if genre in data.movies.at[m, "genres"] and liked.get(m, 0) >= 20]
+        films = sorted(films, key=lambda m: (-liked[m], m))[:30]
+        if len(films) >= 15:
+            for k in range(per_genre):
+                out[f"{genre} {k + 1}"] = ((genre,), tuple(int(m) for m in rng.choice(films, 5, replace=False)))
+    return out
+
+
+def personas(service, chosen: dict) -> dict:
+    """Persona -> the genre's films in the top 10 after each of its ratings."""
+    out = {}
+    for name, (genres, films) in chosen.items():
         user = service.create_user()
-        shares = []
+        counts = []
         for movie in films:
             service.rate(user, movie, service.data.scale.high)
             service.update_model()
-            shares.append(share([r.movie for r in service.recommend(user, k=TOP)], genres))
-        out[name] = shares
+            service.model.catch_up()
+            counts.append(round(TOP * share([r.movie for r in service.recommend(user, k=TOP)], genres)))
+        out[name] = counts
     return out
 
 
 def main() -> int:
     cli = harness.parser(__doc__.splitlines()[0])
     cli.add_argument("--users", type=int, default=150, help="users given one new rating each (default 150)")
+    cli.add_argument("--generated", type=int, default=3, help="generated personas per genre (default 3)")
     args = cli.parse_args()
     folder = harness.dataset_folder(args)
     harness.set_threads(args)
@@ -136,7 +156,15 @@ def main() -> int:
         try:
             result["issue_cases"] = issue_cases(service)
             result["one_new_rating"] = many_users(service, args.users, np.random.default_rng(0))
-            result["personas_share_after_each_rating"] = personas(service)
+            result["personas_genre_in_top10_after_each_rating"] = personas(service, PERSONAS)
+            generated = personas(service, generated_personas(service, args.generated, np.random.default_rng(1)))
+            result["generated_personas"] = {
+                "personas": len(generated),
+                "falling": sorted(name for name, c in generated.items() if c != sorted(c)),
+                "mean_after_first": round(float(np.mean([c[0] for c in generated.values()])), 2),
+                "mean_after_fifth": round(float(np.mean([c[-1] for c in generated.values()])), 2),
+                "counts": generated,
+            }
             result["model"] = str(service.model_source)
         finally:
             service.close()
@@ -158,10 +186,15 @@ def main() -> int:
         )
     )
     rows = [
-        [name, " ".join(f"{s:.1f}" for s in shares)]
-        for name, shares in result["personas_share_after_each_rating"].items()
+        [name, " ".join(str(c) for c in counts)]
+        for name, counts in result["personas_genre_in_top10_after_each_rating"].items()
     ]
-    lines.append(harness.table(rows, ["persona", f"genre share of the top {TOP} after ratings 1..5"]))
+    lines.append(harness.table(rows, ["persona", f"genre's films in the top {TOP} after ratings 1..5"]))
+    gen = result["generated_personas"]
+    lines.append(
+        f"generated personas: {len(gen['falling'])} of {gen['personas']} see their genre's count fall at some rating;"
+        f" mean count after the first rating {gen['mean_after_first']}, after the fifth {gen['mean_after_fifth']}"
+    )
     harness.emit(args, "\n".join(lines), result)
     return 0
 

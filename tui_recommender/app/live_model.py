@@ -37,7 +37,7 @@ from tui_recommender.engine.blas_threads import ONE_BLAS_THREAD
 from tui_recommender.engine.checkpoint import Checkpoint, save_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
-from tui_recommender.engine.interactions import Interactions
+from tui_recommender.engine.interactions import PositiveEdges, user_map
 from tui_recommender.engine.lightgcn.propagation import caught_up, layer_weights
 from tui_recommender.engine.lightgcn.user_rows import FineTuneConfig, folded_in_row, own_share, shifted_row
 from tui_recommender.engine.ranking import Scoring, item_norms, norm_exponents, popularity_penalty, scores
@@ -71,12 +71,17 @@ class Snapshot:
     users: IdMap  # its own copy: the live map grows under the lock
     user_emb: np.ndarray  # (n_users x dim) float32, propagated over `graph`
     item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
-    graph: InteractionGraph  # the positive edges the embeddings were propagated over
+    edges: PositiveEdges  # the positive edges the embeddings were propagated over
     popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
     scoring: Scoring = "dot"  # from the checkpoint's config
     # user row -> the row served since their last rating's update, until a catch-up
     # propagates it into `user_emb` (`lightgcn.user_rows`)
     fresh: Mapping[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def graph(self) -> InteractionGraph:
+        """`edges` as a graph (built at the first call: seconds at ml-32m)."""
+        return self.edges.graph
 
     @cached_property
     def norms(self) -> np.ndarray:
@@ -150,8 +155,8 @@ class LiveModel:
         self._closed = threading.Event()
         self._scheduled: threading.Thread | None = None
         self._weights = layer_weights(checkpoint.config)
-        inter = Interactions.build(ratings, items.raw_ids, checkpoint.user_ids)
-        self._users, self._items = inter.users, inter.items
+        self._users, self._items = user_map(ratings, checkpoint.user_ids), IdMap(items.raw_ids)
+        edges = PositiveEdges.of_ratings(ratings, self._users, self._items)  # no graph until a catch-up needs it
         self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)  # layer 0 of the published rows
         # (user row, item row) -> whether the edge is in: rating changes not yet in the graph
         self._edits: dict[tuple[int, int], bool] = {}
@@ -163,8 +168,8 @@ class LiveModel:
             final[:n_users],
             # numpy multiplies a mapped checkpoint's misaligned rows without BLAS: copied (67 MB at ml-32m)
             np.require(final[n_users:], requirements="A"),
-            inter.graph,
-            _popularity(inter.graph),
+            edges,
+            edges.item_counts(),
             self._scoring,
         )
 
@@ -268,10 +273,8 @@ class LiveModel:
     # ---- the rating's path (called under the lock) -----------------------------------------
 
     def _published_positives(self, user: int) -> np.ndarray:
-        """Item rows of user row `user` in the published graph (its edges are sorted by user)."""
-        graph = self.snapshot.graph
-        first, last = np.searchsorted(graph.users, [user, user + 1]) if user < graph.n_users else (0, 0)
-        return graph.items[first:last]
+        """Item rows of user row `user` in the published graph, sorted."""
+        return self.snapshot.edges.user_items(user)
 
     def _positives(self, user: int) -> np.ndarray:
         """Item rows of user row `user`: the published graph's, with `_edits` applied."""
@@ -338,7 +341,10 @@ class LiveModel:
         fresh = {u: row for u, row in self.snapshot.fresh.items() if work.fresh.get(u) is not row}
         self._ego = ego
         users = graph.n_users
-        self._publish(fresh, user_emb=final[:users], item_emb=final[users:], graph=graph, popularity=_popularity(graph))
+        edges = PositiveEdges.built(graph)
+        self._publish(
+            fresh, user_emb=final[:users], item_emb=final[users:], edges=edges, popularity=edges.item_counts()
+        )
         logger.info("caught up: %d rating changes of %d users propagated", len(work.edits), len(work.fresh))
 
     def _schedule_catch_up(self) -> None:
@@ -384,7 +390,3 @@ class _CatchUp:
 def _caught_up(work: _CatchUp, weights: tuple[float, ...]) -> tuple[InteractionGraph, np.ndarray, np.ndarray]:
     """(graph with the edits, layer-0 table, propagated table) of a catch-up."""
     return caught_up(work.snapshot.graph, work.edits, work.n_users, work.ego, work.fresh, weights)
-
-
-def _popularity(graph: InteractionGraph) -> np.ndarray:
-    return np.bincount(graph.items, minlength=graph.n_items)

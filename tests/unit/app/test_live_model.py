@@ -71,3 +71,28 @@ def test_an_update_that_produces_nan_is_undone_and_the_rating_kept(service, monk
     service.save()  # the catch-up propagates the new edges; the state saved is finite, so it loads again
     assert np.isfinite(service.model.snapshot.user_emb).all() and np.isfinite(service.model.snapshot.item_emb).all()
     assert set(movies) <= model_positives(service, user)
+
+
+def test_a_list_and_a_ratings_update_leave_the_whole_graph_unbuilt_until_a_catch_up(
+    trained_model, small_data, state_dir, monkeypatch
+):
+    """Serving reads each movie's positives and a rating's user's own from the sorted ratings
+    (`PositiveEdges`): at ml-32m building the graph was half of a CLI `recommend`."""
+    from tui_recommender.engine import interactions
+
+    built = []
+    graph = interactions._RatingColumns.graph
+    monkeypatch.setattr(interactions._RatingColumns, "graph", lambda self, *a: built.append(1) or graph(self, *a))
+    service = trained_model.open_service(small_data, state_dir)
+    try:
+        service.model.close()  # no background catch-up: this test runs it
+        service.recommend(1, k=10)
+        movies = rate_some(service, 1)
+        assert service.update_model().n_ratings == 5
+        service.recommend(1, k=10)
+        assert not built
+        assert set(movies) <= model_positives(service, 1)
+        service.save()
+        assert len(built) == 1 and set(movies) <= model_positives(service, 1)
+    finally:
+        service.close()

@@ -13,6 +13,7 @@ from tui_recommender.app.live_model import Snapshot, user_scores
 from tui_recommender.app.ranked_lists import Taste, page, percentiles, ranked_order, recommendations
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
+from tui_recommender.engine.interactions import PositiveEdges
 from tui_recommender.engine.ranking import genre_weights
 
 # six movies: rows 0-2 Comedy, rows 3-5 Drama
@@ -93,7 +94,14 @@ def test_a_page_is_the_one_the_whole_order_gives():
     items = rng.standard_normal((N_MOVIES, 8)).astype(np.float32)
     items[::7] = items[1::7][: len(items[::7])]  # identical rows: tied scores
     graph = InteractionGraph.from_pairs(1, N_MOVIES, np.array([0]), np.array([3]))
-    snapshot = Snapshot(IdMap(np.array([1])), items[:1] * 0.5, items, graph, np.ones(N_MOVIES, np.int64), "adaptive")
+    snapshot = Snapshot(
+        IdMap(np.array([1])),
+        items[:1] * 0.5,
+        items,
+        PositiveEdges.built(graph),
+        np.ones(N_MOVIES, np.int64),
+        "adaptive",
+    )
     taste = Taste(1, rated=np.array([3, 10, 11]), liked=np.array([3, 10]), hidden=np.array([12]))
     for genres in ((), ("Western",), ("Documentary", "Western")):
         for offset, k in ((0, 20), (20, 20), (180, 40), (300, 5), (N_MOVIES, 5)):

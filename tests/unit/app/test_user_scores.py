@@ -16,6 +16,7 @@ from tui_recommender.engine.blas_threads import OneBlasThread
 from tui_recommender.engine.checkpoint import load_checkpoint
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
+from tui_recommender.engine.interactions import PositiveEdges
 from tui_recommender.engine.ranking import norm_exponents, scores
 
 # Movies 0 and 1 point two ways; 2 lies between them, 3 and 4 each near one of them.
@@ -27,7 +28,14 @@ UNLEARNT = 2  # in the map, with a zero row (rated, not learnt yet)
 def snapshot() -> Snapshot:
     graph = InteractionGraph.from_pairs(2, len(ITEMS), np.array([0]), np.array([3]))
     user_emb = np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32)
-    return Snapshot(IdMap(np.array([KNOWN, UNLEARNT])), user_emb, ITEMS, graph, np.ones(len(ITEMS), np.int64), "dot")
+    return Snapshot(
+        IdMap(np.array([KNOWN, UNLEARNT])),
+        user_emb,
+        ITEMS,
+        PositiveEdges.built(graph),
+        np.ones(len(ITEMS), np.int64),
+        "dot",
+    )
 
 
 def best_unseen(scores: np.ndarray, liked: np.ndarray) -> int:

@@ -1,12 +1,15 @@
 """Interactions.build: the user and movie maps (a checkpoint's users keep their rows) and
-the graph of positive ratings."""
+the graph of positive ratings; PositiveEdges, which serves a list and a rating from sorted
+ratings without building that graph (issue 17: 1.4 s of a 2.8 s `recommend` at ml-32m)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from tui_recommender.engine.interactions import Interactions
+from tui_recommender.engine import interactions
+from tui_recommender.engine.id_map import IdMap
+from tui_recommender.engine.interactions import Interactions, PositiveEdges, user_map
 
 
 def ratings(rows: list[tuple[int, int, float]]) -> pd.DataFrame:
@@ -30,3 +33,47 @@ def test_the_graph_holds_the_ratings_at_or_above_the_threshold() -> None:
     assert edges == {(1, 10), (2, 20)}
     stricter = Interactions.build(ratings([(1, 10, 3.0), (2, 20, 5.0)]), np.array([10, 20]), threshold=4.0)
     assert stricter.graph.items.tolist() == [1]
+
+
+def sorted_ratings(seed: int = 0) -> pd.DataFrame:
+    """Ratings sorted by user, movies in no order: 40 users, 30 movies."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        (u, m, rng.integers(1, 11) / 2) for u in range(1, 41) for m in rng.permutation(30) + 100 if rng.random() < 0.4
+    ]
+    return ratings(rows)
+
+
+def test_sorted_ratings_give_counts_and_a_users_movies_without_the_graph(monkeypatch) -> None:
+    monkeypatch.setattr(interactions, "CHUNK_ROWS", 7)  # many chunks, one ending mid-user
+    frame, movies = sorted_ratings(), np.arange(129, 99, -1)  # the catalogue's order is not the ids'
+    users, items = user_map(frame, np.array([40, 3])), IdMap(movies)
+    reference = Interactions.build(frame, movies, np.array([40, 3])).graph
+    built = []
+    monkeypatch.setattr(interactions._RatingColumns, "graph", lambda self, *a: built.append(1) or reference)
+    edges = PositiveEdges.of_ratings(frame, users, items)
+    assert np.array_equal(edges.item_counts(), np.bincount(reference.items, minlength=len(movies)))
+    for user in range(len(users) + 2):  # and two rows beyond the start's users
+        first, last = np.searchsorted(reference.users, [user, user + 1])
+        assert np.array_equal(edges.user_items(user), reference.items[first:last]), user
+    assert not built
+    assert edges.graph is reference and edges.graph is reference and len(built) == 1  # built once, kept
+
+
+def test_the_graph_built_a_chunk_at_a_time_is_the_whole_ratings_graph(monkeypatch) -> None:
+    frame, movies = sorted_ratings(1), np.arange(100, 130)
+    whole = Interactions.build(frame, movies).graph
+    monkeypatch.setattr(interactions, "CHUNK_ROWS", 5)
+    chunked = PositiveEdges.of_ratings(frame, user_map(frame), IdMap(movies)).graph
+    assert np.array_equal(chunked.users, whole.users) and np.array_equal(chunked.items, whole.items)
+    assert chunked.n_edges == int((frame["rating"] >= 3).sum())
+
+
+def test_unsorted_ratings_are_built_into_the_graph_at_once(monkeypatch) -> None:
+    frame = sorted_ratings(2).iloc[::-1]  # no binary search by user in these
+    built = []
+    graph = interactions._RatingColumns.graph
+    monkeypatch.setattr(interactions._RatingColumns, "graph", lambda self, *a: built.append(1) or graph(self, *a))
+    edges = PositiveEdges.of_ratings(frame, user_map(frame), IdMap(np.arange(100, 130)))
+    assert len(built) == 1
+    assert edges.graph.n_edges == int((frame["rating"] >= 3).sum()) and len(built) == 1

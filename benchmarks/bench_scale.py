@@ -61,7 +61,7 @@ def child(shape_name: str, recipe: str, max_steps: int | None, threads: int) -> 
 
     torch.set_num_threads(threads)
     graph = positives(bench_open.SHAPES[shape_name])
-    config = TrainConfig(**RECIPES[recipe])
+    config = TrainConfig(**RECIPES[recipe]).sized(graph.n_users, graph.n_items, graph.n_edges)
     n_active = len(np.unique(graph.users))
     plan = EpochPlan.of(config, n_active, graph.n_items)
     torch.manual_seed(0)
@@ -81,7 +81,7 @@ def child(shape_name: str, recipe: str, max_steps: int | None, threads: int) -> 
     last[0] = started
     loss = full_softmax_epoch(
         model, adj, optimizer, graph, np.random.default_rng(0), plan.user_batch, config.reg,
-        lambda: max_steps is not None and len(times) >= max_steps, None, scored, on_step,
+        lambda: max_steps is not None and len(times) >= max_steps, None, scored, on_step, config.cosine_temperature,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     steps = plan.steps(n_active)

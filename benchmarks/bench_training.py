@@ -78,7 +78,8 @@ class Ours:
     def epoch(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> float:
         from tui_recommender.engine.lightgcn.epochs import bpr_epoch, full_softmax_epoch
 
-        c = self.config
+        g = self.graph
+        c = None if self.config is None else self.config.sized(g.n_users, g.n_items, g.n_edges)  # as `train` does
         if c is not None and c.loss == "full_softmax":  # every user once, the epoch `train` plans
             from tui_recommender.engine.lightgcn.plan import EpochPlan
             from tui_recommender.engine.lightgcn.sampling import PopularItems
@@ -87,8 +88,9 @@ class Ours:
             scored = (PopularItems(self.graph), plan.scored) if plan.scored else None
             self.optimizer.param_groups[0]["lr"] = plan.lr
             return full_softmax_epoch(
-                self.model, self.adj, self.optimizer, self.graph, rng, plan.user_batch, c.reg, scored=scored
-            )
+                self.model, self.adj, self.optimizer, self.graph, rng, plan.user_batch, c.reg, scored=scored,
+                temperature=c.cosine_temperature,
+            )  # fmt: skip
         if c is None:
             return bpr_epoch(self.model, self.adj, self.optimizer, users, items, self.sampler, rng, BATCH, REG, 1)
         return bpr_epoch(

@@ -162,7 +162,6 @@ class LiveModel:
         self._edits: dict[tuple[int, int], bool] = {}
         final = self._extend_rows(checkpoint.final, checkpoint.n_users)
         n_users = len(self._users)
-        self._scoring = checkpoint.config.scoring
         self.snapshot = Snapshot(
             IdMap(self._users.raw_ids),
             final[:n_users],
@@ -170,7 +169,7 @@ class LiveModel:
             np.require(final[n_users:], requirements="A"),
             edges,
             edges.item_counts(),
-            self._scoring,
+            checkpoint.config.scoring,
         )
 
     def update(
@@ -295,12 +294,13 @@ class LiveModel:
         if len(after) == 0:
             return np.zeros(snapshot.item_emb.shape[1], dtype=np.float32)
         current = snapshot.user_row(user)
+        config = FineTuneConfig.for_model(self._checkpoint.config)
+        norms = snapshot.norms if config.cosine else None  # cosine logits: rows move among the movies' unit rows
         if user < self._trained_users and len(before) and current is not None and current.any():
-            return shifted_row(snapshot.item_emb, current, before, after, disliked)
+            return shifted_row(snapshot.item_emb, current, before, after, disliked, norms)
         in_graph = np.isin(after, self._published_positives(user))
         share = own_share(len(after), snapshot.popularity[after] + ~in_graph, self._weights)
-        config = FineTuneConfig.for_model(self._checkpoint.config)
-        return folded_in_row(snapshot.item_emb, after, share, config, disliked)
+        return folded_in_row(snapshot.item_emb, after, share, config, disliked, norms)
 
     def _disliked(self, users: np.ndarray) -> dict[int, np.ndarray]:
         """User row -> item rows of their "not interested" movies, for `users` (rows)."""

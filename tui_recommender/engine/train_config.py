@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal, get_args
 
 from tui_recommender.core.device_names import DEVICE_NAMES, device_problem
@@ -21,12 +21,27 @@ from tui_recommender.engine.ranking import DEFAULT_SCORING, SCORINGS, Scoring
 Loss = Literal["full_softmax", "bpr", "softmax"]
 # "user": a uniform user, then one of their positives; "edge": a uniform edge
 Sampling = Literal["user", "edge"]
+# full_softmax's logits: "dot", LightGCN's dot product; "cosine", cosine / temperature (user and
+# movie rows normalised), which ranks by cosine too
+Logits = Literal["dot", "cosine"]
 LEGACY_LOSS: Loss = "bpr"  # of a checkpoint that names no loss: saved before the other losses existed
-# full_softmax's L2 applies as given down to this density (positives per user x movie; ml-latest-small
+LEGACY_LOGITS: Logits = "dot"  # of a checkpoint that names no logits: saved before cosine logits existed
+DEFAULT_REG = 3e-3  # the L2 weight as given on MovieLens-dense data (fitted on ml-latest-small)
+# The defaults (reg, logits None) are sized to the data: full_softmax's L2 applies as given down to this density (positives per user x movie; ml-latest-small
 # trains at 1.0-1.4%) and grows as the data thins below it: at Gowalla's 0.06%, x6.7 = 2e-2, the best of
 # 1e-2, 2e-2 and 4e-2 there (`TrainConfig.sized_reg`; benchmarks/README.md)
 REG_DENSITY = 0.004
 REG_DENSITY_POWER = 1.0
+# ... and below this density the default logits are cosine / temperature: at Gowalla's 0.06% they
+# lift validation recall@20 (benchmarks/README.md); on ml-latest-small they cost NDCG and calibration
+COSINE_DENSITY = REG_DENSITY
+# An epoch takes at most EPOCH_STEPS steps (each propagates the whole graph); below COSINE_DENSITY
+# more, smaller steps generalise better (Gowalla: validation recall@20 0.174 at 8 steps, 0.181 at 32,
+# 0.183 at 64), as many as keep steps x positives within SPARSE_EPOCH_EDGES, up to SPARSE_EPOCH_STEPS
+# (Gowalla: 64; ml-25m/ml-32m shapes: EPOCH_STEPS, their propagation being the cost)
+EPOCH_STEPS = 8
+SPARSE_EPOCH_STEPS = 64
+SPARSE_EPOCH_EDGES = 2**26
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,20 @@ class _Real:
             return float(text)
         except ValueError:
             return text
+
+
+@dataclass(frozen=True)
+class _OrSized:
+    """`check`, or None: the default, which `TrainConfig.sized` sets from the data as `sized` says."""
+
+    check: _Real | _Choice
+    sized: str
+
+    def problem(self, value: object) -> str | None:
+        return None if value is None else self.check.problem(value)
+
+    def parse(self, text: str) -> object:
+        return self.check.parse(text)
 
 
 @dataclass(frozen=True)
@@ -132,11 +161,15 @@ class TrainConfig:
         default=0.1, metadata=_about(_Real(0.0, 10.0, above=True), "std of the normal layer-0 initialisation")
     )
     lr: float = field(default=0.01, metadata=_about(_Real(0.0, 10.0, above=True), "Adam's step size"))
-    reg: float = field(
-        default=3e-3,
+    # None: DEFAULT_REG, and for full_softmax more on sparse data (`sized`); a value given means itself
+    reg: float | None = field(
+        default=None,
         metadata=_about(
-            _Real(0.0, 100.0),
-            "L2 weight: full_softmax on the whole layer-0 table per user (more on sparse data); bpr/softmax per pair",
+            _OrSized(
+                _Real(0.0, 100.0),
+                f"{DEFAULT_REG:g}, for full_softmax x {REG_DENSITY:g} / density below a density of {REG_DENSITY:g}",
+            ),
+            "L2 weight: full_softmax on the whole layer-0 table per user; bpr/softmax per pair",
         ),
     )
     batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
@@ -144,10 +177,16 @@ class TrainConfig:
         default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
     )
     # Each step propagates the whole graph: larger data take larger batches, not more steps
-    epoch_steps: int = field(
-        default=8,
+    # (None: EPOCH_STEPS, more on sparse data that propagate cheaply: `sized`)
+    epoch_steps: int | None = field(
+        default=None,
         metadata=_about(
-            _Whole(1, 2**24), "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)"
+            _OrSized(
+                _Whole(1, 2**24),
+                f"{EPOCH_STEPS}, below a density of {COSINE_DENSITY:g} up to {SPARSE_EPOCH_STEPS} while"
+                f" steps x positives <= {SPARSE_EPOCH_EDGES:,}",
+            ),
+            "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)",
         ),
     )
     epoch_scores: int = field(
@@ -174,14 +213,27 @@ class TrainConfig:
     )
     loss: Loss = field(default="full_softmax", metadata=_about(_Choice(get_args(Loss)), "training loss"))
     temperature: float = field(
-        default=0.1, metadata=_about(_Real(0.0, 100.0, above=True), "softmax: logits are cosine / temperature")
+        default=0.1,
+        metadata=_about(_Real(0.0, 100.0, above=True), "softmax, and cosine logits: logits are cosine / temperature"),
+    )
+    # None: "cosine" for full_softmax below COSINE_DENSITY, else "dot" (`sized`)
+    logits: Logits | None = field(
+        default=None,
+        metadata=_about(
+            _OrSized(
+                _Choice(get_args(Logits)), f"cosine for full_softmax below a density of {COSINE_DENSITY:g}, else dot"
+            ),
+            "full_softmax: dot products, or cosine / temperature (which then also ranks by cosine)",
+        ),
     )
     layer_weights: tuple[float, ...] | None = field(
         default=None, metadata=_about(_Weights(), "alpha_0..alpha_K of the layer sum (default 1 / (K + 1) each)")
     )
     scoring: Scoring = field(
         default=DEFAULT_SCORING,
-        metadata=_about(_Choice(SCORINGS), "how rankings score: validation here, the app later"),
+        metadata=_about(
+            _Choice(SCORINGS), "how rankings score: validation here, the app later (cosine logits: cosine)"
+        ),
     )
     refit: bool = field(
         default=True, metadata=_about(_Flag(), "after early stopping, retrain on every pair for the best epoch count")
@@ -200,7 +252,9 @@ class TrainConfig:
             problem = f.metadata["check"].problem(value)
             if problem is not None:
                 raise ConfigError(f"{f.name} is {shorten(repr(value))}, {problem}")
-            if isinstance(f.metadata["check"], _Real):
+            check = f.metadata["check"]
+            real = isinstance(check, _Real) or (isinstance(check, _OrSized) and isinstance(check.check, _Real))
+            if real and value is not None:
                 object.__setattr__(self, f.name, float(value))
         if self.layer_weights is not None:
             if len(self.layer_weights) != self.n_layers + 1:
@@ -209,15 +263,54 @@ class TrainConfig:
                     f"layer_weights is {shorten(repr(shown))}, not n_layers + 1 = {self.n_layers + 1} numbers"
                 )
             object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
+        if self.logits == "cosine":  # a model trained on cosine logits ranks by what it learnt
+            object.__setattr__(self, "scoring", "cosine")
 
     def sized_reg(self, n_users: int, n_items: int, n_edges: int) -> float:
-        """full_softmax's L2 weight on a graph of `n_edges` positives between `n_users` and
-        `n_items`: `reg` at density n_edges / (n_users x n_items) >= REG_DENSITY, else `reg`
-        x (REG_DENSITY / density) ** REG_DENSITY_POWER (sparser data overfits sooner)."""
-        density = n_edges / max(n_users * n_items, 1)
-        if density >= REG_DENSITY or density == 0:
+        """The L2 weight applied on a graph of `n_edges` positives between `n_users` and
+        `n_items`: `reg` when given; else DEFAULT_REG, which for full_softmax grows as x
+        (REG_DENSITY / density) ** REG_DENSITY_POWER below density n_edges / (n_users x
+        n_items) = REG_DENSITY (sparser data overfit sooner)."""
+        if self.reg is not None:
             return self.reg
-        return self.reg * (REG_DENSITY / density) ** REG_DENSITY_POWER
+        density = n_edges / max(n_users * n_items, 1)
+        if self.loss != "full_softmax" or density >= REG_DENSITY or density == 0:
+            return DEFAULT_REG
+        return DEFAULT_REG * (REG_DENSITY / density) ** REG_DENSITY_POWER
+
+    def sized_logits(self, n_users: int, n_items: int, n_edges: int) -> Logits:
+        """The logits applied on such a graph: `logits` when given; else "cosine" for
+        full_softmax below density COSINE_DENSITY, "dot" otherwise."""
+        if self.logits is not None:
+            return self.logits
+        density = n_edges / max(n_users * n_items, 1)
+        return "cosine" if self.loss == "full_softmax" and 0 < density < COSINE_DENSITY else "dot"
+
+    def sized_epoch_steps(self, n_users: int, n_items: int, n_edges: int) -> int:
+        """The most steps per epoch applied on such a graph: `epoch_steps` when given; else
+        EPOCH_STEPS, or below density COSINE_DENSITY min(SPARSE_EPOCH_STEPS, SPARSE_EPOCH_EDGES
+        // n_edges) when that is more."""
+        if self.epoch_steps is not None:
+            return self.epoch_steps
+        density = n_edges / max(n_users * n_items, 1)
+        if not 0 < density < COSINE_DENSITY:
+            return EPOCH_STEPS
+        return max(EPOCH_STEPS, min(SPARSE_EPOCH_STEPS, SPARSE_EPOCH_EDGES // n_edges))
+
+    def sized(self, n_users: int, n_items: int, n_edges: int) -> TrainConfig:
+        """This recipe with its sized defaults (reg, logits, epoch_steps) set to what applies on such a
+        graph: what a training runs and its checkpoint records. Given values stay as given."""
+        return replace(
+            self,
+            reg=self.sized_reg(n_users, n_items, n_edges),
+            logits=self.sized_logits(n_users, n_items, n_edges),
+            epoch_steps=self.sized_epoch_steps(n_users, n_items, n_edges),
+        )
+
+    @property
+    def cosine_temperature(self) -> float | None:
+        """full_softmax's temperature when its logits are cosine / temperature, else None."""
+        return self.temperature if self.loss == "full_softmax" and self.logits == "cosine" else None
 
     def hyperparameters(self) -> dict:
         """Every field but the device, JSON-ready: what a checkpoint holds."""
@@ -229,7 +322,8 @@ class TrainConfig:
     @classmethod
     def from_hyperparameters(cls, hyperparameters: object) -> TrainConfig:
         """The config a checkpoint's `hyperparameters` (parsed JSON) describe; a missing
-        field takes its default (a missing `loss`: LEGACY_LOSS). Raises `ConfigError` (one
+        field takes its default (a missing `loss`: LEGACY_LOSS; `logits`, `reg`: LEGACY_LOGITS,
+        DEFAULT_REG, what applied before they were sized). Raises `ConfigError` (one
         line naming the key) on anything else: an unknown key, a wrong type or a value out
         of range."""
         if not isinstance(hyperparameters, dict):
@@ -239,7 +333,8 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown hyperparameter {shorten(repr(unknown[0]))}")
         try:
-            return cls(**{"loss": LEGACY_LOSS, **hyperparameters})
+            legacy = {"loss": LEGACY_LOSS, "logits": LEGACY_LOGITS, "reg": DEFAULT_REG}
+            return cls(**{**legacy, **hyperparameters})
         except ConfigError as error:
             raise ConfigError(f"hyperparameter {error}") from None
 
@@ -266,6 +361,8 @@ def option_help(name: str) -> str:
     """What field `name` sets, its choices or range, and its default, for a --help text."""
     spec = next(f for f in fields(TrainConfig) if f.name == name)
     check = spec.metadata["check"]
+    default = check.sized if isinstance(check, _OrSized) else spec.default
+    check = check.check if isinstance(check, _OrSized) else check
     if isinstance(check, _Choice):
         allowed = ", ".join(check.choices)
     elif isinstance(check, _Device):
@@ -274,4 +371,4 @@ def option_help(name: str) -> str:
         allowed = f"{'above ' if getattr(check, 'above', False) else ''}{check.low:g} to {check.high:g}"
     else:
         allowed = ""
-    return f"{spec.metadata['help']} ({allowed + '; ' if allowed else ''}default {spec.default})"
+    return f"{spec.metadata['help']} ({allowed + '; ' if allowed else ''}default {default})"

@@ -9,7 +9,17 @@ from dataclasses import fields, replace
 import pytest
 
 from tui_recommender.core.errors import ConfigError
-from tui_recommender.engine.train_config import LEGACY_LOSS, REG_DENSITY, REG_DENSITY_POWER, TrainConfig, option_help
+from tui_recommender.engine.train_config import (
+    COSINE_DENSITY,
+    DEFAULT_REG,
+    EPOCH_STEPS,
+    LEGACY_LOGITS,
+    LEGACY_LOSS,
+    REG_DENSITY,
+    REG_DENSITY_POWER,
+    TrainConfig,
+    option_help,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +54,9 @@ def test_every_field_is_checked(name, value, words):
 def test_every_field_has_a_check_and_a_help_text():
     for spec in fields(TrainConfig):
         assert spec.metadata["check"].problem(spec.default) is None, spec.name
-        assert option_help(spec.name).endswith(f"default {spec.default})"), spec.name
+        check = spec.metadata["check"]
+        default = getattr(check, "sized", spec.default)  # None: sized to the data, as the help says
+        assert option_help(spec.name).endswith(f"default {default})"), spec.name
 
 
 def test_numbers_are_stored_as_their_type():
@@ -76,7 +88,8 @@ def test_checkpoint_hyperparameters_are_read_strictly(hyperparameters, words):
 
 def test_a_checkpoint_that_names_no_loss_was_trained_with_bpr():
     assert TrainConfig.from_hyperparameters({}).loss == LEGACY_LOSS == "bpr"
-    assert TrainConfig.from_hyperparameters({"loss": "full_softmax"}) == TrainConfig()
+    legacy = TrainConfig.from_hyperparameters({"loss": "full_softmax"})
+    assert legacy == TrainConfig(reg=DEFAULT_REG, logits=LEGACY_LOGITS)
 
 
 def test_options_from_text_use_the_same_checks_and_name_the_flag():
@@ -88,12 +101,47 @@ def test_options_from_text_use_the_same_checks_and_name_the_flag():
         TrainConfig.from_options({"dropout": "0.1"})
 
 
-def test_the_listwise_l2_grows_only_on_data_sparser_than_the_reference():
-    config = TrainConfig(reg=0.002)
-    # ml-latest-small's protocol graph (58,899 positives of 610 users x 9,742 movies) keeps reg as given
-    assert config.sized_reg(610, 9742, 58_899) == 0.002
-    assert config.sized_reg(100, 100, int(REG_DENSITY * 100 * 100)) == 0.002
-    assert config.sized_reg(10, 10, 0) == 0.002  # no edge: nothing to scale by
+def test_the_default_listwise_l2_grows_only_on_data_sparser_than_the_reference():
+    config = TrainConfig()
+    assert config.reg is None  # sized to the data
+    # ml-latest-small's protocol graph (58,899 positives of 610 users x 9,742 movies) keeps the default
+    assert config.sized_reg(610, 9742, 58_899) == DEFAULT_REG
+    assert config.sized_reg(100, 100, int(REG_DENSITY * 100 * 100)) == DEFAULT_REG
+    assert config.sized_reg(10, 10, 0) == DEFAULT_REG  # no edge: nothing to scale by
     thinner = REG_DENSITY / 8
-    expected = 0.002 * 8**REG_DENSITY_POWER
+    expected = DEFAULT_REG * 8**REG_DENSITY_POWER
     assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)
+    # the pairwise losses' L2 is per pair: not sized
+    assert TrainConfig(loss="bpr").sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG
+
+
+def test_a_given_l2_means_what_it_says_at_any_density():
+    config = TrainConfig(reg=0.002)
+    for n_edges in (58_899, 1_000, 1):
+        assert config.sized_reg(610, 9742, n_edges) == 0.002
+        assert config.sized(610, 9742, n_edges).reg == 0.002
+    assert TrainConfig(reg=0).sized(1000, 1000, 1).reg == 0.0
+
+
+def test_the_default_logits_are_cosine_only_on_sparse_data_and_rank_by_cosine():
+    dense, sparse = (610, 9742, 58_899), (1000, 1000, int(COSINE_DENSITY / 8 * 1000 * 1000))
+    config = TrainConfig()
+    assert config.logits is None and config.scoring == "adaptive"
+    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logits="dot", epoch_steps=EPOCH_STEPS)  # as it was
+    assert config.sized(*dense).cosine_temperature is None
+    cosine = config.sized(*sparse)
+    assert (cosine.logits, cosine.scoring, cosine.cosine_temperature) == ("cosine", "cosine", config.temperature)
+    # a given value means itself; the pairwise losses have no listwise logits
+    assert TrainConfig(logits="dot").sized(*sparse).logits == "dot"
+    assert TrainConfig(logits="cosine").sized(*dense).logits == "cosine"
+    assert TrainConfig(loss="bpr").sized(*sparse).logits == "dot"
+    assert TrainConfig(loss="bpr", logits="cosine").cosine_temperature is None
+
+
+def test_a_checkpoint_of_before_the_sized_defaults_loads_as_it_trained():
+    old = TrainConfig.from_hyperparameters({"loss": "full_softmax", "reg": 0.003})
+    assert (old.logits, old.reg, old.scoring) == (LEGACY_LOGITS, 0.003, "adaptive")
+    assert TrainConfig.from_hyperparameters({"loss": "full_softmax"}).reg == DEFAULT_REG
+    saved = TrainConfig().sized(1000, 1000, 10).hyperparameters()
+    assert (saved["reg"], saved["logits"], saved["scoring"]) == (pytest.approx(DEFAULT_REG * 400), "cosine", "cosine")
+    assert TrainConfig.from_hyperparameters(saved) == TrainConfig().sized(1000, 1000, 10)

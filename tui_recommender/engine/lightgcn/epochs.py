@@ -76,13 +76,14 @@ def full_softmax_epoch(
     steps: Steps | None = None,
     scored: tuple[PopularItems, int] | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    temperature: float | None = None,
 ) -> float:
     """One pass over every user with a positive, in shuffled batches of `user_batch`
     users, each scored against every item (`LightGCN.full_softmax_loss`), or with `scored`
     (items, k) against k items drawn afresh each step; returns the mean batch loss. Every
     positive pair enters the loss once per epoch, as with BPR. `steps`: how the steps are
     taken (default: alone); in a team each rank scores its share. `on_step(done, total)`
-    after each step."""
+    after each step. `temperature`: logits cosine / temperature (default: dot products)."""
     active = rng.permutation(np.unique(graph.users))
     device = model.device
     steps = steps or Steps(model, adj)
@@ -97,7 +98,8 @@ def full_softmax_epoch(
         def loss_of(final: torch.Tensor, part: slice, batch: np.ndarray = batch, drawn=drawn) -> torch.Tensor:
             mine = batch[part]
             users = torch.as_tensor(mine, device=device)
-            return model.full_softmax_loss(final, users, *user_edges(graph, mine, device), reg, scored=drawn)
+            edges = user_edges(graph, mine, device)
+            return model.full_softmax_loss(final, users, *edges, reg, scored=drawn, temperature=temperature)
 
         losses.append(steps.step(optimizer, len(batch), loss_of))
         if on_step is not None:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from tui_recommender.engine.graph import InteractionGraph
-from tui_recommender.engine.lightgcn.model import LightGCN, listwise_loss
+from tui_recommender.engine.lightgcn.model import LightGCN, cosine_rows, listwise_loss
 from tui_recommender.engine.lightgcn.sampling import NegativeSampler, user_edges
 from tui_recommender.engine.lightgcn.user_rows import FineTuneConfig
 
@@ -88,7 +88,8 @@ def _fine_tune_listwise(
     movies would drift into everyone's lists (bench_learning: ARP@20 1.6). So movies and
     other users stay as trained, and a focus user's propagated row is the linear
     rest_u + s_u e_u of their own row (`lightgcn.new_users.start_new_users`), the movies' rows held
-    at their propagated values: each step is one small product, not a propagation."""
+    at their propagated values: each step is one small product, not a propagation. A model
+    trained on cosine logits (`config.cosine`) is fine-tuned on them."""
     focus_users = np.unique(np.asarray(focus_users, dtype=np.int64))
     focus_users = focus_users[np.isin(focus_users, graph.users)]
     if len(focus_users) == 0:
@@ -107,6 +108,8 @@ def _fine_tune_listwise(
     weight = model.embedding.weight
     with torch.no_grad():
         items = model.propagate(adj)[model.n_users :]
+        if config.cosine:
+            items = cosine_rows(items, config.temperature)
         rest = model.propagate(adj, weight.detach().index_fill(0, users, 0.0))[users]
         share = model.own_share(adj, users).unsqueeze(1)
     rows = weight.detach()[users].clone().requires_grad_(True)
@@ -118,7 +121,10 @@ def _fine_tune_listwise(
         if should_stop():
             return step
         optimizer.zero_grad(set_to_none=True)
-        loss = listwise_loss(rest + share * rows, items, focus_rows, focus_items, focus_disliked)
+        user_vecs = rest + share * rows
+        if config.cosine:
+            user_vecs = cosine_rows(user_vecs, config.temperature)
+        loss = listwise_loss(user_vecs, items, focus_rows, focus_items, focus_disliked)
         l2 = config.reg * rows.square().sum() / model.n_users
         (loss + l2 + (pull[:, None] * (rows - start).square()).sum()).backward()
         optimizer.step()

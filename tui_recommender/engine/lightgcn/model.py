@@ -12,6 +12,8 @@ score for each user of a batch, with L2 on the whole layer-0 table,
 
     L = -mean_u mean_{i in pos(u)} log softmax_j(e_u.e_j)_i + reg * |E0|^2 / n_users
 
+or, on sparse data (`TrainConfig.logits`), over cosine / temperature: e_u.e_j / (|e_u| |e_j| tau).
+
 and the paper's BPR (with L2 on the batch's layer-0 rows) stays available:
 
     L = -mean(log sigmoid(e_u.e_i - e_u.e_j)) + reg * (|e0_u|^2 + |e0_i|^2 + |e0_j|^2) / (2 B)
@@ -40,6 +42,11 @@ def _layer_sum(adj: Tensor, x: Tensor, weights: tuple[float, ...]) -> Tensor:
 def mean_weights(n_layers: int) -> tuple[float, ...]:
     """The paper's alpha_k = 1 / (K + 1) for k = 0..K."""
     return (1.0 / (n_layers + 1),) * (n_layers + 1)
+
+
+def cosine_rows(vecs: Tensor, temperature: float) -> Tensor:
+    """Rows scaled to length 1 / sqrt(`temperature`): their dot products are cosine / temperature."""
+    return F.normalize(vecs, dim=1) * temperature**-0.5
 
 
 def listwise_loss(
@@ -182,6 +189,7 @@ class LightGCN(nn.Module):
         disliked: tuple[Tensor, Tensor] | None = None,
         table: Tensor | None = None,
         scored: tuple[Tensor, Tensor] | None = None,
+        temperature: float | None = None,
     ) -> Tensor:
         """Listwise loss of a batch of `users` (B,): per user, the mean negative
         log-softmax, over every item's dot product, of their positives, given as
@@ -190,8 +198,11 @@ class LightGCN(nn.Module):
         softplus(its score - the user's mean positive score), pushing it below the positives.
         `table`: the layer-0 table `final` came from, for the L2 (default: the model's).
         `scored` (items, log of their expected counts): the softmax's normaliser estimated
-        from these drawn items instead of every item (`sampled_listwise_loss`)."""
+        from these drawn items instead of every item (`sampled_listwise_loss`).
+        `temperature`: the logits are cosine / temperature instead (`cosine_rows`)."""
         user_vecs, item_vecs = final.index_select(0, users), final[self.n_users :]
+        if temperature is not None:
+            user_vecs, item_vecs = cosine_rows(user_vecs, temperature), cosine_rows(item_vecs, temperature)
         if scored is None:
             loss = listwise_loss(user_vecs, item_vecs, edge_rows, edge_items, disliked)
         else:

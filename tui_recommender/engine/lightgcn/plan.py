@@ -32,7 +32,8 @@ class EpochPlan:
 
     @classmethod
     def of(cls, config: TrainConfig, n_users: int, n_items: int) -> EpochPlan:
-        """The plan for `n_users` users with a positive and `n_items` movies."""
+        """The plan for `n_users` users with a positive and `n_items` movies; `config` with
+        its sized defaults set (`TrainConfig.sized`)."""
         batch = max(config.user_batch, math.ceil(n_users / config.epoch_steps))
         lr = config.lr * math.sqrt(batch / config.user_batch)
         scored = None if n_users * n_items <= config.epoch_scores else math.ceil(config.epoch_scores / n_users)

@@ -51,6 +51,7 @@ class LightGCNRecommender(Recommender):
         pairs = pd.DataFrame({"userId": interactions.users, "movieId": interactions.items})
         users, items = IdMap(np.arange(interactions.n_users)), IdMap(np.arange(interactions.n_items))
         self.result = train_on_pairs(pairs, users, items, self.config, on_epoch=on_epoch)
+        self.config = self.result.config  # with its sized defaults as applied: scores and updates follow them
         self.model = self.result.model
         self.trained_users = interactions.n_users
         self._publish(interactions)

@@ -95,7 +95,7 @@ def train(
     also hears each step (done 0: the epoch began). Raises `ConfigError` when the team
     cannot share a step, or `resume` is of another recipe or graph."""
     started = time.perf_counter()
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).sized(graph.n_users, graph.n_items, graph.n_edges)
     full_softmax = config.loss == "full_softmax"
     n_active = len(np.unique(graph.users)) if full_softmax else graph.n_edges
     plan = EpochPlan.of(config, n_active, graph.n_items) if full_softmax else None
@@ -117,7 +117,6 @@ def train(
     if resume is not None:
         _restore(resume, config, graph, model, optimizer, rng, result, record)
     steps = Steps(model, adj, team)
-    reg = config.sized_reg(graph.n_users, graph.n_items, graph.n_edges) if full_softmax else config.reg
     hear_step = getattr(on_epoch, "on_step", None)
     for epoch in range(result.epochs + 1, config.max_epochs + 1):
         if validation is not None and record.checks_without_gain >= config.patience:
@@ -131,7 +130,18 @@ def train(
             on_step(0, plan.steps(n_active) if plan else -(-graph.n_edges // config.batch_size))
         if full_softmax:
             loss = full_softmax_epoch(
-                model, adj, optimizer, graph, rng, plan.user_batch, reg, should_stop, steps, scored, on_step
+                model,
+                adj,
+                optimizer,
+                graph,
+                rng,
+                plan.user_batch,
+                config.reg,
+                should_stop,
+                steps,
+                scored,
+                on_step,
+                config.cosine_temperature,
             )
         else:
             users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
@@ -234,7 +244,8 @@ def train_on_pairs(
     from tui_recommender.engine.interactions import pairs_graph
     from tui_recommender.engine.split import split_per_user
 
-    config = config or TrainConfig()
+    # sized once, on every pair: early stopping and the refit train the same recipe
+    config = (config or TrainConfig()).sized(len(users), len(items), len(pairs))
     fit, val = (
         split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
         if validation_fraction > 0
@@ -306,7 +317,7 @@ def train_checkpoint(
         final=final,
         user_ids=inter.users.raw_ids,
         item_ids=inter.items.raw_ids,
-        config=config,
+        config=result.config,
         dataset=data.name,
         fingerprint=data.fingerprint,
         metrics=result.summary(),

@@ -21,6 +21,9 @@ whatever v is: learning a rating means moving the row along that change of the m
   and anchor: Adam on the layer-0 row e with v = rest + s e, so v moves s times the step;
   an L2 pull of weight `anchor` on e towards that start), written in v. Its L2 on the
   whole table (reg / n_users, ~1e-5 per step here) is left out.
+
+A model trained on cosine logits (`TrainConfig.logits`; the caller passes the movies' `norms`)
+takes the movies' unit rows as X, and the fold-in's logits are X v / (|v| tau).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_recommender.engine.train_config import Loss, TrainConfig
+from tui_recommender.engine.train_config import DEFAULT_REG, Loss, TrainConfig
 
 # The fold-in's steps score this many movies (those of the highest start scores) exactly;
 # the others' share of the softmax follows their mean row, to first order in the step. A
@@ -63,17 +66,24 @@ class FineTuneConfig:
     reg: float = 3e-4
     loss: Loss = "bpr"
     temperature: float = 0.1
+    # full_softmax: the logits cosine / `temperature` (a model trained so), not dot products
+    cosine: bool = False
     softmax_negatives: int = 1024
     # on 5 ratings the free steps overfit a new user (bench_learning)
     anchor: float = 0.05
 
     @classmethod
     def for_model(cls, config: TrainConfig) -> FineTuneConfig:
-        """The update that matches a model's training recipe (its loss, L2 and temperature)."""
+        """The update that matches a model's training recipe (its loss, L2, logits and
+        temperature; `config` as trained, its sized defaults set: `TrainConfig.sized`)."""
         if config.loss == "full_softmax":
-            return cls(loss="full_softmax", lr=0.05, reg=config.reg)
+            cosine = config.logits == "cosine"
+            reg = config.reg if config.reg is not None else DEFAULT_REG
+            return cls(loss="full_softmax", lr=0.05, reg=reg, temperature=config.temperature, cosine=cosine)
         if config.loss == "softmax":
-            return cls(loss="softmax", temperature=config.temperature, reg=config.reg)
+            return cls(
+                loss="softmax", temperature=config.temperature, reg=DEFAULT_REG if config.reg is None else config.reg
+            )
         return cls()
 
 
@@ -94,20 +104,30 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def shifted_row(
-    items: np.ndarray, row: np.ndarray, before: np.ndarray, after: np.ndarray, disliked: np.ndarray | None = None
+    items: np.ndarray,
+    row: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    disliked: np.ndarray | None = None,
+    norms: np.ndarray | None = None,
 ) -> np.ndarray:
     """The row (float32) of a learnt user whose positives (item rows) went from `before`
     to `after` (both non-empty): `row` + GAIN c (mean_after x - mean_before x), c = the
     least-squares scale of `row` on mean_before x (see the module docstring). `disliked` item rows add
-    their push below the mean positive (as `folded_in_row`), scaled alike."""
-    start = items[before].mean(axis=0, dtype=np.float64)
-    target = items[after].mean(axis=0, dtype=np.float64)
+    their push below the mean positive (as `folded_in_row`), scaled alike. `norms`: each
+    movie's |row|, given for a model trained on cosine logits (its X is the unit rows)."""
+
+    def x(rows: np.ndarray) -> np.ndarray:
+        return items[rows] if norms is None else items[rows] / norms[rows, None]
+
+    start = x(before).mean(axis=0, dtype=np.float64)
+    target = x(after).mean(axis=0, dtype=np.float64)
     delta = target - start
     if disliked is not None and len(disliked):
-        logits = (items[np.concatenate([after, disliked])] @ row).astype(np.float64)
+        logits = (x(np.concatenate([after, disliked])) @ row).astype(np.float64)
         where = np.arange(len(after))
         delta -= _disliked_gradient(
-            np.concatenate([items[after], items[disliked]]),
+            np.concatenate([x(after), x(disliked)]),
             logits,
             where,
             where[-1] + 1 + np.arange(len(disliked)),
@@ -131,21 +151,36 @@ def folded_in_row(
     share: float,
     config: FineTuneConfig,
     disliked: np.ndarray | None = None,
+    norms: np.ndarray | None = None,
 ) -> np.ndarray:
     """The row (float32) of a user the training never saw, with `positives` (item rows,
     non-empty) and `disliked` item rows: see the module docstring. `share` is their
     `own_share`. Each step scores the `POOL` movies of the highest start scores (and the
-    user's) exactly and the rest by their mean row."""
-    start = items[positives].mean(axis=0, dtype=np.float64)
-    logits = (items @ start.astype(np.float32)).astype(np.float64)
+    user's) exactly and the rest by their mean row. `norms`: as for `shifted_row` (with
+    `config.cosine`)."""
+    inverse = None if norms is None else (1.0 / norms).astype(np.float32)
+    start = (items[positives] if inverse is None else items[positives] * inverse[positives, None]).mean(
+        axis=0, dtype=np.float64
+    )
+
+    def scale(v: np.ndarray) -> float:  # logits = scale(v) X v: 1, or 1 / (|v| tau) for cosine logits
+        return 1.0 / (config.temperature * max(float(np.linalg.norm(v)), 1e-12)) if config.cosine else 1.0
+
+    scale0 = scale(start)
+    logits = (items @ (scale0 * start).astype(np.float32)).astype(np.float64)
+    if inverse is not None:
+        logits *= inverse
     pool, tail_mass, tail_mean, logits_max = np.arange(len(items)), 0.0, np.zeros_like(start), logits.max()
     if len(items) > 2 * POOL:
         pool = np.union1d(np.argpartition(logits, len(logits) - POOL)[-POOL:], positives)
         weights = np.exp(logits - logits_max).astype(np.float32)
         weights[pool] = 0.0  # one pass over the rows, no copy of the tail's
         tail_mass = float(weights.sum(dtype=np.float64))
-        tail_mean = (weights @ items).astype(np.float64) / max(tail_mass, 1e-300)
+        tail_mean = ((weights if inverse is None else weights * inverse) @ items).astype(np.float64)
+        tail_mean /= max(tail_mass, 1e-300)
     x = items if len(pool) == len(items) else items[pool]
+    if inverse is not None:
+        x = x * inverse[pool, None]
     where = np.searchsorted(pool, positives)
     hated = None if disliked is None or len(disliked) == 0 else np.searchsorted(pool, np.intersect1d(disliked, pool))
     v = start.copy()
@@ -153,15 +188,20 @@ def folded_in_row(
     beta1, beta2, eps = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults, as the fine-tune had
     pull = 2.0 * config.anchor / share**2
     for step in range(1, config.steps + 1):
-        logits = (x @ v.astype(np.float32)).astype(np.float64)
-        if tail_mass > 0.0:  # the tail's weight moves with its mean row: exp(dv . tail_mean)
-            tail = tail_mass * np.exp((v - start) @ tail_mean + logits_max - logits.max())
+        c = scale(v)
+        logits = (x @ (c * v).astype(np.float32)).astype(np.float64)
+        # the gradient in u = c v, the vector the logits are X u of
+        if tail_mass > 0.0:  # the tail's weight moves with its mean row: exp(du . tail_mean)
+            tail = tail_mass * np.exp((c * v - scale0 * start) @ tail_mean + logits_max - logits.max())
             p = np.exp(logits - logits.max())
             grad = ((p.astype(np.float32) @ x) + tail * tail_mean) / (p.sum() + tail) - start
         else:  # float32 products: a float64 one would copy the movie rows at every step
             grad = (_softmax(logits).astype(np.float32) @ x).astype(np.float64) - start
         if hated is not None and len(hated):
             grad += _disliked_gradient(x, logits, where, hated, start)
+        if config.cosine:  # du/dv = (I - unit v unit v^T) / (|v| tau)
+            unit = v / max(float(np.linalg.norm(v)), 1e-12)
+            grad = c * (grad - unit * (unit @ grad))
         grad += pull * (v - start)
         m = beta1 * m + (1 - beta1) * grad
         s2 = beta2 * s2 + (1 - beta2) * grad**2

@@ -19,6 +19,7 @@ FLAGS = {
     "--reg": "reg",
     "--loss": "loss",
     "--temperature": "temperature",
+    "--logits": "logits",
     "--negatives": "negatives",
     "--batch-size": "batch_size",
     "--user-batch": "user_batch",

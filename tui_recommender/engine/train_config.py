@@ -27,9 +27,10 @@ Logits = Literal["dot", "cosine"]
 LEGACY_LOSS: Loss = "bpr"  # of a checkpoint that names no loss: saved before the other losses existed
 LEGACY_LOGITS: Logits = "dot"  # of a checkpoint that names no logits: saved before cosine logits existed
 DEFAULT_REG = 3e-3  # the L2 weight as given on MovieLens-dense data (fitted on ml-latest-small)
-# The defaults (reg, logits None) are sized to the data: full_softmax's L2 applies as given down to this density (positives per user x movie; ml-latest-small
-# trains at 1.0-1.4%) and grows as the data thins below it: at Gowalla's 0.06%, x6.7 = 2e-2, the best of
-# 1e-2, 2e-2 and 4e-2 there (`TrainConfig.sized_reg`; benchmarks/README.md)
+# The defaults (reg, logits, epoch_steps None) are sized to the data (`TrainConfig.sized`). The
+# listwise L2 over dot products applies as given down to this density (positives per user x movie;
+# ml-latest-small trains at 1.0-1.4%) and grows as the data thin below it: at Gowalla's 0.06%, x6.7
+# = 2e-2, the best of 1e-2, 2e-2 and 4e-2 there; over cosine logits it stays (3e-3 beat 2e-2 there)
 REG_DENSITY = 0.004
 REG_DENSITY_POWER = 1.0
 # ... and below this density the default logits are cosine / temperature: at Gowalla's 0.06% they
@@ -167,7 +168,8 @@ class TrainConfig:
         metadata=_about(
             _OrSized(
                 _Real(0.0, 100.0),
-                f"{DEFAULT_REG:g}, for full_softmax x {REG_DENSITY:g} / density below a density of {REG_DENSITY:g}",
+                f"{DEFAULT_REG:g}; for full_softmax over dot products x {REG_DENSITY:g} / density below a density"
+                f" of {REG_DENSITY:g}",
             ),
             "L2 weight: full_softmax on the whole layer-0 table per user; bpr/softmax per pair",
         ),
@@ -263,18 +265,20 @@ class TrainConfig:
                     f"layer_weights is {shorten(repr(shown))}, not n_layers + 1 = {self.n_layers + 1} numbers"
                 )
             object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
-        if self.logits == "cosine":  # a model trained on cosine logits ranks by what it learnt
+        if self.loss == "full_softmax" and self.logits == "cosine":  # it ranks by what it learnt
             object.__setattr__(self, "scoring", "cosine")
 
     def sized_reg(self, n_users: int, n_items: int, n_edges: int) -> float:
         """The L2 weight applied on a graph of `n_edges` positives between `n_users` and
-        `n_items`: `reg` when given; else DEFAULT_REG, which for full_softmax grows as x
-        (REG_DENSITY / density) ** REG_DENSITY_POWER below density n_edges / (n_users x
-        n_items) = REG_DENSITY (sparser data overfit sooner)."""
+        `n_items`: `reg` when given; else DEFAULT_REG, which for full_softmax over dot
+        products grows as x (REG_DENSITY / density) ** REG_DENSITY_POWER below density
+        n_edges / (n_users x n_items) = REG_DENSITY (sparser data overfit sooner)."""
         if self.reg is not None:
             return self.reg
         density = n_edges / max(n_users * n_items, 1)
         if self.loss != "full_softmax" or density >= REG_DENSITY or density == 0:
+            return DEFAULT_REG
+        if self.sized_logits(n_users, n_items, n_edges) == "cosine":  # on Gowalla 3e-3 beat 2e-2 with cosine
             return DEFAULT_REG
         return DEFAULT_REG * (REG_DENSITY / density) ** REG_DENSITY_POWER
 

@@ -22,6 +22,7 @@ OPTIONS = {
     "--reg": ("0.001", "reg", 0.001),
     "--loss": ("softmax", "loss", "softmax"),
     "--temperature": ("0.2", "temperature", 0.2),
+    "--logits": ("cosine", "logits", "cosine"),
     "--negatives": ("16", "negatives", 16),
     "--batch-size": ("256", "batch_size", 256),
     "--user-batch": ("16", "user_batch", 16),

@@ -107,7 +107,7 @@ def test_not_interested_is_a_negative_in_the_users_next_update(service, monkeypa
 
     def spy(original):
         def rows(*args, **kwargs):
-            seen.append(args[-1] if len(args) == 5 else kwargs.get("disliked"))
+            seen.append(args[4] if len(args) > 4 else kwargs.get("disliked"))  # the fifth in both
             return original(*args, **kwargs)
 
         return rows

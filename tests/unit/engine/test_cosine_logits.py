@@ -86,7 +86,7 @@ def test_the_recommender_scores_by_cosine_and_its_checkpoint_keeps_the_applied_r
     model = LightGCNRecommender(CONFIG)
     model.fit(SPARSE)
     applied = model.config
-    assert (applied.logits, applied.scoring) == ("cosine", "cosine") and applied.reg > DEFAULT_REG
+    assert (applied.logits, applied.scoring, applied.reg, applied.epoch_steps) == ("cosine", "cosine", DEFAULT_REG, 64)
     users = np.array([0, 5])
     unit = model.item_emb / np.linalg.norm(model.item_emb, axis=1, keepdims=True)
     np.testing.assert_allclose(

@@ -110,7 +110,9 @@ def test_the_default_listwise_l2_grows_only_on_data_sparser_than_the_reference()
     assert config.sized_reg(10, 10, 0) == DEFAULT_REG  # no edge: nothing to scale by
     thinner = REG_DENSITY / 8
     expected = DEFAULT_REG * 8**REG_DENSITY_POWER
-    assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)
+    dot = TrainConfig(logits="dot")
+    assert dot.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)
+    assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG  # over cosine logits
     # the pairwise losses' L2 is per pair: not sized
     assert TrainConfig(loss="bpr").sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG
 
@@ -143,5 +145,5 @@ def test_a_checkpoint_of_before_the_sized_defaults_loads_as_it_trained():
     assert (old.logits, old.reg, old.scoring) == (LEGACY_LOGITS, 0.003, "adaptive")
     assert TrainConfig.from_hyperparameters({"loss": "full_softmax"}).reg == DEFAULT_REG
     saved = TrainConfig().sized(1000, 1000, 10).hyperparameters()
-    assert (saved["reg"], saved["logits"], saved["scoring"]) == (pytest.approx(DEFAULT_REG * 400), "cosine", "cosine")
+    assert (saved["reg"], saved["logits"], saved["scoring"]) == (DEFAULT_REG, "cosine", "cosine")
     assert TrainConfig.from_hyperparameters(saved) == TrainConfig().sized(1000, 1000, 10)

@@ -1,5 +1,6 @@
-"""The listwise training's L2 weight follows the data's density (`TrainConfig.sized_reg`):
-as given on data as dense as MovieLens, larger on sparser data; the pairwise losses keep it."""
+"""The listwise training's default L2 weight follows the data's density (`TrainConfig.sized_reg`):
+as on data as dense as MovieLens, larger over dot products on sparser data; the pairwise losses
+and a value given keep it."""
 
 from __future__ import annotations
 
@@ -51,9 +52,11 @@ def test_sparse_data_trains_with_a_larger_l2(monkeypatch):
     graph = ring_graph(40, 2000, 2)  # density 0.1%, a quarter of REG_DENSITY
     density = graph.n_edges / (graph.n_users * graph.n_items)
     assert density < REG_DENSITY
-    expected = CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
+    dot = replace(CONFIG, logits="dot")  # the default there is cosine logits, whose L2 stays
+    expected = dot.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
     assert expected == pytest.approx(DEFAULT_REG * REG_DENSITY / density)
-    assert regs_seen(monkeypatch, graph, CONFIG) == {expected}
+    assert regs_seen(monkeypatch, graph, dot) == {expected}
+    assert regs_seen(monkeypatch, graph, CONFIG) == {DEFAULT_REG}
     bpr = TrainConfig(dim=4, n_layers=1, batch_size=64, max_epochs=1, loss="bpr", device="cpu")
     assert regs_seen(monkeypatch, graph, bpr) == {DEFAULT_REG}  # per pair: not the listwise table's L2
 
@@ -63,7 +66,8 @@ def test_a_given_l2_trains_as_given_and_the_result_records_what_applied(monkeypa
     given = replace(CONFIG, reg=1e-3)
     assert regs_seen(monkeypatch, graph, given) == {1e-3}
     assert train(graph, given).config.reg == 1e-3
-    assert train(graph, CONFIG).config.reg == CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
+    dot = replace(CONFIG, logits="dot")
+    assert train(graph, dot).config.reg == dot.sized_reg(graph.n_users, graph.n_items, graph.n_edges) > DEFAULT_REG
 
 
 def test_a_checkpoint_records_the_l2_and_logits_applied(tmp_path):

@@ -55,6 +55,17 @@ def test_evaluate_sets_the_options_and_says_the_device(capsys, small_data, state
     assert code == 0, err
     report = json.loads(out)
     assert report["device"] == "cpu" and report["hyperparameters"]["dim"] == 8
+    applied = report["hyperparameters"]  # the sized defaults as applied (MovieLens-dense: as before)
+    assert (applied["reg"], applied["logits"], applied["epoch_steps"]) == (0.003, "dot", 8)
+
+
+def test_the_train_summary_and_checkpoint_show_the_l2_applied(capsys, small_data, state_dir, tmp_path):
+    where = ["--data", str(small_data), "--state-dir", str(state_dir), "--dim", "8", "--epochs", "2"]
+    for given, expected in ((), 0.003), (("--reg", "0.25"), 0.25):
+        out_path = tmp_path / f"model{len(given)}.npz"
+        code, out, err = run(capsys, "train", *where, *given, "--device", "cpu", "--out", str(out_path), "--json")
+        assert code == 0, err
+        assert json.loads(out)["hyperparameters"]["reg"] == expected == load_checkpoint(out_path).config.reg
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])

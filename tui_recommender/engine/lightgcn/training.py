@@ -130,19 +130,9 @@ def train(
             on_step(0, plan.steps(n_active) if plan else -(-graph.n_edges // config.batch_size))
         if full_softmax:
             loss = full_softmax_epoch(
-                model,
-                adj,
-                optimizer,
-                graph,
-                rng,
-                plan.user_batch,
-                config.reg,
-                should_stop,
-                steps,
-                scored,
-                on_step,
+                model, adj, optimizer, graph, rng, plan.user_batch, config.reg, should_stop, steps, scored, on_step,
                 config.cosine_temperature,
-            )
+            )  # fmt: skip
         else:
             users, items = sample_positives(graph, graph.n_edges, config.sampling, rng)
             loss = bpr_epoch(

@@ -16,7 +16,7 @@ from tui_recommender.core.text import shorten
 from tui_recommender.core.titles import display_title
 from tui_recommender.data.movielens import MovieLensData, load_links, load_tags
 from tui_recommender.engine.id_map import IdMap
-from tui_recommender.engine.ranking import genre_weights
+from tui_recommender.engine.ranking import genre_rows, genre_weights
 
 MAX_TAGS = 12
 
@@ -59,6 +59,7 @@ class Catalogue:
         self._genre_matrix = np.zeros((len(kept), len(data.genres)), bool)  # one pass, not one per genre
         self._genre_matrix[np.repeat(np.arange(len(kept)), [len(k) for k in kept]), [c for k in kept for c in k]] = True
         self.genre_weights = genre_weights(self._genre_matrix)  # for calibrated lists
+        self.genre_rows = genre_rows(self.genre_weights)  # each genre's rows, for the calibration's pool
 
     def __len__(self) -> int:
         return len(self._movies)

@@ -64,9 +64,12 @@ def ranked_order(
     candidates = np.flatnonzero(eligible)
     if length is None or not len(liked):
         order = _by_score(scores, candidates, length)
-    else:  # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL`
+    else:  # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL` (and genres' best)
         order = _by_score(scores, candidates, max(length, _CALIBRATION_POOL))
-    order = calibrated_head(order, scores, catalogue.genre_weights, liked) if len(liked) else order
+    if len(liked):
+        order = calibrated_head(
+            order, scores, catalogue.genre_weights, liked, rows=catalogue.genre_rows, eligible=eligible
+        )
     return order if length is None else order[:length]
 
 

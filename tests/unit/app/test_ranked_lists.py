@@ -14,7 +14,7 @@ from tui_recommender.app.ranked_lists import Taste, page, percentiles, ranked_or
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import PositiveEdges
-from tui_recommender.engine.ranking import genre_weights
+from tui_recommender.engine.ranking import genre_rows, genre_weights
 
 # six movies: rows 0-2 Comedy, rows 3-5 Drama
 GENRES = np.array([[1, 0]] * 3 + [[0, 1]] * 3, dtype=bool)
@@ -23,6 +23,7 @@ GENRES = np.array([[1, 0]] * 3 + [[0, 1]] * 3, dtype=bool)
 def catalogue():
     return SimpleNamespace(
         genre_weights=genre_weights(GENRES),
+        genre_rows=genre_rows(genre_weights(GENRES)),
         genre_mask=lambda genres: GENRES[:, 1] if "Drama" in genres else np.ones(len(GENRES), dtype=bool),
     )
 
@@ -56,10 +57,12 @@ N_MOVIES = 1500  # beyond the calibrated pool (200) and a few pages
 def many_movies(seed: int = 0):
     rng = np.random.default_rng(seed)
     genres = rng.random((N_MOVIES, 4)) < 0.3
+    genres[:, 3] = rng.random(N_MOVIES) < 0.03  # a niche genre, mostly beyond the calibrated pool
     genres[rng.random(N_MOVIES) < 0.02] = False  # a few movies without a genre
     names = ("Comedy", "Drama", "Western", "Documentary")
     return SimpleNamespace(
         genre_weights=genre_weights(genres),
+        genre_rows=genre_rows(genre_weights(genres)),
         genre_mask=lambda wanted: (
             genres[:, [names.index(g) for g in wanted]].any(axis=1) if wanted else np.ones(N_MOVIES, dtype=bool)
         ),
@@ -71,10 +74,12 @@ def tied_scores(rng) -> np.ndarray:
     return np.round(rng.standard_normal(N_MOVIES), 1).astype(np.float32)  # ~60 distinct values: many ties
 
 
-@pytest.mark.parametrize("liked", [[], [3, 50, 700]])
+@pytest.mark.parametrize("liked", [[], [3, 50, 700], "two niche movies"])
 def test_the_first_rows_of_the_order_are_the_whole_orders(liked):
     rng = np.random.default_rng(1)
     catalogue = many_movies()
+    if liked == "two niche movies":  # their genre's best join the calibrated pool from deep in the order
+        liked = catalogue.genre_rows[3][:2].tolist()
     for attempt in range(5):
         scores = tied_scores(rng)
         if attempt == 4:  # NaN scores, which compare to nothing, go last as a sort puts them

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from tui_recommender.engine.ranking import (
+    calibrated_head,
     calibrated_order,
+    genre_best,
+    genre_rows,
     genre_weights,
     item_norms,
     new_user_vector,
@@ -175,3 +178,41 @@ def test_a_new_users_calibration_grows_as_more_of_their_films_share_a_genre():
     assert np.all(np.diff(one_genre) > 0)
     # five films of five genres: no more sure of a genre than one film
     assert float(calibration_strength(5, 1)) == pytest.approx(NEW_USER_CALIBRATION)
+
+
+# Twelve items by descending score: 0-8 genre A, 9-11 genre B (the niche, scoring last).
+NICHE = np.array([[1, 0]] * 9 + [[0, 1]] * 3, dtype=bool)
+NICHE_SCORES = np.arange(12, 0, -1, dtype=np.float64)
+
+
+def test_a_genre_two_liked_films_share_reaches_the_head_however_deep_it_scores():
+    w, rows = genre_weights(NICHE), genre_rows(genre_weights(NICHE))
+    liked = np.array([9, 10])  # both B films liked (so rated: not eligible), one left
+    eligible = np.ones(12, dtype=bool)
+    eligible[liked] = False
+    order = np.flatnonzero(eligible)  # by score
+    plain = calibrated_head(order, NICHE_SCORES, w, liked, strength=0.9, depth=2)
+    deep = calibrated_head(order, NICHE_SCORES, w, liked, strength=0.9, depth=2, rows=rows, eligible=eligible)
+    assert 11 not in plain[:2]  # the pool (the first 4 by score) holds no B film
+    assert deep[0] == 11 and sorted(deep.tolist()) == order.tolist()  # the B film leads, nothing rated returns
+    # One liked B film is no agreed taste: the pool stays the first 2 * depth.
+    one = calibrated_head(order, NICHE_SCORES, w, np.array([0, 9]), strength=0.9, depth=2, rows=rows, eligible=eligible)
+    assert one.tolist() == calibrated_head(order, NICHE_SCORES, w, np.array([0, 9]), strength=0.9, depth=2).tolist()
+
+
+def test_genre_best_adds_only_genres_the_pool_holds_too_little_of():
+    w, rows = genre_weights(NICHE), genre_rows(genre_weights(NICHE))
+    eligible = np.ones(12, dtype=bool)
+    eligible[11] = False
+    best = genre_best(NICHE_SCORES, eligible, rows, np.array([0.5, 0.5]), 4, np.arange(8), w)
+    assert best.tolist() == [9, 10]  # B: 2 of its share of 4, the eligible best; A: the pool holds 8
+    assert not len(genre_best(NICHE_SCORES, eligible, rows, np.array([1.0, 0.0]), 4, np.arange(8), w))
+
+
+def test_rows_beyond_the_scale_depth_leave_the_others_trade_off_as_it_was():
+    w = genre_weights(np.array([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]], dtype=bool))
+    s = np.array([8.0, 9.0, 6.0, 7.0, -20.0])  # the last, far below, is never taken
+    without = calibrated_order(s[:4], w[:4], np.array([0.7, 0.3]), 3, 0.5, pool=4)[0]
+    assert calibrated_order(s, w, np.array([0.7, 0.3]), 3, 0.5, pool=5, scale_depth=4)[0].tolist() == without.tolist()
+    # scaled over all five, the first four's differences shrink and the genre mix weighs more
+    assert calibrated_order(s, w, np.array([0.7, 0.3]), 3, 0.5, pool=5)[0].tolist() != without.tolist()

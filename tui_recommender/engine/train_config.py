@@ -27,22 +27,13 @@ Logits = Literal["dot", "cosine"]
 LEGACY_LOSS: Loss = "bpr"  # of a checkpoint that names no loss: saved before the other losses existed
 LEGACY_LOGITS: Logits = "dot"  # of a checkpoint that names no logits: saved before cosine logits existed
 DEFAULT_REG = 3e-3  # the L2 weight as given on MovieLens-dense data (fitted on ml-latest-small)
-# The defaults (reg, logits, epoch_steps None) are sized to the data (`TrainConfig.sized`). The
-# listwise L2 over dot products applies as given down to this density (positives per user x movie;
-# ml-latest-small trains at 1.0-1.4%) and grows as the data thin below it: at Gowalla's 0.06%, x6.7
-# = 2e-2, the best of 1e-2, 2e-2 and 4e-2 there; over cosine logits it stays (3e-3 beat 2e-2 there)
+# The default reg (None) is sized to the data (`TrainConfig.sized`). The listwise L2 over dot
+# products applies as given down to this density (positives per user x movie; ml-latest-small
+# trains at 1.0-1.4%) and grows as the data thin below it: at Gowalla's 0.06%, x6.7 = 2e-2, the
+# best of 1e-2, 2e-2 and 4e-2 there; over cosine logits it stays (3e-3 beat 2e-2 there)
 REG_DENSITY = 0.004
 REG_DENSITY_POWER = 1.0
-# ... and below this density the default logits are cosine / temperature: at Gowalla's 0.06% they
-# lift validation recall@20 (benchmarks/README.md); on ml-latest-small they cost NDCG and calibration
-COSINE_DENSITY = REG_DENSITY
-# An epoch takes at most EPOCH_STEPS steps (each propagates the whole graph); below COSINE_DENSITY
-# more, smaller steps generalise better (Gowalla: validation recall@20 0.174 at 8 steps, 0.181 at 32,
-# 0.183 at 64), as many as keep steps x positives within SPARSE_EPOCH_EDGES, up to SPARSE_EPOCH_STEPS
-# (Gowalla: 64; ml-25m/ml-32m shapes: EPOCH_STEPS, their propagation being the cost)
-EPOCH_STEPS = 8
-SPARSE_EPOCH_STEPS = 64
-SPARSE_EPOCH_EDGES = 2**26
+EPOCH_STEPS = 8  # an epoch takes at most this many steps: each propagates the whole graph
 
 
 @dataclass(frozen=True)
@@ -179,16 +170,10 @@ class TrainConfig:
         default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
     )
     # Each step propagates the whole graph: larger data take larger batches, not more steps
-    # (None: EPOCH_STEPS, more on sparse data that propagate cheaply: `sized`)
-    epoch_steps: int | None = field(
-        default=None,
+    epoch_steps: int = field(
+        default=EPOCH_STEPS,
         metadata=_about(
-            _OrSized(
-                _Whole(1, 2**24),
-                f"{EPOCH_STEPS}, below a density of {COSINE_DENSITY:g} up to {SPARSE_EPOCH_STEPS} while"
-                f" steps x positives <= {SPARSE_EPOCH_EDGES:,}",
-            ),
-            "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)",
+            _Whole(1, 2**24), "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)"
         ),
     )
     epoch_scores: int = field(
@@ -218,13 +203,12 @@ class TrainConfig:
         default=0.1,
         metadata=_about(_Real(0.0, 100.0, above=True), "softmax, and cosine logits: logits are cosine / temperature"),
     )
-    # None: "cosine" for full_softmax below COSINE_DENSITY, else "dot" (`sized`)
-    logits: Logits | None = field(
-        default=None,
+    # Cosine lifted Gowalla's validation recall@20 but lowered its test figures and ml-latest-small's
+    # NDCG and calibration (benchmarks/README.md), so dot products stay the default everywhere
+    logits: Logits = field(
+        default="dot",
         metadata=_about(
-            _OrSized(
-                _Choice(get_args(Logits)), f"cosine for full_softmax below a density of {COSINE_DENSITY:g}, else dot"
-            ),
+            _Choice(get_args(Logits)),
             "full_softmax: dot products, or cosine / temperature (which then also ranks by cosine)",
         ),
     )
@@ -278,38 +262,14 @@ class TrainConfig:
         density = n_edges / max(n_users * n_items, 1)
         if self.loss != "full_softmax" or density >= REG_DENSITY or density == 0:
             return DEFAULT_REG
-        if self.sized_logits(n_users, n_items, n_edges) == "cosine":  # on Gowalla 3e-3 beat 2e-2 with cosine
+        if self.logits == "cosine":  # on Gowalla 3e-3 beat 2e-2 with cosine
             return DEFAULT_REG
         return DEFAULT_REG * (REG_DENSITY / density) ** REG_DENSITY_POWER
 
-    def sized_logits(self, n_users: int, n_items: int, n_edges: int) -> Logits:
-        """The logits applied on such a graph: `logits` when given; else "cosine" for
-        full_softmax below density COSINE_DENSITY, "dot" otherwise."""
-        if self.logits is not None:
-            return self.logits
-        density = n_edges / max(n_users * n_items, 1)
-        return "cosine" if self.loss == "full_softmax" and 0 < density < COSINE_DENSITY else "dot"
-
-    def sized_epoch_steps(self, n_users: int, n_items: int, n_edges: int) -> int:
-        """The most steps per epoch applied on such a graph: `epoch_steps` when given; else
-        EPOCH_STEPS, or below density COSINE_DENSITY min(SPARSE_EPOCH_STEPS, SPARSE_EPOCH_EDGES
-        // n_edges) when that is more."""
-        if self.epoch_steps is not None:
-            return self.epoch_steps
-        density = n_edges / max(n_users * n_items, 1)
-        if not 0 < density < COSINE_DENSITY:
-            return EPOCH_STEPS
-        return max(EPOCH_STEPS, min(SPARSE_EPOCH_STEPS, SPARSE_EPOCH_EDGES // n_edges))
-
     def sized(self, n_users: int, n_items: int, n_edges: int) -> TrainConfig:
-        """This recipe with its sized defaults (reg, logits, epoch_steps) set to what applies on such a
-        graph: what a training runs and its checkpoint records. Given values stay as given."""
-        return replace(
-            self,
-            reg=self.sized_reg(n_users, n_items, n_edges),
-            logits=self.sized_logits(n_users, n_items, n_edges),
-            epoch_steps=self.sized_epoch_steps(n_users, n_items, n_edges),
-        )
+        """This recipe with its sized default (reg) set to what applies on such a graph: what a
+        training runs and its checkpoint records. A given reg stays as given."""
+        return replace(self, reg=self.sized_reg(n_users, n_items, n_edges))
 
     @property
     def cosine_temperature(self) -> float | None:

@@ -1,6 +1,7 @@
-"""A model trained on cosine logits (`TrainConfig.logits`, the default on sparse data) is
-trained, validated, ranked, fine-tuned and updated row by row on cosine / temperature,
-and its checkpoint says so; on MovieLens-dense data the recipe stays the dot product."""
+"""A model trained on cosine logits (`TrainConfig.logits = "cosine"`, an option) is trained,
+validated, ranked, fine-tuned and updated row by row on cosine / temperature, and its
+checkpoint says so; by default, on dense and sparse data alike, the recipe stays the dot
+product."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tui_recommender.engine.lightgcn.user_rows import FineTuneConfig, folded_in_
 from tui_recommender.engine.train_config import DEFAULT_REG, EPOCH_STEPS, TrainConfig
 
 CONFIG = TrainConfig(dim=8, n_layers=2, user_batch=16, max_epochs=2, eval_every=1, device="cpu")
+COSINE = replace(CONFIG, logits="cosine")
 
 
 def ring_graph(n_users: int, n_items: int, per_user: int) -> InteractionGraph:
@@ -31,7 +33,7 @@ def ring_graph(n_users: int, n_items: int, per_user: int) -> InteractionGraph:
     return InteractionGraph.from_pairs(n_users, n_items, users, items)
 
 
-SPARSE = ring_graph(40, 2000, 3)  # 0.15%: below COSINE_DENSITY
+SPARSE = ring_graph(40, 2000, 3)  # 0.15%: below REG_DENSITY
 DENSE = ring_graph(40, 100, 5)  # 5%
 
 
@@ -51,7 +53,7 @@ def test_the_loss_over_cosine_is_the_listwise_loss_of_cosine_over_temperature():
     assert dot.item() != pytest.approx(got.item(), rel=1e-3)
 
 
-def seen_in_training(monkeypatch, graph: InteractionGraph) -> tuple[set, set, object]:
+def seen_in_training(monkeypatch, graph: InteractionGraph, config: TrainConfig = CONFIG) -> tuple[set, set, object]:
     """(temperatures the loss was given, scorings validation ranked by, the result)."""
     temperatures, scorings = set(), set()
     loss, top_k = lightgcn_model.LightGCN.full_softmax_loss, ranking.top_k_unseen
@@ -67,26 +69,28 @@ def seen_in_training(monkeypatch, graph: InteractionGraph) -> tuple[set, set, ob
     monkeypatch.setattr(lightgcn_model.LightGCN, "full_softmax_loss", full_softmax_loss)
     monkeypatch.setattr(ranking, "top_k_unseen", top_k_unseen)
     validation = (graph.users[::7], graph.items[::7])
-    return temperatures, scorings, train(graph, CONFIG, validation)
+    return temperatures, scorings, train(graph, config, validation)
 
 
-def test_sparse_data_train_validate_and_record_cosine_logits(monkeypatch):
-    temperatures, scorings, result = seen_in_training(monkeypatch, SPARSE)
+def test_cosine_logits_train_validate_and_record_cosine(monkeypatch):
+    temperatures, scorings, result = seen_in_training(monkeypatch, SPARSE, COSINE)
     assert temperatures == {CONFIG.temperature} and scorings == {"cosine"}
-    assert (result.config.logits, result.config.scoring) == ("cosine", "cosine")
+    assert (result.config.logits, result.config.scoring, result.config.reg) == ("cosine", "cosine", DEFAULT_REG)
 
 
-def test_dense_data_train_as_before(monkeypatch):
-    temperatures, scorings, result = seen_in_training(monkeypatch, DENSE)
+@pytest.mark.parametrize("graph", [DENSE, SPARSE], ids=["dense", "sparse"])
+def test_the_default_trains_on_dot_products_at_any_density(monkeypatch, graph):
+    temperatures, scorings, result = seen_in_training(monkeypatch, graph)
     assert temperatures == {None} and scorings == {"adaptive"}
-    assert result.config == replace(CONFIG, reg=DEFAULT_REG, logits="dot", epoch_steps=EPOCH_STEPS)
+    assert result.config == replace(CONFIG, reg=CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges))
+    assert (result.config.logits, result.config.epoch_steps) == ("dot", EPOCH_STEPS)
 
 
 def test_the_recommender_scores_by_cosine_and_its_checkpoint_keeps_the_applied_recipe(tmp_path):
-    model = LightGCNRecommender(CONFIG)
+    model = LightGCNRecommender(COSINE)
     model.fit(SPARSE)
     applied = model.config
-    assert (applied.logits, applied.scoring, applied.reg, applied.epoch_steps) == ("cosine", "cosine", DEFAULT_REG, 64)
+    assert (applied.logits, applied.scoring, applied.reg) == ("cosine", "cosine", DEFAULT_REG)
     users = np.array([0, 5])
     unit = model.item_emb / np.linalg.norm(model.item_emb, axis=1, keepdims=True)
     np.testing.assert_allclose(

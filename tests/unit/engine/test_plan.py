@@ -13,7 +13,7 @@ from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn.model import listwise_loss, sampled_listwise_loss
 from tui_recommender.engine.lightgcn.plan import EpochPlan
 from tui_recommender.engine.lightgcn.sampling import PopularItems
-from tui_recommender.engine.train_config import EPOCH_STEPS, SPARSE_EPOCH_STEPS, TrainConfig
+from tui_recommender.engine.train_config import TrainConfig
 
 
 def test_small_data_keep_the_batch_every_movie_and_the_step_size():
@@ -30,19 +30,6 @@ def test_large_data_take_fewer_larger_steps_and_score_drawn_movies():
     assert plan.lr == pytest.approx(0.01 * math.sqrt(8_750 / 128))
     assert plan.scored == math.ceil(2**28 / 70_000)  # 70,000 x 10,681 scores would pass the budget
     assert EpochPlan.of(config, 6_040, 3_706).scored is None  # ml-1m: every movie
-
-
-def test_sparse_data_take_more_steps_while_their_propagation_is_cheap():
-    config = TrainConfig()
-    assert config.epoch_steps is None  # sized to the data
-    for dense in [(610, 9_742, 58_899), (69_878, 10_677, 5_000_000)]:  # ml-latest-small, ml-10m shapes
-        assert config.sized(*dense).epoch_steps == EPOCH_STEPS
-    gowalla = config.sized(29_858, 40_981, 810_128)
-    assert gowalla.epoch_steps == SPARSE_EPOCH_STEPS == 64
-    assert EpochPlan.of(gowalla, 29_858, 40_981).user_batch == math.ceil(29_858 / 64)
-    assert config.sized(200_948, 87_585, 16_000_000).epoch_steps == EPOCH_STEPS  # ml-32m: propagation costs
-    assert config.sized(100_000, 100_000, 2**26 // 20).epoch_steps == 20
-    assert TrainConfig(epoch_steps=3).sized(29_858, 40_981, 810_128).epoch_steps == 3  # given: as given
 
 
 def test_the_sampled_loss_is_the_listwise_loss_when_every_item_is_drawn_once():

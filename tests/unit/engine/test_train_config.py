@@ -10,7 +10,6 @@ import pytest
 
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.engine.train_config import (
-    COSINE_DENSITY,
     DEFAULT_REG,
     EPOCH_STEPS,
     LEGACY_LOGITS,
@@ -110,9 +109,9 @@ def test_the_default_listwise_l2_grows_only_on_data_sparser_than_the_reference()
     assert config.sized_reg(10, 10, 0) == DEFAULT_REG  # no edge: nothing to scale by
     thinner = REG_DENSITY / 8
     expected = DEFAULT_REG * 8**REG_DENSITY_POWER
-    dot = TrainConfig(logits="dot")
-    assert dot.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)
-    assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG  # over cosine logits
+    assert config.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == pytest.approx(expected)
+    cosine = TrainConfig(logits="cosine")
+    assert cosine.sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG  # over cosine logits
     # the pairwise losses' L2 is per pair: not sized
     assert TrainConfig(loss="bpr").sized_reg(1000, 1000, int(thinner * 1000 * 1000)) == DEFAULT_REG
 
@@ -125,18 +124,17 @@ def test_a_given_l2_means_what_it_says_at_any_density():
     assert TrainConfig(reg=0).sized(1000, 1000, 1).reg == 0.0
 
 
-def test_the_default_logits_are_cosine_only_on_sparse_data_and_rank_by_cosine():
-    dense, sparse = (610, 9742, 58_899), (1000, 1000, int(COSINE_DENSITY / 8 * 1000 * 1000))
+def test_the_default_logits_are_dot_products_at_any_density_and_cosine_ranks_by_cosine():
+    dense, sparse = (610, 9742, 58_899), (1000, 1000, int(REG_DENSITY / 8 * 1000 * 1000))
     config = TrainConfig()
-    assert config.logits is None and config.scoring == "adaptive"
-    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logits="dot", epoch_steps=EPOCH_STEPS)  # as it was
-    assert config.sized(*dense).cosine_temperature is None
-    cosine = config.sized(*sparse)
-    assert (cosine.logits, cosine.scoring, cosine.cosine_temperature) == ("cosine", "cosine", config.temperature)
-    # a given value means itself; the pairwise losses have no listwise logits
-    assert TrainConfig(logits="dot").sized(*sparse).logits == "dot"
-    assert TrainConfig(logits="cosine").sized(*dense).logits == "cosine"
-    assert TrainConfig(loss="bpr").sized(*sparse).logits == "dot"
+    assert (config.logits, config.scoring, config.epoch_steps) == ("dot", "adaptive", EPOCH_STEPS)
+    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG)  # as it was
+    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8)
+    assert config.sized(*sparse).cosine_temperature is None
+    cosine = TrainConfig(logits="cosine").sized(*sparse)  # given: its L2 is not scaled
+    assert (cosine.logits, cosine.scoring, cosine.cosine_temperature, cosine.reg) == (
+        "cosine", "cosine", config.temperature, DEFAULT_REG,
+    )  # fmt: skip
     assert TrainConfig(loss="bpr", logits="cosine").cosine_temperature is None
 
 
@@ -144,6 +142,6 @@ def test_a_checkpoint_of_before_the_sized_defaults_loads_as_it_trained():
     old = TrainConfig.from_hyperparameters({"loss": "full_softmax", "reg": 0.003})
     assert (old.logits, old.reg, old.scoring) == (LEGACY_LOGITS, 0.003, "adaptive")
     assert TrainConfig.from_hyperparameters({"loss": "full_softmax"}).reg == DEFAULT_REG
-    saved = TrainConfig().sized(1000, 1000, 10).hyperparameters()
+    saved = TrainConfig(logits="cosine").sized(1000, 1000, 10).hyperparameters()
     assert (saved["reg"], saved["logits"], saved["scoring"]) == (DEFAULT_REG, "cosine", "cosine")
-    assert TrainConfig.from_hyperparameters(saved) == TrainConfig().sized(1000, 1000, 10)
+    assert TrainConfig.from_hyperparameters(saved) == TrainConfig(logits="cosine").sized(1000, 1000, 10)

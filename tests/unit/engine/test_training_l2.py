@@ -52,11 +52,11 @@ def test_sparse_data_trains_with_a_larger_l2(monkeypatch):
     graph = ring_graph(40, 2000, 2)  # density 0.1%, a quarter of REG_DENSITY
     density = graph.n_edges / (graph.n_users * graph.n_items)
     assert density < REG_DENSITY
-    dot = replace(CONFIG, logits="dot")  # the default there is cosine logits, whose L2 stays
-    expected = dot.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
+    expected = CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
     assert expected == pytest.approx(DEFAULT_REG * REG_DENSITY / density)
-    assert regs_seen(monkeypatch, graph, dot) == {expected}
-    assert regs_seen(monkeypatch, graph, CONFIG) == {DEFAULT_REG}
+    assert regs_seen(monkeypatch, graph, CONFIG) == {expected}
+    cosine = replace(CONFIG, logits="cosine")  # over cosine logits the L2 stays as it is
+    assert regs_seen(monkeypatch, graph, cosine) == {DEFAULT_REG}
     bpr = TrainConfig(dim=4, n_layers=1, batch_size=64, max_epochs=1, loss="bpr", device="cpu")
     assert regs_seen(monkeypatch, graph, bpr) == {DEFAULT_REG}  # per pair: not the listwise table's L2
 

@@ -12,7 +12,7 @@ score for each user of a batch, with L2 on the whole layer-0 table,
 
     L = -mean_u mean_{i in pos(u)} log softmax_j(e_u.e_j)_i + reg * |E0|^2 / n_users
 
-or, on sparse data (`TrainConfig.logits`), over cosine / temperature: e_u.e_j / (|e_u| |e_j| tau).
+or, with `TrainConfig.logits = "cosine"`, over cosine / temperature: e_u.e_j / (|e_u| |e_j| tau).
 
 and the paper's BPR (with L2 on the batch's layer-0 rows) stays available:
 

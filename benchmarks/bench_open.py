@@ -3,8 +3,10 @@ and ml-32m are written to a folder (a temporary one, or `--dir` to keep and reus
 never the project), then each is measured in fresh child processes (imports included): the
 first open (its cache removed: parse, then the cache is written), a later open (from the
 cache), the checkpoint's load (and a read of every row) and save, `tui-recommender recommend
---user 1`, and the app itself (`bench_startup.run_app`: first screen, then user 1's
-recommendations after the ID is typed at once). Each child's wall time and peak RSS (its
+--user 1`, the app itself (`bench_startup.run_app`: first screen, then user 1's
+recommendations after the ID is typed at once), and the ratings scenario (`ratings_scenario`:
+the service opened, a list, three ratings learnt, the whole catch-up and the save, as the app
+runs them; its peak RSS is the app's after ratings). Each child's wall time and peak RSS (its
 VmHWM) are reported, with the load average before and after each shape, and for the later
 open, `recommend` and the app their CPU seconds: on a shared machine the wall time stretches
 with the load, the CPU seconds much less (they near a quiet machine's wall time).
@@ -14,7 +16,8 @@ shipped recipe's width for every user and movie, with the dataset's fingerprint.
 and serving latency the weights' values do not matter (the ranking is meaningless; the
 sizes, and so the load and ranking time, are the real ones). Nothing here trains a model.
 
-    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--no-recommend] [--no-app] [--json]
+    .venv/bin/python benchmarks/bench_open.py [--shape ml-1m --shape ml-10m] [--dir DIR] [--no-recommend] [--no-app]
+        [--no-ratings] [--no-parse] [--json]
 """
 
 from __future__ import annotations
@@ -214,8 +217,65 @@ CHECKPOINT_SNIPPET = (
 )
 
 
-def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = True) -> dict:
-    """Every figure of one shape; its dataset and checkpoint in `workdir` are reused if there."""
+RATED = (4.0, 5.0, 4.0)  # the scenario's three ratings (whole stars, as every layout takes): each a positive
+
+
+def _memory_mb() -> tuple[float, float]:
+    """(VmRSS, VmHWM) of this process in MB."""
+    status = Path("/proc/self/status").read_text()
+    return tuple(int(status.split(field)[1].split()[0]) / 1024 for field in ("VmRSS:", "VmHWM:"))
+
+
+def ratings_scenario(folder: str, checkpoint: str, state: str) -> None:
+    """What the app does with a user's ratings, in this (child) process: open the service,
+    user 1's list, three ratings of movies they have not rated, each learnt (`update_model`)
+    and the list shown again, then the catch-up of everything (what the app's background
+    thread runs) and the save (as on exit). Prints one JSON object: seconds and RSS after
+    each step (the peak, VmHWM, comes last on stderr from `PEAK_LINE`)."""
+    from tui_recommender.app.service import RecommenderService
+    from tui_recommender.config.settings import Settings
+
+    figures: dict[str, float] = {}
+
+    def step(name: str, started: float) -> None:
+        figures[f"{name}_s"] = round(time.perf_counter() - started, 2)
+        figures[f"{name}_rss_mb"], figures[f"{name}_peak_rss_mb"] = (round(mb) for mb in _memory_mb())
+
+    started = time.perf_counter()
+    settings = Settings.resolve(data=folder, state_dir=state, checkpoint=checkpoint)
+    service = RecommenderService.open(settings)
+    service.model.close()  # no timer: the catch-up below is the one the app's thread would run
+    step("open", started)
+    started = time.perf_counter()
+    listed = [r.movie.movie_id for r in service.recommend(1, k=20)]
+    step("list", started)
+    started = time.perf_counter()
+    for movie, stars in zip(listed, RATED):
+        service.rate(1, movie, stars)
+        service.update_model()
+        service.recommend(1, k=20)
+    step("rate_3", started)
+    started = time.perf_counter()
+    service.model.catch_up()
+    step("catch_up", started)
+    started = time.perf_counter()
+    service.save()
+    step("save", started)
+    service.close()
+    figures["imported_torch"] = "torch" in sys.modules
+    print(json.dumps(figures))
+
+
+RATINGS_SNIPPET = PEAK_LINE + (
+    "sys.path.insert(0, sys.argv[1]); import bench_open; bench_open.ratings_scenario(*sys.argv[2:])"
+)
+
+
+def measure(
+    shape: Shape, workdir: Path, recommend: bool = True, app: bool = True, ratings: bool = True, parse: bool = True
+) -> dict:
+    """Every figure of one shape; its dataset and checkpoint in `workdir` are reused if there
+    (and its cache too, without `parse`: no first open is measured then)."""
     env = {**os.environ, "TUI_RECOMMENDER_STATE_DIR": str(workdir / "state"), "OMP_NUM_THREADS": "2"}
     folder = workdir / shape.name
     written = None
@@ -223,23 +283,26 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = Tru
         start = time.perf_counter()
         write_dataset(shape, folder)
         written = round(time.perf_counter() - start, 1)
-    shutil.rmtree(workdir / f".{shape.name}.cache", ignore_errors=True)  # the first open parses
     size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
     python = [sys.executable, "-c", OPEN_SNIPPET, str(folder)]
     result = {"shape": shape.name, "ratings": shape.ratings, "files_mb": round(size_mb), "write_s": written}
     result["load_1min_before"] = os.getloadavg()[0]
-    first_wall, first_rss, first_out = _timed_child(python, env)
+    if parse:
+        shutil.rmtree(workdir / f".{shape.name}.cache", ignore_errors=True)  # the first open parses
+        first_wall, first_rss, first_out = _timed_child(python, env)
+        result.update(
+            first_open_s=round(json.loads(first_out)["seconds"], 2),
+            first_open_wall_s=round(first_wall, 2),
+            first_open_peak_rss_mb=round(first_rss),
+        )
     later_wall, later_rss, later_out = _timed_child(python, env)
     result["later_open_cpu_s"] = round(LAST_CPU[0], 2)
     result.update(
-        first_open_s=round(json.loads(first_out)["seconds"], 2),
-        first_open_wall_s=round(first_wall, 2),
-        first_open_peak_rss_mb=round(first_rss),
         later_open_s=round(json.loads(later_out)["seconds"], 2),
         later_open_wall_s=round(later_wall, 2),
         later_open_peak_rss_mb=round(later_rss),
     )
-    if recommend or app:
+    if recommend or app or ratings:
         checkpoint = workdir / f"{shape.name}.npz"
         if not checkpoint.is_file():
             write_checkpoint(folder, checkpoint)
@@ -273,6 +336,13 @@ def measure(shape: Shape, workdir: Path, recommend: bool = True, app: bool = Tru
             app_cpu_until_recommendations_s=round(figures["cpu_until_recommendations_s"], 2),
             app_peak_rss_mb=round(figures["peak_rss_mb"]),
         )
+    if ratings:
+        state = workdir / "ratings-state"
+        shutil.rmtree(state, ignore_errors=True)
+        child = [sys.executable, "-c", RATINGS_SNIPPET, str(Path(__file__).resolve().parent), str(folder)]
+        wall, peak, out = _timed_child([*child, str(checkpoint), str(state)], env)
+        shutil.rmtree(state, ignore_errors=True)  # the saved checkpoint: hundreds of MB
+        result["ratings_scenario"] = {**json.loads(out), "wall_s": round(wall, 2), "peak_rss_mb": round(peak)}
     result["load_1min_after"] = os.getloadavg()[0]
     return result
 
@@ -287,6 +357,10 @@ def main() -> int:
     )
     cli.add_argument("--no-recommend", action="store_true", help="no `recommend` CLI run")
     cli.add_argument("--no-app", action="store_true", help="no run of the app (first screen, recommendations)")
+    cli.add_argument(
+        "--no-ratings", action="store_true", help="no ratings scenario (open, list, 3 ratings, catch-up, save)"
+    )
+    cli.add_argument("--no-parse", action="store_true", help="keep a dataset's cache: no first open (parse) measured")
     cli.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = cli.parse_args()
     shapes = [SHAPES[name] for name in args.shape or ("ml-1m", "ml-10m")]
@@ -297,7 +371,9 @@ def main() -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         results = []
         for shape in shapes:
-            results.append(measure(shape, workdir, not args.no_recommend, not args.no_app))
+            results.append(
+                measure(shape, workdir, not args.no_recommend, not args.no_app, not args.no_ratings, not args.no_parse)
+            )
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"results": results}))

@@ -12,6 +12,7 @@ no edge keep a zero row).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,25 @@ class InteractionGraph:
             self.edge_keys(), np.asarray(users, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64)
         )
         return InteractionGraph(self.n_users, self.n_items, self.users[~drop], self.items[~drop])
+
+    def edited(self, edits: Mapping[tuple[int, int], bool], n_users: int | None = None) -> InteractionGraph:
+        """A new graph with each (user, item) of `edits` in (True) or out (False), and
+        optionally more users: the few edits found by binary search and spliced in, the
+        edges kept sorted without sorting them all (`with_edges` sorts every edge's key)."""
+        keys = np.array(sorted(edits), dtype=np.int64).reshape(-1, 2)
+        linked = np.array([edits[key] for key in map(tuple, keys.tolist())], dtype=bool)
+        users, items = keys[:, 0], keys[:, 1]
+        first = np.searchsorted(self.users, users, "left")
+        last = np.searchsorted(self.users, users, "right")
+        at = np.array([a + int(np.searchsorted(self.items[a:b], i)) for a, b, i in zip(first, last, items)], np.int64)
+        present = at < last  # then the edge at `at` is the user's: is it this item?
+        present[present] = self.items[at[present]] == items[present]
+        drop = at[present & ~linked]
+        add = ~present & linked
+        places = at[add] - np.searchsorted(drop, at[add])  # where they go once `drop` is out
+        new_users = np.insert(np.delete(self.users, drop), places, users[add])
+        new_items = np.insert(np.delete(self.items, drop), places, items[add])
+        return InteractionGraph(n_users or self.n_users, self.n_items, new_users, new_items)
 
     def edges_of(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `users`, item) of every edge of `users` (edges are sorted by user);

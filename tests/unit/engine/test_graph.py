@@ -134,3 +134,26 @@ def test_pairs_sorted_only_by_user_are_sorted_and_deduplicated(users, items):
     graph = InteractionGraph.from_pairs(2, 4, np.array(users), np.array(items))
     expected = sorted(set(zip(users, items)))
     assert list(zip(graph.users.tolist(), graph.items.tolist())) == expected
+
+
+def test_edited_splices_the_edits_in_as_without_then_with_edges_would():
+    """`edited` (the catch-up's: a few edits found by binary search) against the two steps it
+    replaced, on random graphs: edits in and out, present and absent, and new users."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n_users, n_items, n_edges = rng.integers(1, 30), rng.integers(1, 30), rng.integers(0, 200)
+        graph = InteractionGraph.from_pairs(
+            n_users, n_items, rng.integers(0, n_users, n_edges), rng.integers(0, n_items, n_edges)
+        )
+        more = n_users + int(rng.integers(0, 3))
+        edits = {
+            (int(rng.integers(0, more)), int(rng.integers(0, n_items))): bool(rng.random() < 0.6)
+            for _ in range(rng.integers(0, 15))
+        }
+        keys = np.array(list(edits), dtype=np.int64).reshape(-1, 2)
+        linked = np.array(list(edits.values()), dtype=bool)
+        expected = graph.without_edges(*keys[~linked].T).with_edges(*keys[linked].T, n_users=more)
+        got = graph.edited(edits, more)
+        assert got.n_users == more and got.n_items == n_items, trial
+        np.testing.assert_array_equal(got.users, expected.users)
+        np.testing.assert_array_equal(got.items, expected.items)

@@ -25,6 +25,7 @@ from tui_recommender.engine.train_config import TrainConfig
 
 FORMAT_VERSION = 1
 _ARRAYS = ("ego", "final", "user_ids", "item_ids")
+NOT_FINITE = "its embeddings hold NaN or infinite values"
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer: ratings-store sequence numbers
 MAX_ID_CHARS = 64  # a ratings database id (a UUID's 32 hex digits)
 
@@ -115,7 +116,7 @@ def load_checkpoint(path: Path, follow_links: bool = True) -> Checkpoint:
     naming the file and what is wrong, as does a special file (a FIFO, a device) and, with
     `follow_links` False (the state checkpoint), a symbolic link: refused before any read."""
     shown = shorten_path(path)
-    meta, arrays = load_arrays(path, _ARRAYS, follow_links=follow_links)
+    meta, arrays = load_arrays(path, _ARRAYS, follow_links=follow_links, finite=("ego", "final"), not_finite=NOT_FINITE)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
@@ -144,7 +145,7 @@ def load_checkpoint(path: Path, follow_links: bool = True) -> Checkpoint:
 
 
 def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
-    """What is wrong with the four arrays (dtypes, shapes, ids, finite values), or None."""
+    """What is wrong with the four arrays (dtypes, shapes, ids), or None."""
     for name in ("user_ids", "item_ids"):
         ids = arrays[name]
         if ids.ndim != 1 or ids.dtype.kind not in "iu":
@@ -164,9 +165,7 @@ def _array_problem(arrays: dict[str, np.ndarray]) -> str | None:
             f"inconsistent: {ego.shape} embeddings for {len(arrays['user_ids'])} users + "
             f"{len(arrays['item_ids'])} items"
         )
-    if not (np.isfinite(ego).all() and np.isfinite(final).all()):
-        return "its embeddings hold NaN or infinite values"
-    return None
+    return None  # finite values: `load_arrays` checked them as it read the file
 
 
 def _meta_problem(meta: dict, arrays: dict[str, np.ndarray]) -> str | None:

@@ -31,6 +31,7 @@ from tui_recommender.core.private_files import make_private_dir, open_regular
 from tui_recommender.core.text import shorten_path
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a zip member's local header: its last two fields are lengths
+READ_CHUNK = 1 << 24  # bytes read at a time for a mapped array's checks
 
 
 def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray], what: str = "checkpoint") -> Path:
@@ -66,11 +67,18 @@ def save_arrays(path: Path, meta: dict, arrays: dict[str, np.ndarray], what: str
 
 
 def load_arrays(
-    path: Path, names: tuple[str, ...], what: str = "checkpoint", follow_links: bool = True
+    path: Path,
+    names: tuple[str, ...],
+    what: str = "checkpoint",
+    follow_links: bool = True,
+    finite: tuple[str, ...] = (),
+    not_finite: str = "an array holds NaN or infinite values",
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """(metadata, arrays `names`) read from a file `save_arrays` wrote; a missing, corrupt or
     truncated file, or one without those arrays, raises `CheckpointError` naming it, as
-    does a special file (a FIFO, a device) and, with `follow_links` False, a link."""
+    does a special file (a FIFO, a device) and, with `follow_links` False, a link; so does a
+    floating-point array of `finite` holding NaN or infinity ("is damaged: `not_finite`"),
+    checked on the bytes the CRC reads: the mapped pages stay unread until used."""
     shown = shorten_path(path)
     try:
         if path.is_dir():
@@ -83,8 +91,15 @@ def load_arrays(
     try:
         with file, np.load(file, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
-            arrays = {name: _mapped(file, npz.zip, name) for name in names}
-            arrays = {name: npz[name] if array is None else array for name, array in arrays.items()}
+            mapped = {name: _mapped(file, npz.zip, name, name in finite) for name in names}
+            arrays = {name: npz[name] if found is None else found[0] for name, found in mapped.items()}
+            finite_ok = [
+                found[1]
+                if found is not None
+                else arrays[name].dtype.kind != "f" or bool(np.isfinite(arrays[name]).all())
+                for name, found in mapped.items()
+                if name in finite
+            ]
     # NotImplementedError: zipfile's answer to a damaged compression-method field;
     # RecursionError and MemoryError: crafted metadata nested too deep, or a huge array header.
     except (
@@ -93,14 +108,19 @@ def load_arrays(
         raise CheckpointError(f"{what} {shown} is corrupt or truncated ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{what} {shown} is corrupt: its metadata is not an object")
+    if not all(finite_ok):
+        raise CheckpointError(f"{what} {shown} is damaged: {not_finite}")
     return meta, arrays
 
 
-def _mapped(file: BinaryIO, archive: zipfile.ZipFile, name: str) -> np.ndarray | None:
-    """Array `name` of the open npz `file` mapped from the file (copy-on-write: writable,
+def _mapped(file: BinaryIO, archive: zipfile.ZipFile, name: str, finite: bool) -> tuple[np.ndarray, bool] | None:
+    """(array `name` of the open npz `file` mapped from the file (copy-on-write: writable,
     never written back) rather than read: an ml-32m checkpoint's 440 MB open in a fraction
-    of the read. Its CRC is checked as a read would. None where it cannot be mapped
-    (compressed, Fortran order, empty, an unusual header): then it is read."""
+    of the read; with `finite`, whether a floating-point array's values are all finite,
+    else True). Its CRC is checked as a read would, on the file's bytes read a chunk at a
+    time, not through the mapping: pages read through it would stay in the process's
+    memory (440 MB at ml-32m) until it ends. None where it cannot be mapped (compressed,
+    Fortran order, empty, an unusual header): then it is read."""
     info = archive.getinfo(f"{name}.npy")
     if info.compress_type != zipfile.ZIP_STORED:
         return None
@@ -124,10 +144,19 @@ def _mapped(file: BinaryIO, archive: zipfile.ZipFile, name: str) -> np.ndarray |
         raise ValueError(f"{name}.npy's header does not match its size in the file")
     array = np.memmap(file, dtype=dtype, mode="c", offset=offset, shape=shape).view(np.ndarray)
     file.seek(start)
-    crc = zlib.crc32(array, zlib.crc32(file.read(offset - start)))
+    crc, all_finite = zlib.crc32(file.read(offset - start)), True
+    check = finite and dtype.kind == "f"
+    chunk = bytearray(min(size, READ_CHUNK - READ_CHUNK % dtype.itemsize))  # whole values per chunk
+    for done in range(0, size, len(chunk)):
+        view = memoryview(chunk)[: min(len(chunk), size - done)]
+        if file.readinto(view) != len(view):
+            raise EOFError(f"{name}.npy ends early")
+        crc = zlib.crc32(view, crc)
+        if check and all_finite:
+            all_finite = bool(np.isfinite(np.frombuffer(view, dtype)).all())
     if crc != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {name + '.npy'!r}")  # zipfile's words
-    return array
+    return array, all_finite
 
 
 def tmp_prefix(path: Path) -> str:

@@ -455,3 +455,46 @@ def test_a_model_trained_at_start_up_that_cannot_be_saved_still_serves(
         assert len(service.recommend(1, k=5)) == 5
     finally:
         service.close()
+
+
+def sized_checkpoint(n_users: int, n_items: int, dim: int) -> Checkpoint:
+    """`sample_checkpoint`'s metadata with float32 tables of this size."""
+    rng = np.random.default_rng(0)
+    ego, final = (rng.standard_normal((n_users + n_items, dim), dtype=np.float32) for _ in range(2))
+    return replace(
+        sample_checkpoint(dim=dim),
+        ego=ego,
+        final=final,
+        user_ids=np.arange(1, n_users + 1),
+        item_ids=np.arange(1, n_items + 1),
+    )
+
+
+@pytest.mark.parametrize("where", [0, -1])
+def test_a_nan_anywhere_in_a_mapped_table_is_damage(tmp_path, monkeypatch, where):
+    """The finite check runs on the chunks the CRC reads: the first and the last chunk."""
+    from tui_recommender.engine import saved_arrays
+
+    monkeypatch.setattr(saved_arrays, "READ_CHUNK", 64)
+    ck = sized_checkpoint(30, 40, 8)
+    ck.final.flat[where] = np.inf
+    path = save_checkpoint(ck, tmp_path / "model.npz")
+    with pytest.raises(CheckpointError, match="its embeddings hold NaN or infinite values"):
+        load_checkpoint(path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the process's RssFile (Linux)")
+def test_loading_checks_a_checkpoint_without_keeping_its_pages_in_memory(tmp_path):
+    """The CRC and finite checks read the file a chunk at a time: the mapped tables' pages
+    join the process's memory only when used (at ml-32m they were 440 MB of its RSS at once)."""
+
+    def rss_file_kb() -> int:
+        return int(Path("/proc/self/status").read_text().split("RssFile:")[1].split()[0])
+
+    ck = sized_checkpoint(40_000, 10_000, 128)  # two 25 MB tables
+    path = save_checkpoint(ck, tmp_path / "model.npz")
+    before = rss_file_kb()
+    loaded = load_checkpoint(path)
+    grown = rss_file_kb() - before
+    assert grown * 1024 < 0.1 * path.stat().st_size
+    np.testing.assert_array_equal(loaded.final, ck.final)  # and the rows read are the saved ones

@@ -69,7 +69,7 @@ class Snapshot:
     """What ranking reads. Never mutated; an update publishes a new one."""
 
     users: IdMap  # its own copy: the live map grows under the lock
-    user_emb: np.ndarray  # (n_users x dim) float32, propagated over `graph`
+    user_emb: np.ndarray  # (n_users x dim) float32, propagated over `graph`; rows beyond: none yet
     item_emb: np.ndarray  # (n_items x dim) float32, propagated, row = catalogue row
     edges: PositiveEdges  # the positive edges the embeddings were propagated over
     popularity: np.ndarray  # (n_items,) int64: positive ratings per item in `graph`
@@ -157,11 +157,12 @@ class LiveModel:
         self._weights = layer_weights(checkpoint.config)
         self._users, self._items = user_map(ratings, checkpoint.user_ids), IdMap(items.raw_ids)
         edges = PositiveEdges.of_ratings(ratings, self._users, self._items)  # no graph until a catch-up needs it
-        self._ego = self._extend_rows(checkpoint.ego, checkpoint.n_users)  # layer 0 of the published rows
+        # Layer 0 of the published rows; users the checkpoint lacks get theirs at the first
+        # catch-up (`caught_up` adds their zero rows), not in a copy of both tables now.
+        self._ego = checkpoint.ego
         # (user row, item row) -> whether the edge is in: rating changes not yet in the graph
         self._edits: dict[tuple[int, int], bool] = {}
-        final = self._extend_rows(checkpoint.final, checkpoint.n_users)
-        n_users = len(self._users)
+        final, n_users = checkpoint.final, checkpoint.n_users
         self.snapshot = Snapshot(
             IdMap(self._users.raw_ids),
             final[:n_users],
@@ -249,9 +250,10 @@ class LiveModel:
             if work is not None:
                 self._finish_catch_up(work, _caught_up(work, self._weights))
             snapshot = self.snapshot
+            n_items = len(snapshot.item_emb)  # below: zero rows for users no catch-up has given one
             checkpoint = Checkpoint(
-                ego=self._ego,
-                final=np.concatenate([snapshot.user_emb, snapshot.item_emb]),
+                ego=self._extend_rows(self._ego, len(self._ego) - n_items),
+                final=self._extend_rows(np.concatenate([snapshot.user_emb, snapshot.item_emb]), len(snapshot.user_emb)),
                 user_ids=snapshot.users.raw_ids,
                 item_ids=self._items.raw_ids,
                 config=self._checkpoint.config,

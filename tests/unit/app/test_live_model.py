@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.trained_model import model_positives
+from tui_recommender.engine.checkpoint import load_checkpoint
 
 NEW_USER = 9001
 
@@ -94,5 +95,29 @@ def test_a_list_and_a_ratings_update_leave_the_whole_graph_unbuilt_until_a_catch
         assert set(movies) <= model_positives(service, 1)
         service.save()
         assert len(built) == 1 and set(movies) <= model_positives(service, 1)
+    finally:
+        service.close()
+
+
+def test_a_new_profiles_stored_ratings_open_without_copying_the_checkpoints_tables(
+    trained_model, small_data, state_dir
+):
+    """A user the checkpoint lacks is served from their liked movies until a catch-up gives
+    them a row: the open maps the checkpoint's tables as they are (at ml-32m a zero row
+    appended to each was two 220 MB copies), and the save writes every user."""
+    first = trained_model.open_service(small_data, state_dir)
+    movies = rate_some(first, NEW_USER)
+    before = [r.movie.movie_id for r in first.recommend(NEW_USER, k=10)]
+    first.close()  # not saved: the next open starts from the same checkpoint
+    service = trained_model.open_service(small_data, state_dir)
+    try:
+        service.model.close()
+        model = service.model
+        assert NEW_USER in model.snapshot.users and np.shares_memory(model.snapshot.user_emb, model._checkpoint.final)
+        assert [r.movie.movie_id for r in service.recommend(NEW_USER, k=10)] == before
+        service.update_model()
+        saved = load_checkpoint(service.save())
+        assert NEW_USER in saved.user_ids.tolist() and set(movies) <= model_positives(service, NEW_USER)
+        assert len(saved.final) == len(saved.ego) == len(saved.user_ids) + len(saved.item_ids)
     finally:
         service.close()

@@ -59,7 +59,8 @@ class PositiveEdges:
         """Use `built` or `of_ratings`."""
         self.n_users, self.n_items = n_users, n_items
         self._graph, self._source = graph, source
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to read or swap the two fields
+        self._building = threading.Lock()  # one build at a time; readers go on with the columns
 
     @classmethod
     def built(cls, graph: InteractionGraph) -> PositiveEdges:
@@ -83,10 +84,12 @@ class PositiveEdges:
     @property
     def graph(self) -> InteractionGraph:
         """The graph, built at the first call (then the ratings' columns are let go)."""
-        with self._lock:
+        with self._building:
             if self._graph is None:
-                self._graph, self._source = self._source.graph(self.n_users, self.n_items), None
-            return self._graph
+                graph = self._source.graph(self.n_users, self.n_items)  # a second at ml-32m
+                with self._lock:
+                    self._graph, self._source = graph, None
+        return self._graph
 
     def user_items(self, user: int) -> np.ndarray:
         """Item rows of user row `user` (none beyond `n_users`), sorted."""

@@ -77,3 +77,34 @@ def test_unsorted_ratings_are_built_into_the_graph_at_once(monkeypatch) -> None:
     edges = PositiveEdges.of_ratings(frame, user_map(frame), IdMap(np.arange(100, 130)))
     assert len(built) == 1
     assert edges.graph.n_edges == int((frame["rating"] >= 3).sum()) and len(built) == 1
+
+
+def test_a_users_movies_come_from_the_columns_while_the_graph_is_built(monkeypatch) -> None:
+    """The catch-up builds the graph in the background (a second at ml-32m): a rating's
+    lookup meanwhile does not wait for it."""
+    import threading
+
+    frame, movies = sorted_ratings(3), np.arange(100, 130)
+    users, items = user_map(frame), IdMap(movies)
+    building, release = threading.Event(), threading.Event()
+    build = interactions._RatingColumns.graph
+
+    def slow_build(self, *args):
+        building.set()
+        release.wait(10)
+        return build(self, *args)
+
+    monkeypatch.setattr(interactions._RatingColumns, "graph", slow_build)
+    edges = PositiveEdges.of_ratings(frame, users, items)
+    builder = threading.Thread(target=lambda: edges.graph)
+    builder.start()
+    assert building.wait(10)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(edges.user_items(0)))
+    reader.start()
+    reader.join(2)
+    release.set()
+    builder.join(10)
+    assert got, "the lookup waited for the build"
+    first, last = np.searchsorted(edges.graph.users, [0, 1])
+    assert np.array_equal(got[0], edges.graph.items[first:last])

@@ -42,7 +42,7 @@ class BipartiteAdjacency:
         deg = graph.degrees()
         inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
         values = np.empty(graph.n_edges, dtype=np.float32)
-        for start in range(0, graph.n_edges, BLOCK_ROWS * 32):
+        for start in range(0, graph.n_edges, BLOCK_ROWS * 32):  # ~1M edges: float64 temporaries of 8 MB
             edges = slice(start, start + BLOCK_ROWS * 32)
             values[edges] = inv_sqrt[graph.users[edges]] * inv_sqrt[graph.n_users + graph.items[edges]]
         crow = np.zeros(graph.n_users + 1, dtype=np.int32)
@@ -56,7 +56,7 @@ class BipartiteAdjacency:
         each layer computed in place: a table for the sum and one for the layer (and a buffer
         the size of the smaller half), not a third for the next layer."""
         total = weights[0] * table
-        layer = table.astype(np.float32)
+        layer = table.astype(np.result_type(self.users.dtype, table.dtype))  # what `adj @ table` gives
         for weight in weights[1:]:
             self._step(layer)
             _add_scaled(total, weight, layer)

@@ -61,6 +61,7 @@ class PositiveEdges:
         self._graph, self._source = graph, source
         self._lock = threading.Lock()  # held only to read or swap the two fields
         self._building = threading.Lock()  # one build at a time; readers go on with the columns
+        self._counts: np.ndarray | None = None
 
     @classmethod
     def built(cls, graph: InteractionGraph) -> PositiveEdges:
@@ -103,15 +104,17 @@ class PositiveEdges:
         return graph.items[first:last]
 
     def item_counts(self) -> np.ndarray:
-        """Positive ratings per item row (int64)."""
-        with self._lock:
-            graph, source = self._graph, self._source
-        if graph is not None:
-            return np.bincount(graph.items, minlength=self.n_items)
-        counts = np.zeros(self.n_items, dtype=np.int64)
-        for _users, items in source.chunks(with_users=False):
-            counts += np.bincount(items, minlength=self.n_items)
-        return counts
+        """Positive ratings per item row (int64), counted at the first call."""
+        with self._building:  # not twice at once, and from the graph if it is being built
+            if self._counts is None:
+                if self._graph is not None:
+                    counts = np.bincount(self._graph.items, minlength=self.n_items)
+                else:
+                    counts = np.zeros(self.n_items, dtype=np.int64)
+                    for _users, items in self._source.chunks(with_users=False):
+                        counts += np.bincount(items, minlength=self.n_items)
+                self._counts = counts
+            return self._counts
 
 
 @dataclass

@@ -104,7 +104,6 @@ def test_a_page_is_the_one_the_whole_order_gives():
         items[:1] * 0.5,
         items,
         PositiveEdges.built(graph),
-        np.ones(N_MOVIES, np.int64),
         "adaptive",
     )
     taste = Taste(1, rated=np.array([3, 10, 11]), liked=np.array([3, 10]), hidden=np.array([12]))

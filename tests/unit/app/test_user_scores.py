@@ -33,7 +33,6 @@ def snapshot() -> Snapshot:
         user_emb,
         ITEMS,
         PositiveEdges.built(graph),
-        np.ones(len(ITEMS), np.int64),
         "dot",
     )
 

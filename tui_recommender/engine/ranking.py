@@ -14,6 +14,7 @@ the first recommendations come up before torch loads.
   genre's share of the list grows as they confirm it. The head is drawn from the 200 best
   scores and, for a genre two liked movies share that those hold too little of, from that
   genre's best (`genre_best`), so a niche taste is not capped by where its genre scores.
+  A new user's target leans to the genre their liked movies agree on (`agreed_target`).
 - The popular <-> niche dial (`novelty` in `user_config.NOVELTY_RANGE`, 0..1) subtracts `novelty * log1p(pop) /
   log1p(max pop)`, scaled by the user's largest score, from the scores (pop = positives
   per movie).
@@ -48,6 +49,11 @@ CALIBRATED_DEPTH = 100  # the app's lists are calibrated this deep, then follow 
 # pool however deep they score (`genre_best`); at 1, a random new user's one niche film pulled
 # its genre in and cost bench_learning a hit (0.4163 -> 0.4155).
 POOL_AGREEMENT = 2
+# A new user's target leans to the genres their liked movies agree on: p_g * (movies sharing g)^b,
+# b rising from 0 at 2 to AGREED_SHARPNESS at AGREEMENT sharing one genre, faded as (5 / n)^2: a
+# multi-genre film just rated took its genre's share of the target down (most generated personas'
+# falls); from 1 sharing, the Documentary persona dipped at its second film (benchmarks/README.md).
+AGREED_SHARPNESS = 2.0
 DEFAULT_SCORING: Scoring = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
 # "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / max(n, TASTE_FLOOR)):
 # the same power over a new user's first ratings (cosine at the first let its list fade as
@@ -199,6 +205,21 @@ def taste_distribution(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
     return (p / total).astype(np.float32) if total > 0 else p.astype(np.float32)
 
 
+def agreed_target(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """`taste_distribution` of `liked`, each genre g raised by (liked movies with g)^b and
+    renormalised, b = AGREED_SHARPNESS * clip((agreeing - 2) / (AGREEMENT - 2), 0, 1) *
+    min(1, (5 / n)^2) for n liked of which `agreeing_count` share a genre: for a new user whose
+    films agree, the genre they share keeps its share as films with more genres join it."""
+    target = taste_distribution(weights, liked)
+    sharing = (weights[liked] > 0).sum(axis=0)
+    agreed = min(1.0, max(0.0, (int(sharing.max(initial=0)) - 2) / (AGREEMENT - 2)))
+    power = AGREED_SHARPNESS * agreed * min(1.0, (5.0 / max(len(liked), 1)) ** 2)
+    if power == 0 or not target.any():
+        return target
+    sharpened = target * sharing.astype(np.float64) ** power
+    return (sharpened / sharpened.sum()).astype(np.float32)
+
+
 def agreeing_count(weights: np.ndarray, liked: np.ndarray) -> int:
     """How many of the movies `liked` (item rows of `genre_weights` `weights`) share their
     most common genre (0 when none has a genre)."""
@@ -316,7 +337,7 @@ def calibrated_head(
 ) -> np.ndarray:
     """`order` (item rows, best score first) with its first `depth` (CALIBRATED_DEPTH)
     re-ranked by `calibrated_order` (default strength: `calibration_strength`) towards the
-    genre mix p of the `liked` rows, drawn from its first 2 * `depth` and, given the
+    genre mix p of the `liked` rows (`agreed_target`), drawn from its first 2 * `depth` and, given the
     `genre_rows` `rows` and the `eligible` mask, the best `eligible` rows of each genre that
     POOL_AGREEMENT liked rows share and those first rows hold too little of (`genre_best`: a
     niche taste reaches its genre however deep it scores; the score scale stays that of the
@@ -326,7 +347,7 @@ def calibrated_head(
     depth = CALIBRATED_DEPTH if depth is None else depth
     if strength <= 0 or len(order) == 0 or len(liked) == 0:
         return order
-    target = taste_distribution(weights, liked)
+    target = agreed_target(weights, liked)
     pool = order[: 2 * depth]
     if rows is not None and eligible is not None:
         shared = (weights[liked] > 0).sum(axis=0) >= POOL_AGREEMENT

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tui_recommender.engine.ranking import (
+    agreed_target,
     calibrated_head,
     calibrated_order,
     genre_best,
@@ -216,3 +217,17 @@ def test_rows_beyond_the_scale_depth_leave_the_others_trade_off_as_it_was():
     assert calibrated_order(s, w, np.array([0.7, 0.3]), 3, 0.5, pool=5, scale_depth=4)[0].tolist() == without.tolist()
     # scaled over all five, the first four's differences shrink and the genre mix weighs more
     assert calibrated_order(s, w, np.array([0.7, 0.3]), 3, 0.5, pool=5)[0].tolist() != without.tolist()
+
+
+def test_a_genre_the_liked_films_agree_on_keeps_its_share_of_the_target_as_broader_films_join():
+    # genres: Western, Comedy, Drama; films 0-3 Western alone, film 4 all three
+    w = genre_weights(np.array([[1, 0, 0]] * 4 + [[1, 1, 1]], dtype=bool))
+    plain = [taste_distribution(w, np.array([0, 1, 2, 3, 4][:n]))[0] for n in (4, 5)]
+    agreed = [agreed_target(w, np.array([0, 1, 2, 3, 4][:n]))[0] for n in (4, 5)]
+    assert plain[1] < plain[0]  # Steck's mix: the fifth, broader western takes westerns' share down
+    assert agreed[0] - agreed[1] < (plain[0] - plain[1]) / 10  # 1 -> 0.87 unsharpened, 1 -> 0.99 here
+    np.testing.assert_allclose(
+        agreed_target(w, np.array([0, 4])), taste_distribution(w, np.array([0, 4]))
+    )  # two agree: as is
+    many = np.array([0, 1, 2, 3, 4] * 20)  # a seasoned user: (5 / n)^2 fades it away
+    np.testing.assert_allclose(agreed_target(w, many), taste_distribution(w, many), atol=0.01)

@@ -61,11 +61,9 @@ def ranked_order(
     the order); no calibration without a liked movie. With `length`, only the order's first
     `length` rows, the same as the whole order's, without sorting every candidate (1-2 ms
     against 20-30 ms for a full sort of 87,585 movies)."""
-    candidates = np.flatnonzero(eligible)
-    if length is None or not len(liked):
-        order = _by_score(scores, candidates, length)
-    else:  # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL` (and genres' best)
-        order = _by_score(scores, candidates, max(length, _CALIBRATION_POOL))
+    # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL` (and genres' best)
+    head = length if length is None or not len(liked) else max(length, _CALIBRATION_POOL)
+    order = _by_score(scores, np.flatnonzero(eligible), head)
     if len(liked):
         order = calibrated_head(
             order, scores, catalogue.genre_weights, liked, rows=catalogue.genre_rows, eligible=eligible

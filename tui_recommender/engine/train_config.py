@@ -78,7 +78,7 @@ class _Real:
 class _OrSized:
     """`check`, or None: the default, which `TrainConfig.sized` sets from the data as `sized` says."""
 
-    check: _Real | _Choice
+    check: _Real
     sized: str
 
     def problem(self, value: object) -> str | None:
@@ -239,7 +239,7 @@ class TrainConfig:
             if problem is not None:
                 raise ConfigError(f"{f.name} is {shorten(repr(value))}, {problem}")
             check = f.metadata["check"]
-            real = isinstance(check, _Real) or (isinstance(check, _OrSized) and isinstance(check.check, _Real))
+            real = isinstance(check, _Real | _OrSized)
             if real and value is not None:
                 object.__setattr__(self, f.name, float(value))
         if self.layer_weights is not None:

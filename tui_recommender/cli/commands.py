@@ -75,9 +75,14 @@ def _cmd_train(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
+        chosen = (
+            f"early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
+            f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}"
+            if summary["validation_epochs"]
+            else "on every rating, too few epochs for early stopping to choose from)"
+        )
         print(
-            f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; early stopping chose {summary['best_epoch']} of {summary['validation_epochs']}), "
-            f"validation Recall@20 {result.val_metrics.get('recall@20', float('nan')):.4f}; wrote {report.checkpoint}"
+            f"trained {summary['epochs']} epochs ({summary['seconds_per_epoch']:.3f} s/epoch; {chosen}; wrote {report.checkpoint}"
         )
     return 0
 

@@ -353,23 +353,36 @@ def test_ratings_import_of_letterboxd_needs_a_user(capsys, where, tmp_path, smal
 
 def test_train_json_on_small_data(capsys, small_data, state_dir):
     code, out, err = run(
-        capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "5", "--json"
+        capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "10", "--json"
     )
     assert code == 0, err
     assert len(out.splitlines()) == 1
     summary = json.loads(out)
-    # Early stopping watched 5 epochs; the refit on every pair then ran the best count.
-    assert summary["validation_epochs"] == 5 and 1 <= summary["best_epoch"] <= 5
+    # Early stopping watched 10 epochs (checks at 5 and 10); the refit on every pair then ran the best count.
+    assert summary["validation_epochs"] == 10 and summary["best_epoch"] in (5, 10)
     assert summary["epochs"] == summary["best_epoch"]
     assert summary["seconds_per_epoch"] > 0 and summary["seconds"] >= summary["seconds_per_epoch"]
-    assert summary["hyperparameters"]["max_epochs"] == 5
+    assert summary["hyperparameters"]["max_epochs"] == 10
     assert summary["positives"] == sum(
         1 for line in (small_data / "ratings.csv").read_text().splitlines()[1:] if float(line.split(",")[2]) >= 3
     )
     assert "recall@20" in summary["validation"]
     checkpoint = load_checkpoint(Path(summary["checkpoint"]))
     assert Path(summary["checkpoint"]) == state_dir / DATASET_NAME / CHECKPOINT_NAME
-    assert checkpoint.config.max_epochs == 5
+    assert checkpoint.config.max_epochs == 10
+
+
+def test_train_with_too_few_epochs_to_choose_from_trains_them_once_on_every_rating(capsys, small_data, state_dir):
+    # One validation check at most (--epochs 3, a check every 5): early stopping could only keep all 3
+    code, out, err = run(capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "3")
+    assert code == 0, err
+    assert out.startswith("trained 3 epochs (") and "on every rating, too few epochs for early stopping" in out
+    code, out, err = run(
+        capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "3", "--json"
+    )
+    summary = json.loads(out)
+    assert (summary["epochs"], summary["validation_epochs"], summary["best_epoch"]) == (3, 0, 3)
+    assert summary["validation"] == {}
 
 
 def test_evaluate_json_on_small_data(capsys, small_data, state_dir):

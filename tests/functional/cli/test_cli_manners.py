@@ -93,12 +93,12 @@ printf '%s\n' "${COMPREPLY[@]}"
 
 
 def test_train_without_a_terminal_prints_plain_progress_lines(capsys, small_data, state_dir):
-    code, out, err = run(capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "3")
+    code, out, err = run(capsys, "train", "--data", str(small_data), "--state-dir", str(state_dir), "--epochs", "6")
     assert code == 0, err
     assert "\r" not in err
     progress = [line for line in err.splitlines() if line.startswith("training")]
     assert re.fullmatch(r"training: epoch 1, step 0 of \d+", progress[0]), progress[0]  # at once, before a step
-    assert progress[1].startswith("training: epoch 1 of at most 3, loss ")
+    assert progress[1].startswith("training: epoch 1 of at most 6, loss ")
     assert "left" in progress[1] and "s/epoch" in progress[1]
     assert re.match(r"training \(refit on every rating\): epoch (\d+) of \1, ", progress[-1]), progress[-1]
     assert "wrote" in out

@@ -229,13 +229,16 @@ def train_on_pairs(
     """Train on positive (userId, movieId) `pairs` (raw ids, rows from the maps): a random
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
-    every pair for the best epoch count, so no data is left out of the final model.
+    every pair for the best epoch count, so no data is left out of the final model. With
+    `refit` and no more epochs than `eval_every`, one training on every pair is all there is.
     `team`, `resume`, `on_state`: as for `train`, across both stages."""
     from tui_recommender.engine.interactions import pairs_graph
     from tui_recommender.engine.split import split_per_user
 
     # sized once, on every pair: early stopping and the refit train the same recipe
     config = (config or TrainConfig()).sized(len(users), len(items), len(pairs))
+    if config.refit and config.max_epochs <= config.eval_every:
+        validation_fraction = 0.0  # one check at most: early stopping could only keep every epoch
     fit, val = (
         split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
         if validation_fraction > 0

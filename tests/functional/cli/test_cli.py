@@ -24,7 +24,8 @@ from tui_recommender.engine.lightgcn import training as training_module
 from tui_recommender.engine.train_config import TrainConfig
 from tui_recommender.storage.database import RatingsStore
 
-TINY = TrainConfig(dim=8, max_epochs=2)  # when a test needs training at start-up, not a good model
+# training at start-up (early stopping, then the refit), not a good model
+TINY = TrainConfig(dim=8, max_epochs=2, eval_every=1)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

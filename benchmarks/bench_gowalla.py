@@ -78,6 +78,45 @@ def load_split(folder: Path):
     return graph, test_users, test_items
 
 
+def test_shaped_weights(graph, test_items: np.ndarray) -> np.ndarray:
+    """Per item, how much likelier a test pair is than a train edge to fall in the item's
+    popularity band (bands: floor(log2(train degree + 1))): test.txt's share of pairs in
+    the band over the train edges' share. Uses only the test items' degree histogram, never
+    which user a test item belongs to."""
+    degree = np.bincount(graph.items, minlength=graph.n_items)
+    band = np.floor(np.log2(degree + 1)).astype(np.int64)
+    bands = band.max() + 1
+    test_share = np.bincount(band[test_items], minlength=bands) / len(test_items)
+    train_share = np.bincount(band[graph.items], minlength=bands) / graph.n_edges
+    ratio = np.divide(test_share, train_share, out=np.zeros(bands), where=train_share > 0)
+    return ratio[band]
+
+
+def test_shaped_split(weights: np.ndarray):
+    """A split (`train_on_pairs`'s `split`) holding out round(VALIDATION_FRACTION) of each
+    user's pairs (users with >= 5), drawn without replacement with probability by item
+    proportional to `weights` (Efraimidis-Spirakis keys), so the held-out pairs' popularity
+    follows test.txt's (`test_shaped_weights`) instead of the train edges'."""
+    import pandas as pd
+
+    from tui_recommender.engine.split import MIN_POSITIVES_FOR_TEST, VALIDATION_FRACTION
+
+    def split(pairs: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        pairs = pairs.sort_values(["userId", "movieId"], kind="stable").reset_index(drop=True)
+        rng = np.random.default_rng(seed)
+        w = weights[pairs["movieId"].to_numpy()]
+        # smallest -log(U) / w first: a weighted draw without replacement; weight 0 never drawn
+        key = np.divide(-np.log(rng.random(len(pairs))), w, out=np.full(len(pairs), np.inf), where=w > 0)
+        shuffled = pairs.assign(_key=key).sort_values(["userId", "_key"], kind="stable")
+        rank = shuffled.groupby("userId").cumcount().to_numpy()
+        count = shuffled.groupby("userId")["movieId"].transform("size").to_numpy()
+        n_held = np.where(count >= MIN_POSITIVES_FOR_TEST, np.round(count * VALIDATION_FRACTION), 0)
+        held = pd.Series(rank < n_held, index=shuffled.index).reindex(pairs.index).to_numpy()
+        return pairs[~held].reset_index(drop=True), pairs[held].reset_index(drop=True)
+
+    return split
+
+
 def paper_metrics(model, graph, test_users: np.ndarray, test_items: np.ndarray, scoring: str) -> dict:
     """recall@20 and ndcg@20 as the paper defines them (see the module docstring)."""
     import torch
@@ -120,7 +159,14 @@ def run_paper(graph, test_users, test_items, epochs: int, device: str) -> dict:
 
 
 def run_ours(
-    graph, test_users, test_items, patience: int | None, max_epochs: int | None, refit: bool, device: str
+    graph,
+    test_users,
+    test_items,
+    patience: int | None,
+    max_epochs: int | None,
+    refit: bool,
+    device: str,
+    validation: str = "random",
 ) -> dict:
     import pandas as pd
 
@@ -134,7 +180,8 @@ def run_ours(
     )
     pairs = pd.DataFrame({"userId": graph.users, "movieId": graph.items})
     users, items = IdMap(np.arange(graph.n_users)), IdMap(np.arange(graph.n_items))
-    result = train_on_pairs(pairs, users, items, config, on_epoch=log_epoch("ours"))
+    split = test_shaped_split(test_shaped_weights(graph, test_items)) if validation == "test-shaped" else None
+    result = train_on_pairs(pairs, users, items, config, on_epoch=log_epoch("ours"), split=split)
     return {
         "recipe": "ours",
         "epochs": result.epochs,
@@ -148,6 +195,7 @@ def run_ours(
         "patience": config.patience,
         "max_epochs": config.max_epochs,
         "refit": config.refit,
+        "validation_split": validation,
     }
 
 
@@ -161,6 +209,13 @@ def main() -> None:
     cli.add_argument("--device", default="cpu", help="where both recipes train (cpu, cuda, cuda:N, mps, auto)")
     cli.add_argument(
         "--no-refit", dest="refit", action="store_false", help="ours: keep the best validation weights, no refit"
+    )
+    cli.add_argument(
+        "--validation",
+        choices=("random", "test-shaped"),
+        default="random",
+        help="ours: hold out a random 10%% of each user's train edges, or 10%% drawn so that their venues'"
+        " popularity follows test.txt's (its items' degree histogram only)",
     )
     args = cli.parse_args()
     if args.data is None:
@@ -176,9 +231,8 @@ def main() -> None:
         if args.recipe in ("paper", "both"):
             rows.append(run_paper(graph, test_users, test_items, args.epochs, args.device))
         if args.recipe in ("ours", "both"):
-            rows.append(
-                run_ours(graph, test_users, test_items, args.patience, args.max_epochs, args.refit, args.device)
-            )
+            ours = (args.patience, args.max_epochs, args.refit, args.device, args.validation)
+            rows.append(run_ours(graph, test_users, test_items, *ours))
     except UserError as error:  # e.g. --device cuda without a GPU
         fail(str(error))
     header = ("recipe", "epochs", "s/epoch", "recall@20", "ndcg@20")

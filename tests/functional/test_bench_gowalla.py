@@ -92,3 +92,29 @@ def test_an_adjacency_it_cannot_read_is_one_line(refusal, tmp_path):
     assert "not a square adjacency" in refusal(folder)
     sp.save_npz(folder / "s_adj_mat.npz", sp.csr_matrix((4, 4)))
     assert "has no edge" in refusal(folder)
+
+
+def test_test_shaped_weights_are_the_test_items_share_of_each_popularity_band_over_the_train_edges(bench):
+    from tui_recommender.engine.graph import InteractionGraph
+
+    # item 0: 3 train edges (band floor(log2 4) = 2); items 1 and 2: 1 each (band 1); item 3: none (band 0)
+    graph = InteractionGraph.from_pairs(3, 4, np.array([0, 1, 2, 0, 1]), np.array([0, 0, 0, 1, 2]))
+    weights = bench.test_shaped_weights(graph, np.array([0, 0, 0, 1]))
+    # band 2: 3/4 of the test pairs against 3/5 of the edges; band 1: 1/4 against 2/5; band 0: no edge
+    assert weights.tolist() == pytest.approx([1.25, 0.625, 0.625, 0.0])
+
+
+def test_the_test_shaped_split_holds_out_a_tenth_of_each_user_drawn_by_the_weights(bench):
+    import pandas as pd
+
+    pairs = pd.DataFrame({"userId": [0] * 20 + [1] * 4, "movieId": list(range(20)) + [0, 1, 2, 3]})
+    weights = np.ones(20)
+    weights[[4, 11]] = 1e6  # round(10% of 20) = 2 of user 0's: nearly surely these two
+    for seed in range(5):
+        fit, held = bench.test_shaped_split(weights)(pairs, seed)
+        assert held["userId"].tolist() == [0, 0] and sorted(held["movieId"].tolist()) == [4, 11]
+        assert len(fit) == 22  # user 1 (under 5 pairs) keeps all of theirs
+    weights[4] = 0.0  # a weight of 0 is never drawn
+    assert all(4 not in bench.test_shaped_split(weights)(pairs, seed)[1]["movieId"].tolist() for seed in range(20))
+    uniform = {tuple(bench.test_shaped_split(np.ones(20))(pairs, seed)[1]["movieId"]) for seed in range(5)}
+    assert len(uniform) > 1  # random within a user, by the seed

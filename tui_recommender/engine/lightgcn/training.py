@@ -225,25 +225,29 @@ def train_on_pairs(
     team: Team = SOLO,
     resume: EpochState | None = None,
     on_state: Callable[[EpochState], None] | None = None,
+    split: Callable[[pd.DataFrame, int], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> TrainResult:
     """Train on positive (userId, movieId) `pairs` (raw ids, rows from the maps): a random
     `validation_fraction` of each user's pairs (users with >= 5) is held out for early
     stopping, the rest is trained on; with `config.refit`, a fresh model is then trained on
     every pair for the best epoch count, so no data is left out of the final model. With
     `refit` and no more epochs than `eval_every`, one training on every pair is all there is.
-    `team`, `resume`, `on_state`: as for `train`, across both stages."""
+    `split(pairs, seed)`, when given, returns (trained on, held out) instead of that random
+    split (a benchmark's validation shaped like its test split). `team`, `resume`,
+    `on_state`: as for `train`, across both stages."""
     from tui_recommender.engine.interactions import pairs_graph
     from tui_recommender.engine.split import split_per_user
 
     # sized once, on every pair: early stopping and the refit train the same recipe
     config = (config or TrainConfig()).sized(len(users), len(items), len(pairs))
     if config.refit and config.max_epochs <= config.eval_every:
-        validation_fraction = 0.0  # one check at most: early stopping could only keep every epoch
-    fit, val = (
-        split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
-        if validation_fraction > 0
-        else (pairs, pairs.iloc[:0])
-    )
+        validation_fraction, split = 0.0, None  # one check at most: early stopping could only keep every epoch
+    if split is not None:
+        fit, val = split(pairs, config.seed + 1)
+    elif validation_fraction > 0:
+        fit, val = split_per_user(pairs, fraction=validation_fraction, seed=config.seed + 1)
+    else:
+        fit, val = pairs, pairs.iloc[:0]
     validation = (users.indices(val["userId"]), items.indices(val["movieId"])) if len(val) else None
     if resume is not None and resume.stage == REFIT:
         result = _earlier_result(resume.earlier or {}, config)

@@ -14,7 +14,8 @@ Rows: "paper", the paper's recipe (BPR, dim 64, 3 layers, Adam lr 0.001, L2 1e-4
 2048, 1 negative per positive, a uniform user then one of their positives) for `--epochs`
 epochs, against the official log (epoch 5: recall@20 0.1071); "ours", the default recipe
 at dim 64, early-stopped on a validation split carved from the train edges (never the test
-split), refit on every train edge for the best epoch count.
+split; `--validation test-shaped`: its venues drawn to follow test.txt's popularity
+histogram, `test_shaped_split`), refit on every train edge for the best epoch count.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_test_shaped_weights_are_the_test_items_share_of_each_popularity_band_ov
 def test_the_test_shaped_split_holds_out_a_tenth_of_each_user_drawn_by_the_weights(bench):
     import pandas as pd
 
-    pairs = pd.DataFrame({"userId": [0] * 20 + [1] * 4, "movieId": list(range(20)) + [0, 1, 2, 3]})
+    pairs = pd.DataFrame({"userId": [0] * 20 + [1] * 4, "movieId": [*range(20), 0, 1, 2, 3]})
     weights = np.ones(20)
     weights[[4, 11]] = 1e6  # round(10% of 20) = 2 of user 0's: nearly surely these two
     for seed in range(5):

@@ -14,7 +14,8 @@ the first recommendations come up before torch loads.
   genre's share of the list grows as they confirm it. The head is drawn from the 200 best
   scores and, for a genre two liked movies share that those hold too little of, from that
   genre's best (`genre_best`), so a niche taste is not capped by where its genre scores.
-  A new user's target leans to the genre their liked movies agree on (`agreed_target`).
+  A new user's target leans to the genre their liked movies agree on (`agreed_target`), and
+  a genre they all carry is a floor on the share of the list's movies carrying it (`agreed_floor`).
 - The popular <-> niche dial (`novelty` in `user_config.NOVELTY_RANGE`, 0..1) subtracts `novelty * log1p(pop) /
   log1p(max pop)`, scaled by the user's largest score, from the scores (pop = positives
   per movie).
@@ -51,9 +52,13 @@ CALIBRATED_DEPTH = 100  # the app's lists are calibrated this deep, then follow 
 POOL_AGREEMENT = 2
 # A new user's target leans to the genres their liked movies agree on: p_g * (movies sharing g)^b,
 # b rising from 0 at 2 to AGREED_SHARPNESS at AGREEMENT sharing one genre, faded as (5 / n)^2: a
-# multi-genre film just rated took its genre's share of the target down (most generated personas'
-# falls); from 1 sharing, the Documentary persona dipped at its second film (benchmarks/README.md).
-AGREED_SHARPNESS = 2.0
+# multi-genre film just rated took its genre's share of the target down; 2 with the floor below
+# cost bench_learning 0.005 Recall@20 (benchmarks/README.md).
+AGREED_SHARPNESS = 1.0
+# A genre every liked movie carries (two or more) is a floor on the share of the list's movies that
+# carry it (`agreed_floor`), weighed this much against the KL: a mix of weights let pure-genre films
+# stand for several broader ones, and a genre's count fell at 23 of 51 generated personas' ratings.
+FLOOR_WEIGHT = 3.0
 DEFAULT_SCORING: Scoring = "adaptive"  # also for checkpoints that do not say (trained before scorings existed)
 # "adaptive": a user with n positives divides by |item|^min(1, TASTE_SCALE / max(n, TASTE_FLOOR)):
 # the same power over a new user's first ratings (cosine at the first let its list fade as
@@ -220,6 +225,14 @@ def agreed_target(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
     return (sharpened / sharpened.sum()).astype(np.float32)
 
 
+def agreed_floor(weights: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """Per genre (float64), the share of a list's movies that should carry it at least: min(1,
+    (5 / n)^2) for a genre all n >= 2 movies `liked` carry, else 0 (`calibrated_order`'s floor)."""
+    n = len(liked)
+    every = (weights[liked] > 0).all(axis=0) if n >= 2 else np.zeros(weights.shape[1], dtype=bool)
+    return np.where(every, min(1.0, (5.0 / max(n, 1)) ** 2), 0.0)
+
+
 def agreeing_count(weights: np.ndarray, liked: np.ndarray) -> int:
     """How many of the movies `liked` (item rows of `genre_weights` `weights`) share their
     most common genre (0 when none has a genre)."""
@@ -251,6 +264,7 @@ def calibrated_order(
     pool: int = 200,
     alpha: float = 0.01,
     scale_depth: int | None = None,
+    floor: np.ndarray | None = None,
 ) -> np.ndarray:
     """Steck's calibrated re-ranking ("Calibrated Recommendations", RecSys 2018), greedy:
     of each row's `pool` best items, repeatedly take the one that maximises
@@ -259,7 +273,10 @@ def calibrated_order(
     plus this one, and q~ = (1 - alpha) q + alpha p. Returns (n x k) item indices (k
     capped at the pool); rows of `item_scores` may be -inf for items to leave out, which
     are never taken while the pool has others. With `scale_depth`, the min-max scale is
-    that of each row's `scale_depth` best scores (the rest of the pool goes below 0)."""
+    that of each row's `scale_depth` best scores (the rest of the pool goes below 0). With
+    `floor` f (per genre, per row or one for all), the loss also counts FLOOR_WEIGHT * sum_g
+    f_g * max(0, log(f_g / c~_g)), c_g the share of the items taken so far plus this one
+    that carry g, c~ = (1 - alpha) c + alpha f: the list's count of g held up, never down."""
     item_scores = np.atleast_2d(item_scores)
     target = np.atleast_2d(target).astype(np.float32)
     n, n_items = item_scores.shape
@@ -279,6 +296,11 @@ def calibrated_order(
     cand_genres = weights[cand]  # (n, pool, n_genres)
     has_p = target > 0
     log_p = np.log(np.where(has_p, target, 1.0))[:, None, :]
+    floored = floor is not None and bool(np.any(floor))
+    if floored:
+        f = np.broadcast_to(np.atleast_2d(floor), target.shape)[:, None, :]
+        log_f, carries = np.log(np.where(f > 0, f, 1.0)), (cand_genres > 0).astype(np.float32)
+        carried = np.zeros((n, weights.shape[1]), dtype=np.float32)
     taken_sum = np.zeros((n, weights.shape[1]), dtype=np.float32)
     out = np.empty((n, k), dtype=np.int64)
     free = np.ones((n, pool), dtype=bool)
@@ -286,11 +308,16 @@ def calibrated_order(
     for step in range(k):
         q = (taken_sum[:, None, :] + cand_genres) / (step + 1)
         q_mix = (1 - alpha) * q + alpha * target[:, None, :]
-        kl = np.where(has_p[:, None, :], target[:, None, :] * (log_p - np.log(np.maximum(q_mix, 1e-12))), 0.0).sum(-1)
-        objective = np.where(free, (1 - strength) * scaled - strength * kl, -np.inf)
+        loss = np.where(has_p[:, None, :], target[:, None, :] * (log_p - np.log(np.maximum(q_mix, 1e-12))), 0.0).sum(-1)
+        if floored:
+            c_mix = (1 - alpha) * (carried[:, None, :] + carries) / (step + 1) + alpha * f
+            loss += FLOOR_WEIGHT * (f * np.maximum(log_f - np.log(np.maximum(c_mix, 1e-12)), 0.0)).sum(-1)
+        objective = np.where(free, (1 - strength) * scaled - strength * loss, -np.inf)
         pick = objective.argmax(axis=1)
         out[:, step] = cand[rows, pick]
         taken_sum += cand_genres[rows, pick]
+        if floored:
+            carried += carries[rows, pick]
         free[rows, pick] = False
     return out
 
@@ -337,8 +364,9 @@ def calibrated_head(
 ) -> np.ndarray:
     """`order` (item rows, best score first) with its first `depth` (CALIBRATED_DEPTH)
     re-ranked by `calibrated_order` (default strength: `calibration_strength`) towards the
-    genre mix p of the `liked` rows (`agreed_target`), drawn from its first 2 * `depth` and, given the
-    `genre_rows` `rows` and the `eligible` mask, the best `eligible` rows of each genre that
+    genre mix p of the `liked` rows (`agreed_target`; the genres they all carry as a floor,
+    `agreed_floor`), drawn from its first 2 * `depth` and, given the `genre_rows` `rows` and
+    the `eligible` mask, the best `eligible` rows of each genre that
     POOL_AGREEMENT liked rows share and those first rows hold too little of (`genre_best`: a
     niche taste reaches its genre however deep it scores; the score scale stays that of the
     first 2 * `depth`); the rest follows in score order (~5 ms)."""
@@ -361,6 +389,7 @@ def calibrated_head(
         strength,
         pool=len(pool),
         scale_depth=2 * depth,
+        floor=agreed_floor(weights, liked),
     )[0]
     head = pool[picked]
     return np.concatenate([head, order[~np.isin(order, head)]])

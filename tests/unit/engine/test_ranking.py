@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tui_recommender.engine.ranking import (
+    agreed_floor,
     agreed_target,
     calibrated_head,
     calibrated_order,
@@ -225,9 +226,41 @@ def test_a_genre_the_liked_films_agree_on_keeps_its_share_of_the_target_as_broad
     plain = [taste_distribution(w, np.array([0, 1, 2, 3, 4][:n]))[0] for n in (4, 5)]
     agreed = [agreed_target(w, np.array([0, 1, 2, 3, 4][:n]))[0] for n in (4, 5)]
     assert plain[1] < plain[0]  # Steck's mix: the fifth, broader western takes westerns' share down
-    assert agreed[0] - agreed[1] < (plain[0] - plain[1]) / 10  # 1 -> 0.87 unsharpened, 1 -> 0.99 here
+    assert agreed[0] - agreed[1] < (plain[0] - plain[1]) / 4  # 1 -> 0.87 unsharpened, 1 -> 0.97 here
     np.testing.assert_allclose(
         agreed_target(w, np.array([0, 4])), taste_distribution(w, np.array([0, 4]))
     )  # two agree: as is
     many = np.array([0, 1, 2, 3, 4] * 20)  # a seasoned user: (5 / n)^2 fades it away
     np.testing.assert_allclose(agreed_target(w, many), taste_distribution(w, many), atol=0.01)
+
+
+# genres: Western, Drama, Action. Three high-scoring films, one genre each; three lower ones with all three;
+# rows 6 and 7 (a western, and one with all three) are the ones a user liked.
+MIXED = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]] + [[1, 1, 1]] * 3 + [[1, 0, 0], [1, 1, 1]], dtype=bool)
+MIXED_SCORES = np.array([10.0, 9.9, 9.8, 5.0, 4.9, 4.8, 0.0, 0.0])
+
+
+def test_a_floor_keeps_the_films_carrying_a_genre_where_the_mix_of_weights_lets_one_stand_for_three():
+    w, even = genre_weights(MIXED[:6]), np.full(3, 1 / 3)
+    plain = calibrated_order(MIXED_SCORES[:6], w, even, 3, 0.6)[0]
+    floored = calibrated_order(MIXED_SCORES[:6], w, even, 3, 0.6, floor=np.array([1.0, 0.0, 0.0]))[0]
+    assert MIXED[plain, 0].sum() == 1  # a broad film, then Drama and Action alone: one carries Western
+    assert MIXED[floored, 0].all()  # the mix met with films that all carry it
+    # a floor, not a target: at half, half of four carry it, the rest follows the scores and the mix
+    half = calibrated_order(MIXED_SCORES[:6], w, even, 4, 0.6, floor=np.array([0.5, 0.0, 0.0]))[0]
+    assert MIXED[half, 0].sum() == 2 and MIXED[half[:2], 0].sum() == 1
+
+
+def test_the_floor_is_the_genres_every_liked_film_carries_faded_beyond_five():
+    w = genre_weights(MIXED)
+    np.testing.assert_array_equal(agreed_floor(w, np.array([7])), [0, 0, 0])  # one film: no agreement yet
+    np.testing.assert_array_equal(agreed_floor(w, np.array([6, 7])), [1, 0, 0])
+    np.testing.assert_array_equal(agreed_floor(w, np.array([0, 3, 7])), [0, 1, 0])
+    np.testing.assert_allclose(agreed_floor(w, np.array([3, 4, 5] * 4)), [(5 / 12) ** 2] * 3)
+
+
+def test_a_new_users_head_holds_the_genre_their_liked_films_all_carry():
+    w, order = genre_weights(MIXED), np.arange(6)
+    assert MIXED[calibrated_head(order, MIXED_SCORES, w, np.array([6, 7]), depth=3)[:3], 0].all()
+    # one liked film sets no floor: the pure Drama and Action films come back
+    assert not MIXED[calibrated_head(order, MIXED_SCORES, w, np.array([7]), depth=3)[:3], 0].all()

@@ -29,7 +29,7 @@ def main() -> int:
     from tui_recommender.app.ranked_lists import ranked_order
     from tui_recommender.data.movielens import load_dataset
     from tui_recommender.engine.blas_threads import ONE_BLAS_THREAD
-    from tui_recommender.engine.ranking import genre_rows, genre_weights
+    from tui_recommender.engine.calibration import genre_rows, genre_weights
 
     movies = load_dataset(folder).movies
     names = sorted({g for gs in movies["genres"] for g in gs})

@@ -15,8 +15,8 @@ from tui_recommender.core.errors import UnknownGenreError, UnknownMovieError
 from tui_recommender.core.text import shorten
 from tui_recommender.core.titles import display_title
 from tui_recommender.data.movielens import MovieLensData, load_links, load_tags
+from tui_recommender.engine.calibration import genre_rows, genre_weights
 from tui_recommender.engine.id_map import IdMap
-from tui_recommender.engine.ranking import genre_rows, genre_weights
 
 MAX_TAGS = 12
 

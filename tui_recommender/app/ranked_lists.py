@@ -18,10 +18,8 @@ import numpy as np
 
 from tui_recommender.app.catalogue import Catalogue, Movie
 from tui_recommender.app.live_model import Snapshot, user_scores
+from tui_recommender.engine import calibration
 from tui_recommender.engine.blas_threads import ONE_BLAS_THREAD
-from tui_recommender.engine.ranking import CALIBRATED_DEPTH, calibrated_head
-
-_CALIBRATION_POOL = 2 * CALIBRATED_DEPTH  # `calibrated_head` re-ranks the score order's first this many
 
 
 @dataclass(frozen=True)
@@ -58,33 +56,9 @@ def ranked_order(
 ) -> np.ndarray:
     """The `eligible` rows by descending score, ties by row (so pages never overlap), the
     head calibrated towards the genres of `liked` (before any genre filter: a filter keeps
-    the order); no calibration without a liked movie. With `length`, only the order's first
-    `length` rows, the same as the whole order's, without sorting every candidate (1-2 ms
-    against 20-30 ms for a full sort of 87,585 movies)."""
-    # the calibrated head is drawn from the score order's first `_CALIBRATION_POOL` (and genres' best)
-    head = length if length is None or not len(liked) else max(length, _CALIBRATION_POOL)
-    order = _by_score(scores, np.flatnonzero(eligible), head)
-    if len(liked):
-        order = calibrated_head(
-            order, scores, catalogue.genre_weights, liked, rows=catalogue.genre_rows, eligible=eligible
-        )
-    return order if length is None else order[:length]
-
-
-def _by_score(scores: np.ndarray, candidates: np.ndarray, length: int | None) -> np.ndarray:
-    """`candidates` (ascending rows) by descending score, ties by row; with `length`, the
-    first `length` of that order: the rows above the `length`-th score, then the rows tied
-    with it by row, sorted."""
-    values = scores[candidates]
-    if length is not None and length < len(candidates):
-        negated = -values
-        kth = np.partition(negated, length - 1)[length - 1]
-        above = np.flatnonzero(negated < kth)
-        tied = np.flatnonzero(negated == kth)[: length - len(above)]
-        if len(above) + len(tied) == length:  # else NaN scores, which compare to nothing: sort all
-            keep = np.concatenate([above, tied])
-            candidates, values = candidates[keep], values[keep]
-    return candidates[np.lexsort((candidates, -values))]
+    the order): `calibration.ranked_order` over the catalogue's genres, the order `evaluate`
+    measures. With `length`, only the order's first `length` rows."""
+    return calibration.ranked_order(scores, eligible, catalogue.genre_weights, catalogue.genre_rows, liked, length)
 
 
 def percentiles(order: np.ndarray, rows: np.ndarray, total: int | None = None) -> np.ndarray:

@@ -129,8 +129,8 @@ def evaluate(data: MovieLensData, config: TrainConfig | None = None, on_epoch: C
     (early stopping on a validation part of it; on the device `config.device` names), rank
     every unseen item for each test user as the app does (calibrated). Returns the metrics,
     the training wall time, the hyperparameters and the device (JSON-ready)."""
+    from tui_recommender.engine.calibration import AGREED_CALIBRATION, CALIBRATION, NEW_USER_CALIBRATION
     from tui_recommender.engine.lightgcn.recommender import LightGCNRecommender
-    from tui_recommender.engine.ranking import AGREED_CALIBRATION, CALIBRATION, NEW_USER_CALIBRATION
 
     split = ProtocolSplit.of(data)
     model = LightGCNRecommender(config)
@@ -165,8 +165,8 @@ def evaluate_with_baselines(
     available), all on the same split: one object per model under `models`."""
     from tui_recommender.engine.baselines.ease import EASE, available_memory, fits_in_memory
     from tui_recommender.engine.baselines.popular import MostPopular
+    from tui_recommender.engine.calibration import CALIBRATION
     from tui_recommender.engine.lightgcn.recommender import LightGCNRecommender
-    from tui_recommender.engine.ranking import CALIBRATION
 
     report = on_status or (lambda _text: None)
     split = ProtocolSplit.of(data)

@@ -11,10 +11,11 @@ import pytest
 
 from tui_recommender.app.live_model import Snapshot, user_scores
 from tui_recommender.app.ranked_lists import Taste, page, percentiles, ranked_order, recommendations
+from tui_recommender.engine.calibration import CALIBRATION, genre_rows, genre_weights
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.interactions import PositiveEdges
-from tui_recommender.engine.ranking import genre_rows, genre_weights
+from tui_recommender.engine.ranking import top_k_of
 
 # six movies: rows 0-2 Comedy, rows 3-5 Drama
 GENRES = np.array([[1, 0]] * 3 + [[0, 1]] * 3, dtype=bool)
@@ -61,6 +62,7 @@ def many_movies(seed: int = 0):
     genres[rng.random(N_MOVIES) < 0.02] = False  # a few movies without a genre
     names = ("Comedy", "Drama", "Western", "Documentary")
     return SimpleNamespace(
+        genres=genres,
         genre_weights=genre_weights(genres),
         genre_rows=genre_rows(genre_weights(genres)),
         genre_mask=lambda wanted: (
@@ -89,6 +91,33 @@ def test_the_first_rows_of_the_order_are_the_whole_orders(liked):
         for length in (1, 20, 199, 200, 201, 457, int(eligible.sum()), N_MOVIES + 5):
             first = ranked_order(scores, eligible, catalogue, np.array(liked, dtype=np.int64), length)
             assert first.tolist() == full[:length].tolist()
+
+
+@pytest.mark.parametrize("liked", [[3, 50, 700], "three niche movies"])
+def test_evaluate_ranks_a_new_user_as_the_app_lists_them(liked):
+    """`evaluate`'s lists (`ranking.top_k_of`, calibrated) are the app's `ranked_order` for
+    every user: a new one (three liked movies), one with 40 and one with none."""
+    rng = np.random.default_rng(3)
+    catalogue = many_movies()
+    if liked == "three niche movies":  # a floor, a sharpened target and the genre's best from deep down
+        liked = catalogue.genre_rows[3][:3].tolist()
+    scores = rng.standard_normal((3, N_MOVIES)).astype(np.float32)
+    seen = {0: np.array(liked), 1: rng.choice(N_MOVIES, 40, replace=False), 2: np.zeros(0, dtype=np.int64)}
+    seen_users = np.concatenate([np.full(len(rows), user) for user, rows in seen.items()])
+    seen_items = np.concatenate(list(seen.values()))
+    top = top_k_of(
+        lambda rows: scores[rows].copy(),
+        3,
+        seen_users,
+        seen_items,
+        20,
+        genres=catalogue.genres,
+        calibration=CALIBRATION,
+    )
+    for user, rows in seen.items():
+        eligible = np.ones(N_MOVIES, dtype=bool)
+        eligible[rows] = False
+        assert top[user].tolist() == ranked_order(scores[user], eligible, catalogue, rows, 20).tolist()
 
 
 def test_a_page_is_the_one_the_whole_order_gives():

@@ -55,7 +55,7 @@ def has_edge(service, user: int, movie: int) -> bool:
 def score_order(monkeypatch):
     """These tests pin the lists to the score order: no calibrated re-ranking (which has
     tests of its own here and in test_taste.py, where it is on)."""
-    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATION", 0.0)
+    monkeypatch.setattr("tui_recommender.engine.calibration.CALIBRATION", 0.0)
 
 
 def assert_well_formed(recs, k: int, rated: set[int], offset: int = 0) -> None:
@@ -144,8 +144,8 @@ def test_pages_of_a_calibrated_list_are_slices_of_one_list_across_its_depth(serv
     """The head of each list is re-ranked towards the user's genres: pages before, across
     and after the calibrated depth still neither overlap nor skip."""
     plain = rec_ids(service.recommend(1, k=40))  # calibration is off in this module
-    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATION", 0.9)
-    monkeypatch.setattr("tui_recommender.engine.ranking.CALIBRATED_DEPTH", 10)
+    monkeypatch.setattr("tui_recommender.engine.calibration.CALIBRATION", 0.9)
+    monkeypatch.setattr("tui_recommender.engine.calibration.CALIBRATED_DEPTH", 10)
     full = rec_ids(service.recommend(1, k=40))
     assert len(set(full)) == 40
     assert set(full[:10]) != set(plain[:10])  # the head is re-ranked with items from further down

@@ -129,8 +129,12 @@ def test_a_genre_the_liked_films_agree_on_keeps_its_share_of_the_target_as_broad
     np.testing.assert_allclose(
         agreed_target(w, np.array([0, 4])), taste_distribution(w, np.array([0, 4]))
     )  # two agree: as is
-    many = np.array([0, 1, 2, 3, 4] * 20)  # a seasoned user: (5 / n)^2 fades it away
+    many = np.array([0, 1, 2, 3, 4] * 20)  # a seasoned user: (5 / n)^4 fades it away
     np.testing.assert_allclose(agreed_target(w, many), taste_distribution(w, many), atol=0.01)
+    # at twice five, a sixteenth of the sharpening: the protocol's users (n >= ~10) rank as Steck's
+    twice = np.array([0, 1, 2, 3, 4] * 2)
+    sharpened = taste_distribution(w, twice) * np.array([10.0, 2.0, 2.0]) ** (1 / 16)
+    np.testing.assert_allclose(agreed_target(w, twice), sharpened / sharpened.sum(), rtol=1e-5)
 
 
 # genres: Western, Drama, Action. Three high-scoring films, one genre each; three lower ones with all three;

@@ -25,6 +25,7 @@ FLAGS = {
     "--user-batch": "user_batch",
     "--epoch-steps": "epoch_steps",
     "--epoch-scores": "epoch_scores",
+    "--logq": "logq",
     "--epochs": "max_epochs",
     "--patience": "patience",
     "--seed": "seed",

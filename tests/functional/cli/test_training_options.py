@@ -28,6 +28,7 @@ OPTIONS = {
     "--user-batch": ("16", "user_batch", 16),
     "--epoch-steps": ("4", "epoch_steps", 4),
     "--epoch-scores": ("5000", "epoch_scores", 5000),
+    "--logq": ("1.25", "logq", 1.25),
     "--epochs": ("2", "max_epochs", 2),
     "--patience": ("1", "patience", 1),
     "--seed": ("3", "seed", 3),
@@ -56,7 +57,7 @@ def test_evaluate_sets_the_options_and_says_the_device(capsys, small_data, state
     report = json.loads(out)
     assert report["device"] == "cpu" and report["hyperparameters"]["dim"] == 8
     applied = report["hyperparameters"]  # the sized defaults as applied (MovieLens-dense: as before)
-    assert (applied["reg"], applied["logits"], applied["epoch_steps"]) == (0.003, "dot", 8)
+    assert (applied["reg"], applied["logits"], applied["epoch_steps"], applied["logq"]) == (0.003, "dot", 8, 1.0)
 
 
 def test_the_train_summary_and_checkpoint_show_the_l2_applied(capsys, small_data, state_dir, tmp_path):

@@ -82,7 +82,7 @@ def test_cosine_logits_train_validate_and_record_cosine(monkeypatch):
 def test_the_default_trains_on_dot_products_at_any_density(monkeypatch, graph):
     temperatures, scorings, result = seen_in_training(monkeypatch, graph)
     assert temperatures == {None} and scorings == {"adaptive"}
-    assert result.config == replace(CONFIG, reg=CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges))
+    assert result.config == CONFIG.sized(graph.n_users, graph.n_items, graph.n_edges)
     assert (result.config.logits, result.config.epoch_steps) == ("dot", EPOCH_STEPS)
 
 

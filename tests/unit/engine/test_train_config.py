@@ -88,7 +88,7 @@ def test_checkpoint_hyperparameters_are_read_strictly(hyperparameters, words):
 def test_a_checkpoint_that_names_no_loss_was_trained_with_bpr():
     assert TrainConfig.from_hyperparameters({}).loss == LEGACY_LOSS == "bpr"
     legacy = TrainConfig.from_hyperparameters({"loss": "full_softmax"})
-    assert legacy == TrainConfig(reg=DEFAULT_REG, logits=LEGACY_LOGITS)
+    assert legacy == TrainConfig(reg=DEFAULT_REG, logits=LEGACY_LOGITS, logq=1.0)
 
 
 def test_options_from_text_use_the_same_checks_and_name_the_flag():

@@ -55,17 +55,19 @@ POPULARITY_EXPONENT = 0.75
 
 class PopularItems:
     """Items drawn with replacement, item j with probability q_j proportional to
-    (its positives + 1) ** `exponent`: the movies a sampled softmax scores."""
+    (its positives + 1) ** `exponent`: the movies a sampled softmax scores. `correction`
+    weighs the logQ correction they come with (`TrainConfig.logq`)."""
 
-    def __init__(self, graph: InteractionGraph, exponent: float = POPULARITY_EXPONENT) -> None:
+    def __init__(self, graph: InteractionGraph, exponent: float = POPULARITY_EXPONENT, correction: float = 1.0) -> None:
         weights = (np.bincount(graph.items, minlength=graph.n_items) + 1.0) ** exponent
         self.probabilities = weights / weights.sum()
+        self.correction = correction
 
     def draw(self, k: int, rng: np.random.Generator, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """`k` item indices and the log of each one's expected count among the `k` draws,
-        log(k q_j) (float32), on `device`."""
+        """`k` item indices and, times `correction`, the log of each one's expected count
+        among the `k` draws, log(k q_j) (float32), on `device`."""
         items = rng.choice(len(self.probabilities), size=k, p=self.probabilities)
-        log_expected = np.log(k * self.probabilities[items]).astype(np.float32)
+        log_expected = (self.correction * np.log(k * self.probabilities[items])).astype(np.float32)
         return torch.as_tensor(items, device=device), torch.as_tensor(log_expected, device=device)
 
 

@@ -111,7 +111,7 @@ def train(
     adj = graph.normalized_adjacency(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr if plan else config.lr)
     sampler = NegativeSampler(graph)
-    scored = (PopularItems(graph), plan.scored) if plan and plan.scored else None
+    scored = (PopularItems(graph, correction=config.logq), plan.scored) if plan and plan.scored else None
     result = TrainResult(model, config, 0, 0, 0.0)
     record = Record()
     if resume is not None:

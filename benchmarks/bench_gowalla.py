@@ -192,7 +192,9 @@ def run_ours(
         "seconds": round(result.seconds, 1),
         **paper_metrics(result.model, graph, test_users, test_items, result.config.scoring),
         "validation": result.val_metrics,
-        "applied": {key: result.config.hyperparameters()[key] for key in ("reg", "logits", "temperature", "scoring")},
+        "applied": {
+            key: result.config.hyperparameters()[key] for key in ("reg", "logq", "logits", "temperature", "scoring")
+        },
         "patience": config.patience,
         "max_epochs": config.max_epochs,
         "refit": config.refit,

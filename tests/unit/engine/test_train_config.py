@@ -14,6 +14,7 @@ from tui_recommender.engine.train_config import (
     EPOCH_STEPS,
     LEGACY_LOGITS,
     LEGACY_LOSS,
+    LOGQ_SPARSE,
     REG_DENSITY,
     REG_DENSITY_POWER,
     TrainConfig,
@@ -128,8 +129,8 @@ def test_the_default_logits_are_dot_products_at_any_density_and_cosine_ranks_by_
     dense, sparse = (610, 9742, 58_899), (1000, 1000, int(REG_DENSITY / 8 * 1000 * 1000))
     config = TrainConfig()
     assert (config.logits, config.scoring, config.epoch_steps) == ("dot", "adaptive", EPOCH_STEPS)
-    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG)  # as it was
-    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8)
+    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logq=1.0)  # as it was
+    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8, logq=LOGQ_SPARSE)
     assert config.sized(*sparse).cosine_temperature is None
     cosine = TrainConfig(logits="cosine").sized(*sparse)  # given: its L2 is not scaled
     assert (cosine.logits, cosine.scoring, cosine.cosine_temperature, cosine.reg) == (

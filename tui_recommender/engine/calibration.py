@@ -11,7 +11,7 @@ the one ranked order of a user's candidates that the app shows and the protocol 
   capped by where its genre scores.
 - A new user's target leans to the genre their liked movies agree on (`agreed_target`), and
   a genre they all carry is a floor on the share of the list's movies carrying it
-  (`agreed_floor`), so its count in the list never falls as they rate more of it.
+  (`agreed_floor`), so its count holds as they rate more of it (a weighted cost, not a bound).
 """
 
 from __future__ import annotations

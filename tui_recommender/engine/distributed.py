@@ -11,7 +11,7 @@ import os
 import re
 import signal
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -94,6 +94,10 @@ class Team:
         try:
             dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
             yield
+            # Leave together, once rank 0 has saved: a rank that tore its group down while rank 0
+            # still saved aborted once in gloo's teardown; a rank gone after the work changes nothing
+            with suppress(RuntimeError):
+                dist.barrier()
         except RuntimeError as error:  # torch's collective failures (DistBackendError, gloo's)
             # gloo's messages start with its source location: "[.../pair.cc:534] Connection closed by peer"
             reason = shorten(re.sub(r"^\[[^\]]*\]\s*", "", str(error).strip().split("\n")[0]) or type(error).__name__)

@@ -68,7 +68,7 @@ def child(shape_name: str, recipe: str, max_steps: int | None, threads: int) -> 
     model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std)
     adj = graph.normalized_adjacency()
     optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr)
-    scored = (PopularItems(graph), plan.scored) if plan.scored else None
+    scored = (PopularItems(graph, correction=config.logq), plan.scored) if plan.scored else None
     times: list[float] = []
     last = [time.perf_counter()]
 

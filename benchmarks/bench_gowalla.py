@@ -193,8 +193,10 @@ def run_ours(
         **paper_metrics(result.model, graph, test_users, test_items, result.config.scoring),
         "validation": result.val_metrics,
         "applied": {
-            key: result.config.hyperparameters()[key] for key in ("reg", "logq", "logits", "temperature", "scoring")
+            key: result.config.hyperparameters()[key]
+            for key in ("reg", "logq", "lr_decay", "logits", "temperature", "scoring")
         },
+        "lr_decayed_after": result.decayed_after or None,
         "patience": config.patience,
         "max_epochs": config.max_epochs,
         "refit": config.refit,

@@ -26,6 +26,7 @@ FLAGS = {
     "--epoch-steps": "epoch_steps",
     "--epoch-scores": "epoch_scores",
     "--logq": "logq",
+    "--lr-decay": "lr_decay",
     "--epochs": "max_epochs",
     "--patience": "patience",
     "--seed": "seed",

@@ -39,6 +39,11 @@ EPOCH_STEPS = 8  # an epoch takes at most this many steps: each propagates the w
 # below it, over dot products: there the learnt scores keep more of each movie's popularity,
 # which Gowalla's test split rewards (2 beat 0.5, 1, 1.5, 3 and 5 on a validation split shaped like it)
 LOGQ_SPARSE = 2.0
+# The default lr_decay (None) is sized too: 1 (none) down to REG_DENSITY; below it, over dot
+# products, Adam's step size is cut to LR_DECAY_SPARSE of itself at the first validation
+# check without a gain: on Gowalla's test-shaped validation split that lifted the peak from
+# 0.1917 / 0.1091 to 0.1965 / 0.1121 (recall@20 / ndcg@20) with the cut one check past it
+LR_DECAY_SPARSE = 0.1
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,18 @@ class TrainConfig:
             " keep more popularity",
         ),
     )
+    # None: 1, and LR_DECAY_SPARSE over dot products on sparse data (`sized`); a value given means itself
+    lr_decay: float | None = field(
+        default=None,
+        metadata=_about(
+            _OrSized(
+                _Real(0.0, 1.0, above=True),
+                f"1; {LR_DECAY_SPARSE:g} for full_softmax over dot products below a density of {REG_DENSITY:g}",
+            ),
+            "Adam's step size is multiplied by this, once, at the first validation check without a gain"
+            " (the refit at the same epoch); 1: never",
+        ),
+    )
     batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
     user_batch: int = field(
         default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
@@ -293,11 +310,25 @@ class TrainConfig:
         sparse = self.loss == "full_softmax" and self.logits == "dot" and 0 < density < REG_DENSITY
         return LOGQ_SPARSE if sparse else 1.0
 
+    def sized_lr_decay(self, n_users: int, n_items: int, n_edges: int) -> float:
+        """The factor of the one step-size cut at the first validation check without a gain,
+        on a graph of `n_edges` positives between `n_users` and `n_items`: `lr_decay` when
+        given; else 1 (no cut), or LR_DECAY_SPARSE for full_softmax over dot products below
+        density REG_DENSITY."""
+        if self.lr_decay is not None:
+            return self.lr_decay
+        density = n_edges / max(n_users * n_items, 1)
+        sparse = self.loss == "full_softmax" and self.logits == "dot" and 0 < density < REG_DENSITY
+        return LR_DECAY_SPARSE if sparse else 1.0
+
     def sized(self, n_users: int, n_items: int, n_edges: int) -> TrainConfig:
-        """This recipe with its sized defaults (reg, logq) set to what applies on such a graph:
-        what a training runs and its checkpoint records. A value given stays as given."""
+        """This recipe with its sized defaults (reg, logq, lr_decay) set to what applies on such
+        a graph: what a training runs and its checkpoint records. A value given stays as given."""
         return replace(
-            self, reg=self.sized_reg(n_users, n_items, n_edges), logq=self.sized_logq(n_users, n_items, n_edges)
+            self,
+            reg=self.sized_reg(n_users, n_items, n_edges),
+            logq=self.sized_logq(n_users, n_items, n_edges),
+            lr_decay=self.sized_lr_decay(n_users, n_items, n_edges),
         )
 
     @property
@@ -315,8 +346,8 @@ class TrainConfig:
     @classmethod
     def from_hyperparameters(cls, hyperparameters: object) -> TrainConfig:
         """The config a checkpoint's `hyperparameters` (parsed JSON) describe; a missing
-        field takes its default (a missing `loss`: LEGACY_LOSS; `logits`, `reg`, `logq`:
-        LEGACY_LOGITS, DEFAULT_REG, 1, what applied before they were sized). Raises `ConfigError` (one
+        field takes its default (a missing `loss`: LEGACY_LOSS; `logits`, `reg`, `logq`,
+        `lr_decay`: LEGACY_LOGITS, DEFAULT_REG, 1, 1, what applied before they were sized). Raises `ConfigError` (one
         line naming the key) on anything else: an unknown key, a wrong type or a value out
         of range."""
         if not isinstance(hyperparameters, dict):
@@ -326,7 +357,7 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown hyperparameter {shorten(repr(unknown[0]))}")
         try:
-            legacy = {"loss": LEGACY_LOSS, "logits": LEGACY_LOGITS, "reg": DEFAULT_REG, "logq": 1.0}
+            legacy = {"loss": LEGACY_LOSS, "logits": LEGACY_LOGITS, "reg": DEFAULT_REG, "logq": 1.0, "lr_decay": 1.0}
             return cls(**{**legacy, **hyperparameters})
         except ConfigError as error:
             raise ConfigError(f"hyperparameter {error}") from None

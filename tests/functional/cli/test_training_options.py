@@ -29,6 +29,7 @@ OPTIONS = {
     "--epoch-steps": ("4", "epoch_steps", 4),
     "--epoch-scores": ("5000", "epoch_scores", 5000),
     "--logq": ("1.25", "logq", 1.25),
+    "--lr-decay": ("0.5", "lr_decay", 0.5),
     "--epochs": ("2", "max_epochs", 2),
     "--patience": ("1", "patience", 1),
     "--seed": ("3", "seed", 3),
@@ -57,7 +58,8 @@ def test_evaluate_sets_the_options_and_says_the_device(capsys, small_data, state
     report = json.loads(out)
     assert report["device"] == "cpu" and report["hyperparameters"]["dim"] == 8
     applied = report["hyperparameters"]  # the sized defaults as applied (MovieLens-dense: as before)
-    assert (applied["reg"], applied["logits"], applied["epoch_steps"], applied["logq"]) == (0.003, "dot", 8, 1.0)
+    sized = (applied["reg"], applied["logits"], applied["epoch_steps"], applied["logq"], applied["lr_decay"])
+    assert sized == (0.003, "dot", 8, 1.0, 1.0)
 
 
 def test_the_train_summary_and_checkpoint_show_the_l2_applied(capsys, small_data, state_dir, tmp_path):

@@ -15,6 +15,7 @@ from tui_recommender.engine.train_config import (
     LEGACY_LOGITS,
     LEGACY_LOSS,
     LOGQ_SPARSE,
+    LR_DECAY_SPARSE,
     REG_DENSITY,
     REG_DENSITY_POWER,
     TrainConfig,
@@ -89,7 +90,7 @@ def test_checkpoint_hyperparameters_are_read_strictly(hyperparameters, words):
 def test_a_checkpoint_that_names_no_loss_was_trained_with_bpr():
     assert TrainConfig.from_hyperparameters({}).loss == LEGACY_LOSS == "bpr"
     legacy = TrainConfig.from_hyperparameters({"loss": "full_softmax"})
-    assert legacy == TrainConfig(reg=DEFAULT_REG, logits=LEGACY_LOGITS, logq=1.0)
+    assert legacy == TrainConfig(reg=DEFAULT_REG, logits=LEGACY_LOGITS, logq=1.0, lr_decay=1.0)
 
 
 def test_options_from_text_use_the_same_checks_and_name_the_flag():
@@ -129,8 +130,8 @@ def test_the_default_logits_are_dot_products_at_any_density_and_cosine_ranks_by_
     dense, sparse = (610, 9742, 58_899), (1000, 1000, int(REG_DENSITY / 8 * 1000 * 1000))
     config = TrainConfig()
     assert (config.logits, config.scoring, config.epoch_steps) == ("dot", "adaptive", EPOCH_STEPS)
-    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logq=1.0)  # as it was
-    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8, logq=LOGQ_SPARSE)
+    assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logq=1.0, lr_decay=1.0)  # as it was
+    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8, logq=LOGQ_SPARSE, lr_decay=LR_DECAY_SPARSE)
     assert config.sized(*sparse).cosine_temperature is None
     cosine = TrainConfig(logits="cosine").sized(*sparse)  # given: its L2 is not scaled
     assert (cosine.logits, cosine.scoring, cosine.cosine_temperature, cosine.reg) == (

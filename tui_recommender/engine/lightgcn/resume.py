@@ -47,6 +47,7 @@ class EpochState:
     seconds: float = 0.0  # of training in this stage so far
     stage: int = FIRST
     earlier: dict | None = None  # REFIT: the FIRST stage's figures (TrainResult fields)
+    decayed_after: int = 0  # the epoch after which the step size was cut (`TrainConfig.lr_decay`); 0: not yet
 
 
 def graph_key(graph: InteractionGraph) -> str:

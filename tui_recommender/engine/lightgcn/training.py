@@ -59,6 +59,7 @@ class TrainResult:
     val_metrics: dict[str, float] = field(default_factory=dict)
     stopped: bool = False  # `should_stop` ended it early
     validation_epochs: int = 0  # epochs run while early stopping watched the validation split
+    decayed_after: int = 0  # the epoch after which Adam's step size was cut (`lr_decay`); 0: never
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -71,6 +72,7 @@ class TrainResult:
             "epochs": self.epochs,
             "validation_epochs": self.validation_epochs,
             "best_epoch": self.best_epoch,
+            "lr_decayed_after": self.decayed_after or None,
             "seconds": round(self.seconds, 3),
             "seconds_per_epoch": round(self.seconds_per_epoch, 4),
             "validation": self.val_metrics,
@@ -86,10 +88,13 @@ def train(
     team: Team = SOLO,
     resume: EpochState | None = None,
     on_state: Callable[[EpochState], None] | None = None,
+    decay_after: int = 0,
 ) -> TrainResult:
     """Train a fresh model on `graph`, on the device `config.device` names. With
     `validation` (user, item) index pairs, stop early on validation Recall@20 and keep the
-    best weights; else run `max_epochs`. In a `team` (torchrun), each rank takes its share
+    best weights, and cut the step size by `config.lr_decay` at the first check without a
+    gain; else run `max_epochs`, cutting it after epoch `decay_after` (a refit repeating
+    early stopping's cut; 0: never). In a `team` (torchrun), each rank takes its share
     of every step. `on_state` gets the state after each epoch; `resume`, such a state,
     goes on after its epoch. An `on_epoch` with an `on_step(epoch, done, total)` method
     also hears each step (done 0: the epoch began). Raises `ConfigError` when the team
@@ -149,6 +154,12 @@ def train(
             stats.val_recall20 = validation_recall(model, adj, graph, validation, config)
             if record.update(stats.val_recall20, model):
                 result.best_epoch, result.val_metrics = epoch, {"recall@20": round(record.best_recall, 6)}
+            elif not result.decayed_after and config.lr_decay < 1:  # every rank checks alike: all cut
+                _cut_step_size(optimizer, config.lr_decay)
+                result.decayed_after = epoch
+        elif validation is None and epoch == decay_after:
+            _cut_step_size(optimizer, config.lr_decay)
+            result.decayed_after = epoch
         if on_state is not None:
             seconds = result.seconds + time.perf_counter() - started
             on_state(_state(config, graph, model, optimizer, rng, result, record, seconds))
@@ -162,6 +173,12 @@ def train(
         result.best_epoch = result.epochs
     result.seconds += time.perf_counter() - started
     return result
+
+
+def _cut_step_size(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Multiply Adam's step size by `factor` from the next step on (its moments stay)."""
+    for group in optimizer.param_groups:
+        group["lr"] *= factor
 
 
 def _state(config, graph, model, optimizer, rng, result: TrainResult, record: Record, seconds: float) -> EpochState:
@@ -192,6 +209,7 @@ def _state(config, graph, model, optimizer, rng, result: TrainResult, record: Re
         checks_without_gain=record.checks_without_gain,
         val_metrics=dict(result.val_metrics),
         seconds=seconds,
+        decayed_after=result.decayed_after,
     )
 
 
@@ -209,7 +227,7 @@ def _restore(state: EpochState, config, graph, model, optimizer, rng, result: Tr
     torch.set_rng_state(state.torch_rng)
     result.epochs, result.best_epoch, result.val_metrics = state.epoch, state.best_epoch, dict(state.val_metrics)
     result.history = [EpochStats(**h) for h in state.history]
-    result.seconds = state.seconds
+    result.seconds, result.decayed_after = state.seconds, state.decayed_after
     record.best_recall, record.checks_without_gain = state.best_recall, state.checks_without_gain
     record.best_weights = None if state.best_weights is None else state.best_weights.to(device)
 
@@ -261,15 +279,18 @@ def train_on_pairs(
         return result
     earlier = {
         "best_epoch": result.best_epoch,
+        "decayed_after": result.decayed_after,
         "val_metrics": result.val_metrics,
         "validation_epochs": result.validation_epochs,
         "seconds": result.seconds,
         "history": [asdict(h) for h in result.history],
     }
     refit_state = None if on_state is None else lambda state: on_state(replace(state, stage=REFIT, earlier=earlier))
+    # the cut repeated at the same epoch, when the best epoch came after it
+    decay_after = result.decayed_after if result.decayed_after < result.best_epoch else 0
     full = train(
         pairs_graph(pairs, users, items), replace(config, max_epochs=result.best_epoch), None, on_epoch, should_stop,
-        team, resume, refit_state,
+        team, resume, refit_state, decay_after,
     )  # fmt: skip
     full.history = result.history + full.history
     full.seconds += result.seconds
@@ -283,6 +304,7 @@ def _earlier_result(earlier: dict, config: TrainConfig) -> TrainResult:
     result = TrainResult(None, config, earlier["validation_epochs"], earlier["best_epoch"], earlier["seconds"])  # type: ignore[arg-type]
     result.history = [EpochStats(**h) for h in earlier["history"]]
     result.val_metrics, result.validation_epochs = dict(earlier["val_metrics"]), earlier["validation_epochs"]
+    result.decayed_after = earlier.get("decayed_after", 0)  # a state saved before the cut existed: none
     return result
 
 

@@ -306,9 +306,7 @@ class TrainConfig:
         for full_softmax over dot products below density REG_DENSITY."""
         if self.logq is not None:
             return self.logq
-        density = n_edges / max(n_users * n_items, 1)
-        sparse = self.loss == "full_softmax" and self.logits == "dot" and 0 < density < REG_DENSITY
-        return LOGQ_SPARSE if sparse else 1.0
+        return LOGQ_SPARSE if self._sparse_dot_listwise(n_users, n_items, n_edges) else 1.0
 
     def sized_lr_decay(self, n_users: int, n_items: int, n_edges: int) -> float:
         """The factor of the one step-size cut at the first validation check without a gain,
@@ -317,9 +315,13 @@ class TrainConfig:
         density REG_DENSITY."""
         if self.lr_decay is not None:
             return self.lr_decay
+        return LR_DECAY_SPARSE if self._sparse_dot_listwise(n_users, n_items, n_edges) else 1.0
+
+    def _sparse_dot_listwise(self, n_users: int, n_items: int, n_edges: int) -> bool:
+        """Whether this is full_softmax over dot products on a graph sparser than REG_DENSITY,
+        where the sized logq and lr_decay depart from their MovieLens-dense values."""
         density = n_edges / max(n_users * n_items, 1)
-        sparse = self.loss == "full_softmax" and self.logits == "dot" and 0 < density < REG_DENSITY
-        return LR_DECAY_SPARSE if sparse else 1.0
+        return self.loss == "full_softmax" and self.logits == "dot" and 0 < density < REG_DENSITY
 
     def sized(self, n_users: int, n_items: int, n_edges: int) -> TrainConfig:
         """This recipe with its sized defaults (reg, logq, lr_decay) set to what applies on such

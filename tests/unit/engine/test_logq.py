@@ -1,5 +1,6 @@
 """The sampled listwise softmax's logQ correction is weighted by `TrainConfig.logq`: 1 on data
-as dense as MovieLens, LOGQ_SPARSE over dot products on sparser data; a value given keeps."""
+as dense as MovieLens, LOGQ_SPARSE over dot products on sparser data; a value given keeps. The
+step-size cut (`lr_decay`) is sized by the same rule, tested here beside it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from tests.unit.engine.test_training_l2 import CONFIG, ring_graph
 from tui_recommender.engine.lightgcn import training
 from tui_recommender.engine.lightgcn.sampling import PopularItems
-from tui_recommender.engine.train_config import LOGQ_SPARSE, TrainConfig
+from tui_recommender.engine.train_config import LOGQ_SPARSE, LR_DECAY_SPARSE, TrainConfig
 
 DENSE, SPARSE = ring_graph(40, 100, 5), ring_graph(40, 2000, 2)  # 5% and 0.1% positives per user x movie
 
@@ -27,20 +28,28 @@ def test_the_draws_log_expected_counts_are_weighted_by_the_correction():
     assert torch.allclose(weighted, 1.5 * log_expected)
 
 
+def sized_cases(name: str, sparse: float, given: float) -> list[tuple]:
+    """(field, graph, options, expected) for one sparse-sized default: 1 on MovieLens-dense data,
+    `sparse` over dot products below REG_DENSITY, and a value given keeps."""
+    return [
+        (name, DENSE, {}, 1.0),
+        (name, SPARSE, {}, sparse),
+        (name, SPARSE, {"logits": "cosine"}, 1.0),  # measured over dot products only
+        (name, SPARSE, {"loss": "bpr"}, 1.0),
+        (name, SPARSE, {name: 0.5}, 0.5),
+        (name, DENSE, {name: given}, given),
+    ]
+
+
+# logq and lr_decay are sized by one rule (`TrainConfig._sparse_dot_listwise`)
 @pytest.mark.parametrize(
-    ("graph", "config", "expected"),
-    [
-        (DENSE, CONFIG, 1.0),
-        (SPARSE, CONFIG, LOGQ_SPARSE),
-        (SPARSE, replace(CONFIG, logits="cosine"), 1.0),  # measured over dot products only
-        (SPARSE, replace(CONFIG, loss="bpr"), 1.0),
-        (SPARSE, replace(CONFIG, logq=0.5), 0.5),
-        (DENSE, replace(CONFIG, logq=2.0), 2.0),
-    ],
+    ("name", "graph", "options", "expected"),
+    sized_cases("logq", LOGQ_SPARSE, 2.0) + sized_cases("lr_decay", LR_DECAY_SPARSE, 0.3),
 )
-def test_the_default_weight_follows_the_density_and_a_given_one_stays(graph, config, expected):
-    assert config.logq is None or config.logq == expected
-    assert config.sized(graph.n_users, graph.n_items, graph.n_edges).logq == expected
+def test_the_sized_defaults_follow_the_density_and_a_given_one_stays(name, graph, options, expected):
+    config = replace(CONFIG, **options)
+    assert getattr(config, name) is None or getattr(config, name) == expected
+    assert getattr(config.sized(graph.n_users, graph.n_items, graph.n_edges), name) == expected
 
 
 def test_training_draws_with_the_weight_that_applies_and_records_it(monkeypatch):

@@ -1,7 +1,7 @@
 """Adam's step size is cut once, by `TrainConfig.lr_decay`, at the first validation check
 without a gain: sized to 1 (never) on data as dense as MovieLens and LR_DECAY_SPARSE over dot
-products on sparser data; the refit repeats the cut at the same epoch, and a resumed
-training neither loses nor repeats it."""
+products on sparser data (tested beside logq's sizing in `test_logq.py`); the refit repeats
+the cut at the same epoch, and a resumed training neither loses nor repeats it."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.unit.engine.test_logq import DENSE, SPARSE
 from tests.unit.engine.test_training_l2 import CONFIG, ring_graph
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.engine.id_map import IdMap
 from tui_recommender.engine.lightgcn import training
 from tui_recommender.engine.train_config import LR_DECAY_SPARSE, TrainConfig
 
-DENSE, SPARSE = ring_graph(40, 100, 5), ring_graph(40, 2000, 2)  # 5% and 0.1% positives per user x movie
 # Validation pairs that are train edges: ranking leaves them out, so recall is 0 at every check
 # and only the first gains (on -1)
 STALLED = (SPARSE.users[::2].copy(), SPARSE.items[::2].copy())
@@ -26,22 +26,6 @@ CHECKED = replace(CONFIG, max_epochs=6, eval_every=2, patience=3, epoch_scores=4
 
 def step_sizes(states: list) -> list[float]:
     return [state.optimizer["param_groups"][0]["lr"] for state in states]
-
-
-@pytest.mark.parametrize(
-    ("graph", "config", "expected"),
-    [
-        (DENSE, CONFIG, 1.0),
-        (SPARSE, CONFIG, LR_DECAY_SPARSE),
-        (SPARSE, replace(CONFIG, logits="cosine"), 1.0),  # measured over dot products only
-        (SPARSE, replace(CONFIG, loss="bpr"), 1.0),
-        (SPARSE, replace(CONFIG, lr_decay=0.5), 0.5),
-        (DENSE, replace(CONFIG, lr_decay=0.3), 0.3),
-    ],
-)
-def test_the_default_cut_follows_the_density_and_a_given_one_stays(graph, config, expected):
-    assert config.lr_decay is None or config.lr_decay == expected
-    assert config.sized(graph.n_users, graph.n_items, graph.n_edges).lr_decay == expected
 
 
 def test_a_checkpoint_saved_before_the_cut_existed_reads_as_no_cut():

@@ -104,7 +104,7 @@ def test_test_shaped_weights_are_the_test_items_share_of_each_popularity_band_ov
     assert weights.tolist() == pytest.approx([1.25, 0.625, 0.625, 0.0])
 
 
-def test_the_test_shaped_split_holds_out_a_tenth_of_each_user_drawn_by_the_weights(bench):
+def test_the_test_shaped_split_holds_out_its_share_of_each_user_drawn_by_the_weights(bench):
     import pandas as pd
 
     pairs = pd.DataFrame({"userId": [0] * 20 + [1] * 4, "movieId": [*range(20), 0, 1, 2, 3]})
@@ -118,3 +118,5 @@ def test_the_test_shaped_split_holds_out_a_tenth_of_each_user_drawn_by_the_weigh
     assert all(4 not in bench.test_shaped_split(weights)(pairs, seed)[1]["movieId"].tolist() for seed in range(20))
     uniform = {tuple(bench.test_shaped_split(np.ones(20))(pairs, seed)[1]["movieId"]) for seed in range(5)}
     assert len(uniform) > 1  # random within a user, by the seed
+    fit, held = bench.test_shaped_split(np.ones(20), 0.27)(pairs, 0)  # test.txt's share: round(27% of 20) = 5
+    assert held["userId"].tolist() == [0] * 5 and len(fit) == 19

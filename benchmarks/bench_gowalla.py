@@ -188,8 +188,9 @@ def run_ours(
     )
     pairs = pd.DataFrame({"userId": graph.users, "movieId": graph.items})
     users, items = IdMap(np.arange(graph.n_users)), IdMap(np.arange(graph.n_items))
-    shaped = test_shaped_split(test_shaped_weights(graph, test_items), len(test_items) / graph.n_edges)
-    split = shaped if validation == "test-shaped" else None
+    split = None
+    if validation == "test-shaped":  # test.txt's share of the train edges held out
+        split = test_shaped_split(test_shaped_weights(graph, test_items), len(test_items) / graph.n_edges)
     result = train_on_pairs(pairs, users, items, config, on_epoch=log_epoch("ours"), split=split)
     return {
         "recipe": "ours",

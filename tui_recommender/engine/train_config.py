@@ -6,14 +6,14 @@ checkpoints are read and validated before torch loads."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal, get_args
 
-from tui_recommender.core.device_names import DEVICE_NAMES, device_problem
+from tui_recommender.core.device_names import DEVICE_NAMES
 from tui_recommender.core.errors import ConfigError
 from tui_recommender.core.text import shorten
+from tui_recommender.engine.config_checks import Choice, DeviceName, Flag, OrSized, Real, Weights, Whole, about
 from tui_recommender.engine.ranking import DEFAULT_SCORING, SCORINGS, Scoring
 
 # "full_softmax": each user's softmax over every item (see model.py); "bpr"; "softmax":
@@ -47,128 +47,23 @@ LR_DECAY_SPARSE = 0.1
 
 
 @dataclass(frozen=True)
-class _Whole:
-    low: int
-    high: int
-
-    def problem(self, value: object) -> str | None:
-        if isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high:
-            return None
-        return f"not a whole number from {self.low} to {self.high}"
-
-    def parse(self, text: str) -> object:
-        try:
-            return int(text)
-        except ValueError:
-            return text
-
-
-@dataclass(frozen=True)
-class _Real:
-    low: float  # exclusive when `above`, else inclusive
-    high: float  # inclusive
-    above: bool = False
-
-    def problem(self, value: object) -> str | None:
-        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if number and (value > self.low if self.above else value >= self.low) and value <= self.high:
-            return None
-        if self.above:
-            return f"not a number above {self.low:g} and at most {self.high:g}"
-        return f"not a number from {self.low:g} to {self.high:g}"
-
-    def parse(self, text: str) -> object:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-
-
-@dataclass(frozen=True)
-class _OrSized:
-    """`check`, or None: the default, which `TrainConfig.sized` sets from the data as `sized` says."""
-
-    check: _Real
-    sized: str
-
-    def problem(self, value: object) -> str | None:
-        return None if value is None else self.check.problem(value)
-
-    def parse(self, text: str) -> object:
-        return self.check.parse(text)
-
-
-@dataclass(frozen=True)
-class _Choice:
-    choices: tuple[str, ...]
-
-    def problem(self, value: object) -> str | None:
-        return None if isinstance(value, str) and value in self.choices else f"not one of {', '.join(self.choices)}"
-
-    def parse(self, text: str) -> object:
-        return text
-
-
-@dataclass(frozen=True)
-class _Flag:
-    def problem(self, value: object) -> str | None:
-        return None if isinstance(value, bool) else "not true or false"
-
-    def parse(self, text: str) -> object:
-        return {"true": True, "false": False}.get(text.lower(), text)
-
-
-@dataclass(frozen=True)
-class _Device:
-    def problem(self, value: object) -> str | None:
-        return device_problem(value)
-
-    def parse(self, text: str) -> object:
-        return text
-
-
-@dataclass(frozen=True)
-class _Weights:
-    def problem(self, value: object) -> str | None:
-        ok = value is None or (
-            isinstance(value, tuple | list)
-            and len(value) > 0
-            and all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) for w in value)
-            and value[0] > 0
-            and min(value) >= 0
-        )
-        return None if ok else "not n_layers + 1 finite numbers, none below 0 and the first above 0"
-
-    def parse(self, text: str) -> object:
-        try:
-            return tuple(float(part) for part in text.split(","))
-        except ValueError:
-            return text
-
-
-def _about(check: object, help: str) -> dict:
-    """A field's metadata: its check and its --help text."""
-    return {"check": check, "help": help}
-
-
-@dataclass(frozen=True)
 class TrainConfig:
     """How a LightGCN model is built and trained. Early stopping checks validation
     Recall@20 every `eval_every` epochs and stops after `patience` checks without a gain;
     with `refit`, a fresh model then trains on every pair for the best epoch count."""
 
-    dim: int = field(default=192, metadata=_about(_Whole(1, 4096), "embedding width"))
-    n_layers: int = field(default=3, metadata=_about(_Whole(0, 16), "propagation layers K"))
+    dim: int = field(default=192, metadata=about(Whole(1, 4096), "embedding width"))
+    n_layers: int = field(default=3, metadata=about(Whole(0, 16), "propagation layers K"))
     init_std: float = field(
-        default=0.1, metadata=_about(_Real(0.0, 10.0, above=True), "std of the normal layer-0 initialisation")
+        default=0.1, metadata=about(Real(0.0, 10.0, above=True), "std of the normal layer-0 initialisation")
     )
-    lr: float = field(default=0.01, metadata=_about(_Real(0.0, 10.0, above=True), "Adam's step size"))
+    lr: float = field(default=0.01, metadata=about(Real(0.0, 10.0, above=True), "Adam's step size"))
     # None: DEFAULT_REG, and for full_softmax more on sparse data (`sized`); a value given means itself
     reg: float | None = field(
         default=None,
-        metadata=_about(
-            _OrSized(
-                _Real(0.0, 100.0),
+        metadata=about(
+            OrSized(
+                Real(0.0, 100.0),
                 f"{DEFAULT_REG:g}; for full_softmax over dot products x {REG_DENSITY:g} / density below a density"
                 f" of {REG_DENSITY:g}",
             ),
@@ -178,9 +73,9 @@ class TrainConfig:
     # None: 1, and LOGQ_SPARSE over dot products on sparse data (`sized`); a value given means itself
     logq: float | None = field(
         default=None,
-        metadata=_about(
-            _OrSized(
-                _Real(0.0, 10.0),
+        metadata=about(
+            OrSized(
+                Real(0.0, 10.0),
                 f"1; {LOGQ_SPARSE:g} for full_softmax over dot products below a density of {REG_DENSITY:g}",
             ),
             "full_softmax over drawn movies (epoch_scores): weight of the logQ correction; above 1 the scores"
@@ -190,80 +85,78 @@ class TrainConfig:
     # None: 1, and LR_DECAY_SPARSE over dot products on sparse data (`sized`); a value given means itself
     lr_decay: float | None = field(
         default=None,
-        metadata=_about(
-            _OrSized(
-                _Real(0.0, 1.0, above=True),
+        metadata=about(
+            OrSized(
+                Real(0.0, 1.0, above=True),
                 f"1; {LR_DECAY_SPARSE:g} for full_softmax over dot products below a density of {REG_DENSITY:g}",
             ),
             "Adam's step size is multiplied by this, once, at the first validation check without a gain"
             " (the refit at the same epoch); 1: never",
         ),
     )
-    batch_size: int = field(default=2048, metadata=_about(_Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
+    batch_size: int = field(default=2048, metadata=about(Whole(1, 2**24), "bpr/softmax: positive pairs per step"))
     user_batch: int = field(
-        default=128, metadata=_about(_Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
+        default=128, metadata=about(Whole(1, 2**24), "full_softmax: users per step (more when epoch_steps asks)")
     )
     # Each step propagates the whole graph: larger data take larger batches, not more steps
     epoch_steps: int = field(
         default=EPOCH_STEPS,
-        metadata=_about(
-            _Whole(1, 2**24), "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)"
+        metadata=about(
+            Whole(1, 2**24), "full_softmax: most steps per epoch; past it batches grow, lr by sqrt(batch/user_batch)"
         ),
     )
     epoch_scores: int = field(
         default=2**28,
-        metadata=_about(
-            _Whole(1, 2**62),
+        metadata=about(
+            Whole(1, 2**62),
             "full_softmax: most user-movie scores per epoch; past it each step scores movies drawn by popularity",
         ),
     )
     max_epochs: int = field(
-        default=200, metadata=_about(_Whole(1, 100_000), "most epochs (early stopping may end sooner)")
+        default=200, metadata=about(Whole(1, 100_000), "most epochs (early stopping may end sooner)")
     )
-    eval_every: int = field(default=5, metadata=_about(_Whole(1, 100_000), "epochs between validation checks"))
+    eval_every: int = field(default=5, metadata=about(Whole(1, 100_000), "epochs between validation checks"))
     patience: int = field(
-        default=4, metadata=_about(_Whole(1, 100_000), "validation checks without a gain before stopping")
+        default=4, metadata=about(Whole(1, 100_000), "validation checks without a gain before stopping")
     )
     seed: int = field(
-        default=0, metadata=_about(_Whole(0, 2**32 - 1), "seed of the initialisation, sampling and validation split")
+        default=0, metadata=about(Whole(0, 2**32 - 1), "seed of the initialisation, sampling and validation split")
     )
     # Cheap, as the propagation dominates a step
     negatives: int = field(
         default=8,
-        metadata=_about(_Whole(1, 1_000_000), "bpr: negatives per positive pair; softmax: shared by the batch"),
+        metadata=about(Whole(1, 1_000_000), "bpr: negatives per positive pair; softmax: shared by the batch"),
     )
-    loss: Loss = field(default="full_softmax", metadata=_about(_Choice(get_args(Loss)), "training loss"))
+    loss: Loss = field(default="full_softmax", metadata=about(Choice(get_args(Loss)), "training loss"))
     temperature: float = field(
         default=0.1,
-        metadata=_about(_Real(0.0, 100.0, above=True), "softmax, and cosine logits: logits are cosine / temperature"),
+        metadata=about(Real(0.0, 100.0, above=True), "softmax, and cosine logits: logits are cosine / temperature"),
     )
     # Cosine lifted Gowalla's validation recall@20 but lowered its test figures and ml-latest-small's
     # NDCG and calibration (benchmarks/README.md), so dot products stay the default everywhere
     logits: Logits = field(
         default="dot",
-        metadata=_about(
-            _Choice(get_args(Logits)),
+        metadata=about(
+            Choice(get_args(Logits)),
             "full_softmax: dot products, or cosine / temperature (which then also ranks by cosine)",
         ),
     )
     layer_weights: tuple[float, ...] | None = field(
-        default=None, metadata=_about(_Weights(), "alpha_0..alpha_K of the layer sum (default 1 / (K + 1) each)")
+        default=None, metadata=about(Weights(), "alpha_0..alpha_K of the layer sum (default 1 / (K + 1) each)")
     )
     scoring: Scoring = field(
         default=DEFAULT_SCORING,
-        metadata=_about(
-            _Choice(SCORINGS), "how rankings score: validation here, the app later (cosine logits: cosine)"
-        ),
+        metadata=about(Choice(SCORINGS), "how rankings score: validation here, the app later (cosine logits: cosine)"),
     )
     refit: bool = field(
-        default=True, metadata=_about(_Flag(), "after early stopping, retrain on every pair for the best epoch count")
+        default=True, metadata=about(Flag(), "after early stopping, retrain on every pair for the best epoch count")
     )
     sampling: Sampling = field(
-        default="user", metadata=_about(_Choice(get_args(Sampling)), "bpr/softmax: how positive pairs are drawn")
+        default="user", metadata=about(Choice(get_args(Sampling)), "bpr/softmax: how positive pairs are drawn")
     )
     device: str = field(
         default="auto",
-        metadata=_about(_Device(), "where training runs; auto: a CUDA GPU when there is one, else the CPU"),
+        metadata=about(DeviceName(), "where training runs; auto: a CUDA GPU when there is one, else the CPU"),
     )
 
     def __post_init__(self) -> None:
@@ -273,7 +166,7 @@ class TrainConfig:
             if problem is not None:
                 raise ConfigError(f"{f.name} is {shorten(repr(value))}, {problem}")
             check = f.metadata["check"]
-            real = isinstance(check, _Real | _OrSized)
+            real = isinstance(check, Real | OrSized)
             if real and value is not None:
                 object.__setattr__(self, f.name, float(value))
         if self.layer_weights is not None:
@@ -387,13 +280,13 @@ def option_help(name: str) -> str:
     """What field `name` sets, its choices or range, and its default, for a --help text."""
     spec = next(f for f in fields(TrainConfig) if f.name == name)
     check = spec.metadata["check"]
-    default = check.sized if isinstance(check, _OrSized) else spec.default
-    check = check.check if isinstance(check, _OrSized) else check
-    if isinstance(check, _Choice):
+    default = check.sized if isinstance(check, OrSized) else spec.default
+    check = check.check if isinstance(check, OrSized) else check
+    if isinstance(check, Choice):
         allowed = ", ".join(check.choices)
-    elif isinstance(check, _Device):
+    elif isinstance(check, DeviceName):
         allowed = ", ".join(DEVICE_NAMES)
-    elif isinstance(check, _Whole | _Real):
+    elif isinstance(check, Whole | Real):
         allowed = f"{'above ' if getattr(check, 'above', False) else ''}{check.low:g} to {check.high:g}"
     else:
         allowed = ""

@@ -85,7 +85,7 @@ class Ours:
             from tui_recommender.engine.lightgcn.sampling import PopularItems
 
             plan = EpochPlan.of(c, len(np.unique(self.graph.users)), self.graph.n_items)
-            scored = (PopularItems(self.graph), plan.scored) if plan.scored else None
+            scored = (PopularItems(self.graph, correction=c.logq), plan.scored) if plan.scored else None
             self.optimizer.param_groups[0]["lr"] = plan.lr
             return full_softmax_epoch(
                 self.model, self.adj, self.optimizer, self.graph, rng, plan.user_batch, c.reg, scored=scored,

@@ -51,12 +51,13 @@ from tui_recommender.engine.train_config import TrainConfig
 shape = bench_open.SHAPES["ml-32m"]
 users, items = bench_open._pairs(shape, np.random.default_rng(0))  # distinct, sorted by user
 graph = InteractionGraph(shape.users, shape.movies, users, items)
-config, device = TrainConfig(device="cuda"), torch.device("cuda")
+config = TrainConfig(device="cuda").sized(graph.n_users, graph.n_items, graph.n_edges)  # as `train` sizes it
+device = torch.device("cuda")
 torch.manual_seed(0)
 model = LightGCN(graph.n_users, graph.n_items, config.dim, config.n_layers, config.init_std, None, device)
 adj = graph.normalized_adjacency(device)
 plan = EpochPlan.of(config, len(np.unique(graph.users)), graph.n_items)  # as `train` sizes the epoch
-scored = (PopularItems(graph), plan.scored) if plan.scored else None
+scored = (PopularItems(graph, correction=config.logq), plan.scored) if plan.scored else None
 optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr)
 torch.cuda.synchronize()
 torch.cuda.reset_peak_memory_stats()

@@ -131,7 +131,9 @@ def test_the_default_logits_are_dot_products_at_any_density_and_cosine_ranks_by_
     config = TrainConfig()
     assert (config.logits, config.scoring, config.epoch_steps) == ("dot", "adaptive", EPOCH_STEPS)
     assert config.sized(*dense) == replace(config, reg=DEFAULT_REG, logq=1.0, lr_decay=1.0)  # as it was
-    assert config.sized(*sparse) == replace(config, reg=DEFAULT_REG * 8, logq=LOGQ_SPARSE, lr_decay=LR_DECAY_SPARSE)
+    thinned = config.sized(*sparse)
+    assert thinned.reg == pytest.approx(DEFAULT_REG * 8**REG_DENSITY_POWER)
+    assert thinned == replace(config, reg=thinned.reg, logq=LOGQ_SPARSE, lr_decay=LR_DECAY_SPARSE)
     assert config.sized(*sparse).cosine_temperature is None
     cosine = TrainConfig(logits="cosine").sized(*sparse)  # given: its L2 is not scaled
     assert (cosine.logits, cosine.scoring, cosine.cosine_temperature, cosine.reg) == (

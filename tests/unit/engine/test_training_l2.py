@@ -12,7 +12,7 @@ import pytest
 from tui_recommender.engine.graph import InteractionGraph
 from tui_recommender.engine.lightgcn import model as lightgcn_model
 from tui_recommender.engine.lightgcn.training import train
-from tui_recommender.engine.train_config import DEFAULT_REG, REG_DENSITY, TrainConfig
+from tui_recommender.engine.train_config import DEFAULT_REG, REG_DENSITY, REG_DENSITY_POWER, TrainConfig
 
 # reg and logits: the sized defaults
 CONFIG = TrainConfig(dim=4, n_layers=1, user_batch=16, max_epochs=1, loss="full_softmax", device="cpu")
@@ -53,7 +53,7 @@ def test_sparse_data_trains_with_a_larger_l2(monkeypatch):
     density = graph.n_edges / (graph.n_users * graph.n_items)
     assert density < REG_DENSITY
     expected = CONFIG.sized_reg(graph.n_users, graph.n_items, graph.n_edges)
-    assert expected == pytest.approx(DEFAULT_REG * REG_DENSITY / density)
+    assert expected == pytest.approx(DEFAULT_REG * (REG_DENSITY / density) ** REG_DENSITY_POWER)
     assert regs_seen(monkeypatch, graph, CONFIG) == {expected}
     cosine = replace(CONFIG, logits="cosine")  # over cosine logits the L2 stays as it is
     assert regs_seen(monkeypatch, graph, cosine) == {DEFAULT_REG}

@@ -66,8 +66,8 @@ class TrainConfig:
         metadata=about(
             OrSized(
                 Real(0.0, 100.0),
-                f"{DEFAULT_REG:g}; for full_softmax over dot products x {REG_DENSITY:g} / density below a density"
-                f" of {REG_DENSITY:g}",
+                f"{DEFAULT_REG:g}; for full_softmax over dot products x ({REG_DENSITY:g} / density)"
+                f"^{REG_DENSITY_POWER:g} below a density of {REG_DENSITY:g}",
             ),
             "L2 weight: full_softmax on the whole layer-0 table per user; bpr/softmax per pair",
         ),

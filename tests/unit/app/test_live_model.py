@@ -82,9 +82,14 @@ def test_a_list_and_a_ratings_update_leave_the_whole_graph_unbuilt_until_a_catch
     (`PositiveEdges`): at ml-32m building the graph was half of a CLI `recommend`."""
     from tui_recommender.engine import interactions
 
-    built = []
-    graph = interactions._RatingColumns.graph
-    monkeypatch.setattr(interactions._RatingColumns, "graph", lambda self, *a: built.append(1) or graph(self, *a))
+    built, here, graph = [], threading.get_ident(), interactions._RatingColumns.graph
+
+    def counted(self, *args):  # on this thread only: an earlier test's catch-up thread may still be building
+        if threading.get_ident() == here:
+            built.append(1)
+        return graph(self, *args)
+
+    monkeypatch.setattr(interactions._RatingColumns, "graph", counted)
     service = trained_model.open_service(small_data, state_dir)
     try:
         service.model.close()  # no background catch-up: this test runs it

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,28 @@ def ml_latest_small() -> Path:
     if not (SHARED_ML_SMALL / "ratings.csv").is_file():
         pytest.skip("../shared/datasets/ml-latest-small is not present")
     return SHARED_ML_SMALL
+
+
+class GraphBuilds(list):
+    """One entry per whole-graph build from ratings (`_RatingColumns.graph`) made on the
+    test's own thread; `stand_in`, when set, is returned instead of building."""
+
+    stand_in = None
+
+
+@pytest.fixture
+def graph_builds(monkeypatch: pytest.MonkeyPatch) -> GraphBuilds:
+    """Counts the test's whole-graph builds. Other threads build as usual, uncounted: an earlier
+    test's catch-up may still be finishing (`close()` cancels only one yet to start)."""
+    from tui_recommender.engine import interactions
+
+    builds, here, build = GraphBuilds(), threading.get_ident(), interactions._RatingColumns.graph
+
+    def counted(self, *args):
+        if threading.get_ident() != here:
+            return build(self, *args)
+        builds.append(1)
+        return build(self, *args) if builds.stand_in is None else builds.stand_in
+
+    monkeypatch.setattr(interactions._RatingColumns, "graph", counted)
+    return builds

@@ -76,20 +76,11 @@ def test_an_update_that_produces_nan_is_undone_and_the_rating_kept(service, monk
 
 
 def test_a_list_and_a_ratings_update_leave_the_whole_graph_unbuilt_until_a_catch_up(
-    trained_model, small_data, state_dir, monkeypatch
+    trained_model, small_data, state_dir, graph_builds
 ):
     """Serving reads each movie's positives and a rating's user's own from the sorted ratings
     (`PositiveEdges`): at ml-32m building the graph was half of a CLI `recommend`."""
-    from tui_recommender.engine import interactions
-
-    built, here, graph = [], threading.get_ident(), interactions._RatingColumns.graph
-
-    def counted(self, *args):  # on this thread only: an earlier test's catch-up thread may still be building
-        if threading.get_ident() == here:
-            built.append(1)
-        return graph(self, *args)
-
-    monkeypatch.setattr(interactions._RatingColumns, "graph", counted)
+    built = graph_builds
     service = trained_model.open_service(small_data, state_dir)
     try:
         service.model.close()  # no background catch-up: this test runs it

@@ -4,8 +4,6 @@ ratings without building that graph (issue 17: 1.4 s of a 2.8 s `recommend` at m
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 
@@ -46,20 +44,14 @@ def sorted_ratings(seed: int = 0) -> pd.DataFrame:
     return ratings(rows)
 
 
-def test_sorted_ratings_give_counts_and_a_users_movies_without_the_graph(monkeypatch) -> None:
+def test_sorted_ratings_give_counts_and_a_users_movies_without_the_graph(monkeypatch, graph_builds) -> None:
     monkeypatch.setattr(interactions, "CHUNK_ROWS", 7)  # many chunks, one ending mid-user
     frame, movies = sorted_ratings(), np.arange(129, 99, -1)  # the catalogue's order is not the ids'
     users, items = user_map(frame, np.array([40, 3])), IdMap(movies)
     reference = Interactions.build(frame, movies, np.array([40, 3])).graph
-    built, here, build = [], threading.get_ident(), interactions._RatingColumns.graph
-
-    def counted(self, *args):  # on this thread only: an earlier test's catch-up thread may still be building
-        if threading.get_ident() != here:
-            return build(self, *args)
-        built.append(1)
-        return reference
-
-    monkeypatch.setattr(interactions._RatingColumns, "graph", counted)
+    graph_builds.clear()  # the reference's own build
+    graph_builds.stand_in = reference
+    built = graph_builds
     edges = PositiveEdges.of_ratings(frame, users, items)
     assert np.array_equal(edges.item_counts(), np.bincount(reference.items, minlength=len(movies)))
     for user in range(len(users) + 2):  # and two rows beyond the start's users
@@ -78,16 +70,9 @@ def test_the_graph_built_a_chunk_at_a_time_is_the_whole_ratings_graph(monkeypatc
     assert chunked.n_edges == int((frame["rating"] >= 3).sum())
 
 
-def test_unsorted_ratings_are_built_into_the_graph_at_once(monkeypatch) -> None:
+def test_unsorted_ratings_are_built_into_the_graph_at_once(graph_builds) -> None:
     frame = sorted_ratings(2).iloc[::-1]  # no binary search by user in these
-    built, here, graph = [], threading.get_ident(), interactions._RatingColumns.graph
-
-    def counted(self, *args):  # on this thread only: an earlier test's catch-up thread may still be building
-        if threading.get_ident() == here:
-            built.append(1)
-        return graph(self, *args)
-
-    monkeypatch.setattr(interactions._RatingColumns, "graph", counted)
+    built = graph_builds
     edges = PositiveEdges.of_ratings(frame, user_map(frame), IdMap(np.arange(100, 130)))
     assert len(built) == 1
     assert edges.graph.n_edges == int((frame["rating"] >= 3).sum()) and len(built) == 1
